@@ -1,0 +1,1 @@
+"""Benchmarks of vapi: `python -m bench` (see __main__.py)."""

@@ -1,0 +1,1 @@
+"""API conformance cases that run against any cluster named by $KUBECONFIG."""

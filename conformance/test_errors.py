@@ -1,0 +1,125 @@
+"""Every failure is a Status with the right code and reason, and stores nothing."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .helpers import assert_status, expect_status, raw
+
+
+def _cm_path(namespace, name=""):
+    return f"/api/v1/namespaces/{namespace}/configmaps" + (f"/{name}" if name else "")
+
+
+def _names(core, namespace):
+    return {c.metadata.name for c in core.list_namespaced_config_map(namespace).items}
+
+
+def test_malformed_json_is_bad_request(api_client, core, namespace):
+    before = _names(core, namespace)
+    status, body = raw(api_client, "POST", _cm_path(namespace), b'{"metadata": {"name": "x"')
+    assert_status(status, body, 400, "BadRequest")
+    assert _names(core, namespace) == before
+
+
+def test_malformed_yaml_is_bad_request(api_client, namespace):
+    status, body = raw(api_client, "POST", _cm_path(namespace), b"metadata: [unclosed", "application/yaml")
+    assert_status(status, body, 400, "BadRequest")
+
+
+def test_yaml_body_is_accepted(api_client, core, namespace):
+    status, body = raw(api_client, "POST", _cm_path(namespace),
+                       b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  a: b\n",
+                       "application/yaml")
+    assert status == 201, body
+    assert core.read_namespaced_config_map("from-yaml", namespace).data == {"a": "b"}
+
+
+@pytest.mark.parametrize("doc", [
+    {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "k"}},
+    {"apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "k"}},
+])
+def test_kind_or_version_not_matching_url(api_client, core, namespace, doc):
+    status, body = raw(api_client, "POST", _cm_path(namespace), json.dumps(doc))
+    assert_status(status, body, 400, "BadRequest")
+    assert "k" not in _names(core, namespace)
+
+
+def test_body_over_limit(api_client, core, namespace):
+    doc = {"metadata": {"name": "big"}, "data": {"a": "x" * (3 * 1024 * 1024 + 10)}}
+    status, body = raw(api_client, "POST", _cm_path(namespace), json.dumps(doc))
+    # kube-apiserver refuses bodies over 3 MiB before decoding them.
+    assert_status(status, body, 413, "RequestEntityTooLarge")
+    assert "big" not in _names(core, namespace)
+
+
+def test_wrong_field_type_is_bad_request(api_client, namespace):
+    doc = {"metadata": {"name": "t"}, "data": ["not", "a", "map"]}
+    status, body = raw(api_client, "POST", _cm_path(namespace), json.dumps(doc))
+    assert_status(status, body, 400, "BadRequest")
+
+
+def test_unauthenticated_is_401(api_client, namespace):
+    import urllib3
+    pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=api_client.configuration.ssl_ca_cert)
+    resp = pool.request("GET", api_client.configuration.host + _cm_path(namespace))
+    body = json.loads(resp.data)
+    assert_status(resp.status, body, 401, "Unauthorized")
+
+
+def test_method_not_allowed(api_client, namespace):
+    status, body = raw(api_client, "PUT", _cm_path(namespace), b"{}")
+    assert_status(status, body, 405, "MethodNotAllowed")
+    status, body = raw(api_client, "DELETE", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews/x")
+    assert status in (404, 405), body
+
+
+def test_unknown_resource_is_404(api_client):
+    status, body = raw(api_client, "GET", "/api/v1/nothings")
+    assert_status(status, body, 404, "NotFound")
+    status, body = raw(api_client, "GET", "/apis/nope.example.com/v1/things")
+    assert_status(status, body, 404, "NotFound")
+
+
+@pytest.mark.parametrize("name", ["Bad_Name", "-lead", "a" * 254])
+def test_invalid_name_is_422_with_causes(core, namespace, name):
+    status = expect_status(lambda: core.create_namespaced_config_map(namespace, {"metadata": {"name": name}}),
+                           422, "Invalid")
+    causes = status["details"]["causes"]
+    assert causes and causes[0]["field"] == "metadata.name"
+    assert status["details"]["kind"] == "ConfigMap"
+    assert name not in _names(core, namespace)
+
+
+def test_missing_required_fields_is_422(core, namespace):
+    status = expect_status(lambda: core.create_namespaced_pod(namespace, {"metadata": {"name": "p"},
+                                                                         "spec": {"containers": []}}),
+                           422, "Invalid")
+    assert any(c["field"].startswith("spec.containers") for c in status["details"]["causes"])
+
+
+def test_immutable_field_change_is_422(core, namespace):
+    core.create_namespaced_config_map(namespace, {"metadata": {"name": "frozen"}, "data": {"a": "1"},
+                                                  "immutable": True})
+    status = expect_status(lambda: core.patch_namespaced_config_map("frozen", namespace, {"data": {"a": "2"}}),
+                           422, "Invalid")
+    assert status["details"]["causes"]
+    assert core.read_namespaced_config_map("frozen", namespace).data == {"a": "1"}
+
+
+def test_name_mismatch_on_update(core, namespace):
+    core.create_namespaced_config_map(namespace, {"metadata": {"name": "one"}})
+    expect_status(lambda: core.replace_namespaced_config_map("one", namespace, {"metadata": {"name": "two"}}),
+                  400, "BadRequest")
+
+
+def test_invalid_dry_run_value(api_client, namespace):
+    status, body = raw(api_client, "POST", _cm_path(namespace), json.dumps({"metadata": {"name": "d"}}),
+                       query="dryRun=Sometimes")
+    assert_status(status, body, 400, "BadRequest")
+
+
+def test_unsupported_media_type(api_client, namespace):
+    status, body = raw(api_client, "POST", _cm_path(namespace), b"<xml/>", "application/xml")
+    assert_status(status, body, 415, "UnsupportedMediaType")

@@ -1,0 +1,1 @@
+"""Versioned object storage: one global revision, an event log for watch, group commit."""

@@ -1,0 +1,1 @@
+"""Host-cluster syncer (virtual mode). Not built yet: see README's feature table."""

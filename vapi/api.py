@@ -1,0 +1,436 @@
+"""The one request pipeline below HTTP: verbs over the registry, admission and storage.
+
+The HTTP layer and the in-process client used by controllers both call these methods, so a
+controller's write is decoded, defaulted, validated and stored exactly as a kubectl write is.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import random
+from dataclasses import dataclass, field
+
+import orjson
+
+from admission import defaults, validation
+from storage.store import Compacted, Conflict, FutureRevision, KeyExists, KeyNotFound
+
+from . import errors, selectors, strategies
+from .allocators import KUBERNETES_SERVICE_IP, allocate_service
+from .registry import ResourceInfo
+
+GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+LIST_PAGE = 500
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+@dataclass
+class User:
+    name: str
+    groups: list[str] = field(default_factory=list)
+    uid: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class ListOptions:
+    label_selector: str = ""
+    field_selector: str = ""
+    limit: int = 0
+    continue_token: str = ""
+    resource_version: str = ""
+    resource_version_match: str = ""
+
+
+@dataclass
+class DeleteOptions:
+    grace_period_seconds: int | None = None
+    propagation_policy: str | None = None
+    preconditions: dict | None = None
+    dry_run: bool = False
+
+
+def _encode_continue(revision: int, start: str) -> str:
+    token = {"v": "meta.k8s.io/v1", "rv": revision, "start": start}
+    return base64.urlsafe_b64encode(orjson.dumps(token)).decode().rstrip("=")
+
+
+def _decode_continue(token: str) -> tuple[int, str]:
+    try:
+        raw = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if raw.get("v") != "meta.k8s.io/v1" or not isinstance(raw.get("rv"), int):
+            raise ValueError
+        return raw["rv"], str(raw["start"])
+    except (ValueError, TypeError, AttributeError):
+        raise errors.bad_request("continue key is not valid: incorrect encoded start resourceVersion "
+                                 "(version meta.k8s.io/v1)") from None
+
+
+def _parse_revision(text: str) -> int:
+    try:
+        value = int(text)
+        if value < 0:
+            raise ValueError
+        return value
+    except ValueError:
+        raise errors.bad_request(f'invalid resource version: "{text}"') from None
+
+
+def _meta(obj: dict) -> dict:
+    meta = obj.get("metadata")
+    if meta is None:
+        meta = obj["metadata"] = {}
+    if not isinstance(meta, dict):
+        raise errors.bad_request("metadata must be an object")
+    return meta
+
+
+class API:
+    def __init__(self, registry, store, schemas):
+        self.registry = registry
+        self.store = store
+        self.schemas = schemas
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _check_type(self, info: ResourceInfo, obj: dict) -> None:
+        if not isinstance(obj, dict):
+            raise errors.bad_request("the body of the request must be an object")
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if kind is None and api_version is None:
+            obj["apiVersion"], obj["kind"] = info.group_version, info.kind
+            return
+        if api_version != info.group_version or kind != info.kind:
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API version "
+                f"({info.group_version})" if api_version != info.group_version else
+                f"the kind in the data ({kind}) does not match the expected kind ({info.kind})")
+
+    def _check_decodes(self, info: ResourceInfo, obj: dict) -> None:
+        if info.crd is not None:
+            return
+        problems = validation.decode_errors(self.schemas, info.group, info.version, info.kind, obj)
+        if problems:
+            raise errors.bad_request(problems[0])
+
+    def _validate(self, info: ResourceInfo, obj: dict, old: dict | None) -> None:
+        if info.crd is not None:
+            return
+        causes = validation.validate(self.schemas, info.group, info.version, info.kind, obj, old,
+                                     namespaced=info.namespaced)
+        if causes:
+            name = obj.get("metadata", {}).get("name", "")
+            raise errors.invalid(info, info.kind, name, causes,
+                                 validation.invalid_message(info.kind, name, causes))
+
+    def _namespace_for_write(self, info: ResourceInfo, namespace: str | None, obj: dict) -> None:
+        meta = _meta(obj)
+        if not info.namespaced:
+            meta.pop("namespace", None)
+            return
+        body_ns = meta.get("namespace")
+        if body_ns and namespace and body_ns != namespace:
+            raise errors.bad_request("the namespace of the provided object does not match the namespace "
+                                     "sent on the request")
+        meta["namespace"] = namespace or body_ns or ""
+
+    def _require_live_namespace(self, info: ResourceInfo, namespace: str) -> None:
+        if not info.namespaced:
+            return
+        ns_info = self.registry.get("", "v1", "namespaces")
+        ns = self.store.get(ns_info.key(None, namespace))
+        if ns is None:
+            raise errors.not_found(ns_info, namespace)
+        if ns["metadata"].get("deletionTimestamp"):
+            raise errors.forbidden(info, "", f"{info.kind.lower()}s is forbidden: unable to create new "
+                                   f"content in namespace {namespace} because it is being terminated")
+
+    def _output(self, info: ResourceInfo, obj: dict) -> dict:
+        obj["apiVersion"], obj["kind"] = info.group_version, info.kind
+        return obj
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def get(self, info: ResourceInfo, namespace: str | None, name: str) -> dict:
+        obj = self.store.get(info.key(namespace, name))
+        if obj is None:
+            raise errors.not_found(info, name)
+        return self._output(info, obj)
+
+    def list(self, info: ResourceInfo, namespace: str | None, opts: ListOptions) -> dict:
+        label_sel = selectors.parse_label_selector(opts.label_selector)
+        field_sel = selectors.parse_field_selector(opts.field_selector, info.group, info.plural)
+        prefix = info.prefix(namespace)
+        revision, start = None, None
+        if opts.continue_token:
+            revision, start = _decode_continue(opts.continue_token)
+        elif opts.resource_version and opts.resource_version_match == "Exact":
+            revision = _parse_revision(opts.resource_version)
+        elif opts.resource_version not in ("", "0"):
+            wanted = _parse_revision(opts.resource_version)
+            if wanted > self.store.revision:
+                raise errors.StatusError(504, "Timeout", f"Too large resource version: {wanted}, "
+                                         f"current resource version: {self.store.revision}")
+        limit = opts.limit if opts.limit > 0 else None
+        items: list[dict] = []
+        has_more = False
+        try:
+            while True:
+                want = (limit - len(items)) if limit else LIST_PAGE
+                page, list_rev, more = self.store.list(prefix, start_after=(prefix + start) if start else None,
+                                                       limit=max(want, 1) if limit else LIST_PAGE,
+                                                       revision=revision)
+                revision = list_rev
+                for obj in page:
+                    if label_sel.matches(obj["metadata"].get("labels")) and field_sel.matches(obj):
+                        items.append(self._output(info, obj))
+                if page:
+                    last = page[-1]["metadata"]
+                    start = info.key(last.get("namespace"), last["name"])[len(prefix):]
+                if not more:
+                    break
+                if limit and len(items) >= limit:
+                    has_more = True
+                    break
+        except Compacted:
+            raise errors.gone("The provided continue parameter is too old to display a consistent list "
+                              "result. You can start a new list without the continue parameter, or use "
+                              "the continue token in this response to retrieve the remainder of the results."
+                              if opts.continue_token else
+                              f"too old resource version: {opts.resource_version}") from None
+        except FutureRevision:
+            raise errors.StatusError(504, "Timeout", f"Too large resource version: {revision}, current "
+                                     f"resource version: {self.store.revision}") from None
+        meta = {"resourceVersion": str(revision)}
+        if has_more:
+            meta["continue"] = _encode_continue(revision, start)
+        return {"kind": f"{info.kind}List", "apiVersion": info.group_version, "metadata": meta,
+                "items": items}
+
+    # --- writes --------------------------------------------------------------------------
+
+    async def create(self, info: ResourceInfo, namespace: str | None, obj: dict, *,
+                     dry_run: bool = False, user: User | None = None) -> dict:
+        self._check_type(info, obj)
+        self._namespace_for_write(info, namespace, obj)
+        meta = _meta(obj)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + "".join(random.choices(GENERATE_NAME_ALPHABET, k=5))
+        self._check_decodes(info, obj)
+        strategies.prepare_for_create(info, obj)
+        if info.crd is None:
+            defaults.apply_defaults(self.schemas, info.group, info.version, info.kind, obj)
+        self._validate(info, obj, None)
+        if info.namespaced:
+            self._require_live_namespace(info, meta["namespace"])
+        await self._allocate(info, obj)
+        if dry_run:
+            return self._output(info, obj)
+        try:
+            stored = await self.store.create(info.key(meta.get("namespace"), meta["name"]), obj)
+        except KeyExists:
+            raise errors.already_exists(info, meta["name"]) from None
+        return self._output(info, stored)
+
+    async def update(self, info: ResourceInfo, namespace: str | None, name: str, obj: dict, *,
+                     subresource: str | None = None, dry_run: bool = False,
+                     user: User | None = None) -> dict:
+        self._check_type(info, obj)
+        self._namespace_for_write(info, namespace, obj)
+        meta = _meta(obj)
+        if meta.get("name") and meta["name"] != name:
+            raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on "
+                                     f"the URL ({name})")
+        meta["name"] = name
+        self._check_decodes(info, obj)
+        key = info.key(namespace, name)
+        old = self.store.get(key)
+        if old is None:
+            raise errors.not_found(info, name)
+        expected = meta.get("resourceVersion")
+        if expected:
+            if expected != old["metadata"]["resourceVersion"]:
+                raise errors.conflict(info, name, "the object has been modified; please apply your "
+                                      "changes to the latest version and try again")
+        return await self._write_update(info, key, old, obj, subresource=subresource, dry_run=dry_run)
+
+    async def _write_update(self, info, key, old, obj, *, subresource=None, dry_run=False) -> dict:
+        strategies.prepare_for_update(info, obj, old, subresource)
+        if info.crd is None:
+            defaults.apply_defaults(self.schemas, info.group, info.version, info.kind, obj)
+        self._validate(info, obj, old)
+        obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+        if obj == old:
+            # kube skips no-op writes: same resourceVersion, no watch event.
+            return self._output(info, obj)
+        if dry_run:
+            return self._output(info, obj)
+        try:
+            stored = await self.store.update(key, obj, int(old["metadata"]["resourceVersion"]))
+        except Conflict:
+            raise errors.conflict(info, obj["metadata"]["name"], "the object has been modified; please "
+                                  "apply your changes to the latest version and try again") from None
+        except KeyNotFound:
+            raise errors.not_found(info, obj["metadata"]["name"]) from None
+        if self._finalized(stored):
+            return await self._remove(info, key, stored)
+        return self._output(info, stored)
+
+    async def guaranteed_update(self, info: ResourceInfo, namespace: str | None, name: str, mutate, *,
+                                subresource: str | None = None, dry_run: bool = False,
+                                precondition_rv: str | None = None) -> dict:
+        """Read, mutate a copy, write; retried on a concurrent change unless the caller pinned a version.
+
+        `mutate(current) -> new` may raise StatusError; it gets a private copy it may change.
+        """
+        key = info.key(namespace, name)
+        while True:
+            old = self.store.get(key)
+            if old is None:
+                raise errors.not_found(info, name)
+            if precondition_rv and precondition_rv != old["metadata"]["resourceVersion"]:
+                raise errors.conflict(info, name, "the object has been modified; please apply your "
+                                      "changes to the latest version and try again")
+            new = mutate(copy.deepcopy(old))
+            self._check_type(info, new)
+            self._namespace_for_write(info, namespace, new)
+            meta = _meta(new)
+            if meta.get("name", name) != name:
+                raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the "
+                                         f"name on the URL ({name})")
+            meta["name"] = name
+            if meta.get("resourceVersion") not in (None, old["metadata"]["resourceVersion"]):
+                raise errors.conflict(info, name, "the object has been modified; please apply your "
+                                      "changes to the latest version and try again")
+            self._check_decodes(info, new)
+            try:
+                return await self._write_update(info, key, old, new, subresource=subresource,
+                                                dry_run=dry_run)
+            except errors.StatusError as e:
+                if e.code == 409 and e.reason == "Conflict" and not precondition_rv:
+                    continue
+                raise
+
+    @staticmethod
+    def _pending_finalizers(obj: dict) -> bool:
+        # Namespaces carry the namespace controller's own finalizer in spec, not in metadata.
+        return bool(obj["metadata"].get("finalizers")) or (
+            obj.get("kind") == "Namespace" and bool(obj.get("spec", {}).get("finalizers")))
+
+    def _finalized(self, obj: dict) -> bool:
+        return bool(obj["metadata"].get("deletionTimestamp")) and not self._pending_finalizers(obj)
+
+    async def _remove(self, info, key, obj) -> dict:
+        try:
+            deleted = await self.store.delete(key, int(obj["metadata"]["resourceVersion"]))
+        except (Conflict, KeyNotFound):
+            current = self.store.get(key)
+            if current is None:
+                return self._output(info, obj)
+            raise errors.conflict(info, obj["metadata"]["name"], "the object has been modified; please "
+                                  "apply your changes to the latest version and try again") from None
+        return self._output(info, deleted)
+
+    async def delete(self, info: ResourceInfo, namespace: str | None, name: str,
+                     opts: DeleteOptions | None = None) -> tuple[dict, bool]:
+        """Returns (object, finished): finished is False while finalizers hold the object."""
+        opts = opts or DeleteOptions()
+        key = info.key(namespace, name)
+        while True:
+            obj = self.store.get(key)
+            if obj is None:
+                raise errors.not_found(info, name)
+            meta = obj["metadata"]
+            pre = opts.preconditions or {}
+            if pre.get("uid") and pre["uid"] != meta.get("uid"):
+                raise errors.conflict(info, name, f"Precondition failed: UID in precondition: {pre['uid']}, "
+                                      f"UID in object meta: {meta.get('uid')}")
+            if pre.get("resourceVersion") and pre["resourceVersion"] != meta.get("resourceVersion"):
+                raise errors.conflict(info, name, "Precondition failed: ResourceVersion in precondition: "
+                                      f"{pre['resourceVersion']}, ResourceVersion in object meta: "
+                                      f"{meta.get('resourceVersion')}")
+            finalizers = list(meta.get("finalizers") or [])
+            policy = opts.propagation_policy or self._default_propagation(info)
+            if policy == "Orphan" and "orphan" not in finalizers:
+                finalizers.append("orphan")
+            elif policy == "Foreground" and "foregroundDeletion" not in finalizers:
+                finalizers.append("foregroundDeletion")
+            graceful = self._grace_period(info, obj, opts)
+            if not finalizers and not graceful and not self._pending_finalizers(obj):
+                if opts.dry_run:
+                    return self._output(info, obj), True
+                try:
+                    deleted = await self.store.delete(key, int(meta["resourceVersion"]))
+                except (Conflict, KeyNotFound):
+                    continue
+                return self._output(info, deleted), True
+            if meta.get("deletionTimestamp"):
+                return self._output(info, obj), False
+            new = copy.deepcopy(obj)
+            new["metadata"]["deletionTimestamp"] = strategies.now_rfc3339()
+            new["metadata"]["deletionGracePeriodSeconds"] = graceful or 0
+            new["metadata"]["finalizers"] = finalizers
+            if new["metadata"].get("generation"):
+                new["metadata"]["generation"] += 1
+            strategies.prepare_for_delete(info, new)
+            if opts.dry_run:
+                return self._output(info, new), False
+            try:
+                stored = await self.store.update(key, new, int(meta["resourceVersion"]))
+            except (Conflict, KeyNotFound):
+                continue
+            return self._output(info, stored), False
+
+    @staticmethod
+    def _default_propagation(info: ResourceInfo) -> str:
+        # kube's DefaultGarbageCollectionPolicy: Background, except the old extensions-era kinds.
+        return "Background"
+
+    @staticmethod
+    def _grace_period(info: ResourceInfo, obj: dict, opts: DeleteOptions) -> int:
+        if (info.group, info.kind) == ("", "Namespace"):
+            # Namespaces always go through the namespace controller, which empties them first.
+            return 0
+        if (info.group, info.kind) != ("", "Pod"):
+            return 0
+        # An unscheduled pod, or one that finished, has no kubelet to wait for.
+        if not obj.get("spec", {}).get("nodeName") or obj.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+            return 0
+        if opts.grace_period_seconds is not None:
+            return max(opts.grace_period_seconds, 0)
+        return obj.get("spec", {}).get("terminationGracePeriodSeconds", 30)
+
+    async def delete_collection(self, info: ResourceInfo, namespace: str | None, list_opts: ListOptions,
+                                opts: DeleteOptions) -> dict:
+        listed = self.list(info, namespace, list_opts)
+        deleted = []
+        for obj in listed["items"]:
+            try:
+                gone, _ = await self.delete(info, obj["metadata"].get("namespace"), obj["metadata"]["name"], opts)
+            except errors.StatusError as e:
+                if e.code == 404:
+                    continue
+                raise
+            deleted.append(gone)
+        listed["items"] = deleted
+        return listed
+
+    # --- per-kind allocation -----------------------------------------------------------------
+
+    async def _allocate(self, info: ResourceInfo, obj: dict) -> None:
+        if (info.group, info.kind) == ("", "Service"):
+            allocate_service(self, obj)
+
+    async def ensure_kubernetes_service(self) -> None:
+        info = self.registry.get("", "v1", "services")
+        if self.store.get(info.key("default", "kubernetes")) is None:
+            await self.create(info, "default", {"metadata": {
+                "name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+                "spec": {"clusterIP": KUBERNETES_SERVICE_IP, "ports": [
+                    {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}})
+
+    async def ensure_system_namespaces(self) -> None:
+        ns_info = self.registry.get("", "v1", "namespaces")
+        for name in SYSTEM_NAMESPACES:
+            if self.store.get(ns_info.key(None, name)) is None:
+                await self.create(ns_info, None, {"metadata": {"name": name}})

@@ -1,0 +1,82 @@
+"""`vapi serve`: start a whole Kubernetes API server in this process."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from admission.schemas import DEFAULT_VERSION, available_versions
+
+PARENT_POLL_SECONDS = 1.0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vapi", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the Kubernetes API on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=6443, help="HTTPS port; 0 picks a free one (default 6443)")
+    serve.add_argument("--data-dir", type=Path, default=Path(".vapi"),
+                       help="where the database, certificates and kubeconfig live (default ./.vapi)")
+    serve.add_argument("--kubernetes-version", default=DEFAULT_VERSION, choices=available_versions(),
+                       metavar="X.Y", help=f"API version to serve (default {DEFAULT_VERSION}; "
+                       f"one of {', '.join(available_versions())})")
+    serve.add_argument("--history-events", type=int, default=None, metavar="N",
+                       help="events kept for watch resume; older ones are compacted (default 5000)")
+    serve.add_argument("--exit-with-pid", type=int, default=None,
+                       help="stop when this process is gone (tests pass their own pid)")
+    serve.add_argument("--log-level", default="WARNING")
+    return parser
+
+
+async def _serve(args) -> None:
+    from .server import Config, Server
+
+    started = time.monotonic()
+    store_options = {}
+    if args.history_events is not None:
+        store_options["history_max_events"] = args.history_events
+    server = Server(Config(data_dir=args.data_dir, port=args.port, kubernetes_version=args.kubernetes_version,
+                           store_options=store_options))
+    await server.start()
+    kubeconfig = server.kubeconfig.resolve()
+    print(f"vapi serving Kubernetes {args.kubernetes_version} API on https://127.0.0.1:{server.port} "
+          f"(ready in {time.monotonic() - started:.2f}s)", flush=True)
+    print(f"port: {server.port}", flush=True)
+    print(f"export KUBECONFIG={kubeconfig}", flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    watchdog = asyncio.create_task(_watch_parent(args.exit_with_pid, stop)) if args.exit_with_pid else None
+    await stop.wait()
+    if watchdog:
+        watchdog.cancel()
+    await server.stop()
+
+
+async def _watch_parent(pid: int, stop: asyncio.Event) -> None:
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            stop.set()
+            return
+        await asyncio.sleep(PARENT_POLL_SECONDS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        asyncio.run(_serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

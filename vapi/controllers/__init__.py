@@ -1,0 +1,28 @@
+"""Built-in controllers: level-triggered loops over the in-process API.
+
+Each controller reacts to a resource's events through `informer.run`, which lists, then watches,
+and lists again whenever the watch is lost, so a missed event is never missed for long.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from .garbagecollector import GarbageCollector
+from .namespace import NamespaceController
+
+log = logging.getLogger("vapi.controllers")
+
+
+class Controllers:
+    def __init__(self, api, root_ca: bytes = b""):
+        self.controllers = [NamespaceController(api, root_ca), GarbageCollector(api)]
+        self.tasks: list[asyncio.Task] = []
+
+    def start(self) -> None:
+        self.tasks = [asyncio.create_task(c.run(), name=type(c).__name__) for c in self.controllers]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)

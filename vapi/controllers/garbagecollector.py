@@ -1,0 +1,153 @@
+"""Garbage collection by ownerReferences, with kube's three propagation policies.
+
+Background: the owner is gone at once; its dependents are deleted here when its DELETED event
+arrives. Foreground: the owner waits, with deletionTimestamp and the `foregroundDeletion`
+finalizer, until every dependent is gone. Orphan: dependents lose their reference to the owner,
+then the owner's `orphan` finalizer is removed.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from .. import errors
+from ..api import DeleteOptions
+from . import informer
+
+log = logging.getLogger("vapi.controllers")
+
+
+def _owner_uids(obj: dict | None) -> set[str]:
+    if not obj:
+        return set()
+    return {ref.get("uid") for ref in obj["metadata"].get("ownerReferences") or [] if ref.get("uid")}
+
+
+class GarbageCollector:
+    def __init__(self, api):
+        self.api = api
+        # owner uid -> {(group, plural, namespace, name)} of objects that name it as owner
+        self.dependents: dict[str, set[tuple]] = {}
+
+    async def run(self) -> None:
+        seen, loops = set(), []
+        for info in self.api.registry.all():
+            if (info.group, info.plural) in seen or "delete" not in info.verbs:
+                continue
+            seen.add((info.group, info.plural))
+            loops.append(informer.run(self.api.store, info, self._handler(info)))
+        await asyncio.gather(*loops)
+
+    def _handler(self, info):
+        async def handle(event_type, obj, prev):
+            ref = (info.group, info.plural, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+            for uid in _owner_uids(prev) - _owner_uids(obj if event_type != "DELETED" else None):
+                self.dependents.get(uid, set()).discard(ref)
+            if event_type != "DELETED":
+                for uid in _owner_uids(obj):
+                    self.dependents.setdefault(uid, set()).add(ref)
+            try:
+                await self._reconcile(info, event_type, obj)
+            except errors.StatusError as e:
+                if e.code not in (404, 409):
+                    log.warning("garbage collector: %s %s: %s", info.plural, obj["metadata"]["name"], e.message)
+        return handle
+
+    def _info(self, group, plural):
+        for info in self.api.registry.all():
+            if info.group == group and info.plural == plural:
+                return info
+        return None
+
+    def _owner_alive(self, dependent: dict, ref: dict) -> bool:
+        group, _, version = ref.get("apiVersion", "").rpartition("/")
+        info = self.api.registry.by_kind(group, version, ref.get("kind", ""))
+        if info is None:
+            return False
+        ns = dependent["metadata"].get("namespace") if info.namespaced else None
+        owner = self.api.store.get(info.key(ns, ref.get("name", "")))
+        return owner is not None and owner["metadata"].get("uid") == ref.get("uid")
+
+    async def _reconcile(self, info, event_type: str, obj: dict) -> None:
+        meta = obj["metadata"]
+        uid = meta.get("uid")
+        if event_type == "DELETED":
+            for dep in list(self.dependents.pop(uid, ())):
+                await self._collect(dep)
+            return
+        if event_type == "ADDED" and meta.get("ownerReferences"):
+            # Found at (re)list time: its owners may have gone while nobody was watching.
+            if not any(self._owner_alive(obj, ref) for ref in meta["ownerReferences"]):
+                await self._delete(info, obj, "Background")
+        if meta.get("deletionTimestamp"):
+            finalizers = meta.get("finalizers") or []
+            if "orphan" in finalizers:
+                for dep in list(self.dependents.get(uid, ())):
+                    await self._drop_reference(dep, uid)
+                await self._remove_finalizer(info, obj, "orphan")
+            elif "foregroundDeletion" in finalizers:
+                pending = self.dependents.get(uid, set())
+                for dep in list(pending):
+                    await self._collect(dep, policy="Foreground")
+                if not pending:
+                    await self._remove_finalizer(info, obj, "foregroundDeletion")
+        for owner_uid in _owner_uids(obj):
+            await self._wake_foreground_owner(obj, owner_uid)
+
+    async def _wake_foreground_owner(self, dependent: dict, owner_uid: str) -> None:
+        """A foreground-deleting owner finishes when its last dependent is gone."""
+        for ref in dependent["metadata"].get("ownerReferences") or []:
+            if ref.get("uid") != owner_uid:
+                continue
+            group, _, version = ref.get("apiVersion", "").rpartition("/")
+            info = self.api.registry.by_kind(group, version, ref.get("kind", ""))
+            if info is None:
+                return
+            ns = dependent["metadata"].get("namespace") if info.namespaced else None
+            owner = self.api.store.get(info.key(ns, ref.get("name", "")))
+            if owner and "foregroundDeletion" in (owner["metadata"].get("finalizers") or []) \
+                    and not self.dependents.get(owner_uid):
+                await self._remove_finalizer(info, owner, "foregroundDeletion")
+
+    async def _collect(self, dep: tuple, policy: str = "Background") -> None:
+        group, plural, namespace, name = dep
+        info = self._info(group, plural)
+        obj = info and self.api.store.get(info.key(namespace, name))
+        if obj is None:
+            return
+        alive = [r for r in obj["metadata"].get("ownerReferences") or [] if self._owner_alive(obj, r)]
+        if alive:
+            await self._set_references(info, obj, alive)
+        elif not obj["metadata"].get("deletionTimestamp"):
+            await self._delete(info, obj, policy)
+
+    async def _delete(self, info, obj: dict, policy: str) -> None:
+        meta = obj["metadata"]
+        await self.api.delete(info, meta.get("namespace"), meta["name"],
+                              DeleteOptions(propagation_policy=policy, preconditions={"uid": meta["uid"]}))
+
+    async def _drop_reference(self, dep: tuple, owner_uid: str) -> None:
+        group, plural, namespace, name = dep
+        info = self._info(group, plural)
+        obj = info and self.api.store.get(info.key(namespace, name))
+        if obj is not None:
+            await self._set_references(info, obj, [r for r in obj["metadata"].get("ownerReferences") or []
+                                                   if r.get("uid") != owner_uid])
+
+    async def _set_references(self, info, obj: dict, refs: list[dict]) -> None:
+        def mutate(current):
+            if refs:
+                current["metadata"]["ownerReferences"] = refs
+            else:
+                current["metadata"].pop("ownerReferences", None)
+            return current
+        meta = obj["metadata"]
+        await self.api.guaranteed_update(info, meta.get("namespace"), meta["name"], mutate)
+
+    async def _remove_finalizer(self, info, obj: dict, finalizer: str) -> None:
+        def mutate(current):
+            current["metadata"]["finalizers"] = [f for f in current["metadata"].get("finalizers") or []
+                                                 if f != finalizer]
+            return current
+        meta = obj["metadata"]
+        await self.api.guaranteed_update(info, meta.get("namespace"), meta["name"], mutate)

@@ -1,0 +1,99 @@
+"""Namespace lifecycle: empty a terminating namespace, then release it; seed new namespaces.
+
+Seeding covers what kube's service-account and root-CA-publisher controllers put into every
+namespace (the `default` ServiceAccount, the `kube-root-ca.crt` ConfigMap), so workloads and
+clients find them as on any cluster.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from .. import errors
+from ..api import DeleteOptions
+from . import informer
+
+log = logging.getLogger("vapi.controllers")
+RETRY_SECONDS = 1.0
+
+
+class NamespaceController:
+    def __init__(self, api, root_ca: bytes):
+        self.api = api
+        self.root_ca = root_ca.decode()
+        self.terminating: dict[str, asyncio.Task] = {}
+
+    async def run(self) -> None:
+        await informer.run(self.api.store, self.api.registry.get("", "v1", "namespaces"), self.handle)
+
+    async def handle(self, event_type: str, ns: dict, prev) -> None:
+        name = ns["metadata"]["name"]
+        if event_type == "DELETED":
+            return
+        if ns["metadata"].get("deletionTimestamp"):
+            task = self.terminating.get(name)
+            if task is None or task.done():
+                self.terminating[name] = asyncio.create_task(self.finalize(name))
+            return
+        await self.seed(name)
+
+    async def _ensure(self, group, plural, namespace, obj) -> None:
+        info = self.api.registry.get(group, "v1", plural)
+        if self.api.store.get(info.key(namespace, obj["metadata"]["name"])) is not None:
+            return
+        try:
+            await self.api.create(info, namespace, obj)
+        except errors.StatusError as e:
+            # Raced with the namespace's deletion or with a user creating the same object.
+            if e.code not in (403, 404, 409):
+                raise
+
+    async def seed(self, namespace: str) -> None:
+        await self._ensure("", "serviceaccounts", namespace, {"metadata": {"name": "default"}})
+        if self.root_ca:
+            await self._ensure("", "configmaps", namespace, {
+                "metadata": {"name": "kube-root-ca.crt",
+                             "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be "
+                                             "used to verify the kube-apiserver when using internal endpoints "
+                                             "such as the internal service IP or kubernetes.default.svc. No "
+                                             "other usage is guaranteed across distributions of Kubernetes "
+                                             "clusters."}},
+                "data": {"ca.crt": self.root_ca}})
+
+    def _namespaced_resources(self):
+        seen = set()
+        for info in self.api.registry.all():
+            if info.namespaced and "delete" in info.verbs and (info.group, info.plural) not in seen:
+                seen.add((info.group, info.plural))
+                yield info
+
+    async def finalize(self, namespace: str) -> None:
+        ns_info = self.api.registry.get("", "v1", "namespaces")
+        while True:
+            remaining = 0
+            for info in list(self._namespaced_resources()):
+                page, _, _ = self.api.store.list(info.prefix(namespace))
+                for obj in page:
+                    remaining += 1
+                    if obj["metadata"].get("deletionTimestamp"):
+                        continue
+                    try:
+                        await self.api.delete(info, namespace, obj["metadata"]["name"],
+                                              DeleteOptions(propagation_policy="Background"))
+                    except errors.StatusError as e:
+                        if e.code != 404:
+                            log.warning("namespace %s: deleting %s/%s: %s", namespace, info.plural,
+                                        obj["metadata"]["name"], e.message)
+            if remaining == 0:
+                break
+            await asyncio.sleep(RETRY_SECONDS)
+
+        def release(ns: dict) -> dict:
+            ns.setdefault("spec", {})["finalizers"] = [
+                f for f in ns["spec"].get("finalizers", []) if f != "kubernetes"]
+            return ns
+        try:
+            await self.api.guaranteed_update(ns_info, None, namespace, release, subresource="finalize")
+        except errors.StatusError as e:
+            if e.code != 404:
+                raise

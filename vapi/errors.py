@@ -1,0 +1,80 @@
+"""Kubernetes Status errors: every failure a client sees is one of these."""
+from __future__ import annotations
+
+
+class StatusError(Exception):
+    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details
+
+    def status(self) -> dict:
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": self.message, "reason": self.reason, "code": self.code}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def _details(info, name: str | None, **extra) -> dict:
+    details = {"group": info.group, "kind": info.plural} if info else {}
+    if name:
+        details["name"] = name
+    details.update(extra)
+    return details
+
+
+def bad_request(message: str) -> StatusError:
+    return StatusError(400, "BadRequest", message)
+
+
+def not_found(info, name: str) -> StatusError:
+    return StatusError(404, "NotFound", f'{info.group_resource} "{name}" not found', _details(info, name))
+
+
+def path_not_found() -> StatusError:
+    return StatusError(404, "NotFound", "the server could not find the requested resource",
+                       {"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]})
+
+
+def already_exists(info, name: str) -> StatusError:
+    return StatusError(409, "AlreadyExists", f'{info.group_resource} "{name}" already exists',
+                       _details(info, name))
+
+
+def conflict(info, name: str, why: str) -> StatusError:
+    return StatusError(409, "Conflict",
+                       f'Operation cannot be fulfilled on {info.group_resource} "{name}": {why}',
+                       _details(info, name))
+
+
+def gone(message: str) -> StatusError:
+    return StatusError(410, "Expired", message)
+
+
+def method_not_allowed(verb: str, info=None) -> StatusError:
+    what = f" on {info.group_resource}" if info else ""
+    return StatusError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource{what}",
+                       {"causes": [{"reason": "UnexpectedServerResponse", "message": f"{verb} not allowed"}]})
+
+
+def invalid(info, kind: str, name: str, causes: list[dict], message: str) -> StatusError:
+    return StatusError(422, "Invalid", message, _details(info, name, kind=info.plural, causes=causes))
+
+
+def forbidden(info, name: str, message: str) -> StatusError:
+    return StatusError(403, "Forbidden", message, _details(info, name))
+
+
+def unauthorized() -> StatusError:
+    return StatusError(401, "Unauthorized", "Unauthorized")
+
+
+def unsupported_media_type(content_type: str) -> StatusError:
+    return StatusError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{content_type}")')
+
+
+def too_large() -> StatusError:
+    return StatusError(413, "RequestEntityTooLarge", "the request body is too large")

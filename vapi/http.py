@@ -1,0 +1,439 @@
+"""HTTP glue for resource requests: parse the URL and body, call the pipeline, encode the answer.
+
+Nothing here decides what an object becomes; that is `api.py`'s job. This module knows the
+wire: URL shapes, media types, query parameters, Table answers and watch streams.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import jsonpatch
+import orjson
+import yaml
+from aiohttp import web
+
+from storage.store import Compacted
+
+from . import errors, protobuf, selectors, tables
+from . import patch as patching
+from .api import DeleteOptions, ListOptions
+from .registry import ResourceInfo
+from .resources import SUBRESOURCE_VERBS
+
+JSON = "application/json"
+YAML = "application/yaml"
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+MAX_BODY = 3 * 1024 * 1024
+DEFAULT_WATCH_TIMEOUT = 1800
+BOOKMARK_INTERVAL = 10.0
+
+PATCH_TYPES = {"application/json-patch+json", "application/merge-patch+json",
+               "application/strategic-merge-patch+json", "application/apply-patch+yaml"}
+
+
+@dataclass
+class RequestInfo:
+    verb: str
+    group: str
+    version: str
+    resource: str
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+
+
+def parse_path(method: str, parts: list[str], query) -> RequestInfo | None:
+    """`parts` are the path segments after `/api` or `/apis`; the group is the first for /apis."""
+    if len(parts) < 2:
+        return None
+    group, version, rest = parts[0], parts[1], parts[2:]
+    namespace = None
+    if len(rest) >= 2 and rest[0] == "namespaces":
+        if len(rest) == 2 or (len(rest) == 3 and rest[2] in ("status", "finalize")):
+            # The namespace object itself (and its subresources).
+            namespace = None
+        else:
+            namespace, rest = rest[1], rest[2:]
+    if not rest or len(rest) > 3:
+        return None
+    resource = rest[0]
+    name = rest[1] if len(rest) > 1 else None
+    sub = rest[2] if len(rest) > 2 else None
+    watch = query.get("watch") in ("1", "true")
+    verb = {"GET": "watch" if watch else ("get" if name else "list"), "POST": "create", "PUT": "update",
+            "PATCH": "patch", "DELETE": "delete" if name else "deletecollection"}.get(method)
+    if verb is None:
+        return None
+    return RequestInfo(verb, group, version, resource, namespace, name, sub)
+
+
+# --- media types ------------------------------------------------------------------------------
+
+def _media_params(part: str) -> tuple[str, dict]:
+    fields = [f.strip() for f in part.split(";")]
+    params = {}
+    for f in fields[1:]:
+        if "=" in f:
+            k, v = f.split("=", 1)
+            params[k.strip()] = v.strip()
+    return fields[0].lower(), params
+
+
+def wants_table(request: web.Request) -> bool:
+    for part in request.headers.get("Accept", "").split(","):
+        mtype, params = _media_params(part)
+        if params.get("as") == "Table" and params.get("g") == "meta.k8s.io" and mtype == JSON:
+            return True
+    return False
+
+
+def response_type(request: web.Request) -> str:
+    for part in request.headers.get("Accept", "").split(","):
+        mtype, params = _media_params(part)
+        if params.get("as"):
+            continue
+        if mtype in (JSON, "*/*", "application/*", ""):
+            return JSON
+        if mtype in (YAML, "application/yaml"):
+            return YAML
+    return JSON
+
+
+def encode(request: web.Request, body: dict, status: int = 200) -> web.Response:
+    if response_type(request) == YAML:
+        return web.Response(body=yaml.safe_dump(body, sort_keys=False).encode(), status=status,
+                            content_type=YAML)
+    return web.Response(body=orjson.dumps(body), status=status, content_type=JSON)
+
+
+async def read_body(request: web.Request) -> tuple[object, str]:
+    """(decoded body, media type). Malformed bodies are 400s, unknown media types 415s."""
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise errors.StatusError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY}")
+    ctype = request.headers.get("Content-Type", JSON).split(";")[0].strip().lower()
+    try:
+        if ctype in (JSON, "application/merge-patch+json", "application/strategic-merge-patch+json",
+                     "application/json-patch+json"):
+            return orjson.loads(raw), ctype
+        if ctype in (YAML, "application/apply-patch+yaml", "application/x-yaml", "text/yaml"):
+            return yaml.safe_load(raw.decode()), ctype
+        if ctype == PROTOBUF:
+            return protobuf.decode_object(raw), ctype
+    except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as e:
+        raise errors.bad_request(f"error decoding request body: {str(e).splitlines()[0]}") from None
+    except protobuf.ProtobufError as e:
+        raise errors.bad_request(f"error decoding protobuf request body: {e}") from None
+    raise errors.unsupported_media_type(ctype)
+
+
+def dry_run(request: web.Request) -> bool:
+    values = request.query.getall("dryRun", [])
+    for v in values:
+        if v != "All":
+            raise errors.bad_request(f'dryRun: Unsupported value: "{v}": supported values: "All"')
+    return bool(values)
+
+
+def _int_param(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.bad_request(f"invalid {name}: {value!r} is not an integer") from None
+
+
+def list_options(request: web.Request) -> ListOptions:
+    q = request.query
+    return ListOptions(label_selector=q.get("labelSelector", ""), field_selector=q.get("fieldSelector", ""),
+                       limit=_int_param(request, "limit") or 0, continue_token=q.get("continue", ""),
+                       resource_version=q.get("resourceVersion", ""),
+                       resource_version_match=q.get("resourceVersionMatch", ""))
+
+
+def delete_options(request: web.Request, body) -> DeleteOptions:
+    body = body if isinstance(body, dict) else {}
+    grace = body.get("gracePeriodSeconds")
+    if grace is None:
+        grace = _int_param(request, "gracePeriodSeconds")
+    policy = body.get("propagationPolicy") or request.query.get("propagationPolicy")
+    if policy is None and body.get("orphanDependents") is not None:
+        policy = "Orphan" if body["orphanDependents"] else "Background"
+    if policy not in (None, "Orphan", "Background", "Foreground"):
+        raise errors.bad_request(f'propagationPolicy: Unsupported value: "{policy}": supported values: '
+                                 '"Foreground", "Background", "Orphan"')
+    run = dry_run(request) or body.get("dryRun") == ["All"]
+    return DeleteOptions(grace_period_seconds=grace, propagation_policy=policy,
+                         preconditions=body.get("preconditions"), dry_run=run)
+
+
+# --- patches ----------------------------------------------------------------------------------
+
+def apply_patch(ctype: str, current: dict, patch, info, schemas) -> dict:
+    if ctype == "application/json-patch+json":
+        if not isinstance(patch, list):
+            raise errors.bad_request("the body of a json patch must be a list of operations")
+        try:
+            return jsonpatch.JsonPatch(patch).apply(current)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as e:
+            raise errors.StatusError(422, "Invalid", f"the server rejected our request due to an error in "
+                                     f"our request: {e}") from None
+    if not isinstance(patch, dict):
+        raise errors.bad_request("the body of a merge patch must be a JSON object")
+    if ctype == "application/merge-patch+json":
+        return patching.json_merge_patch(current, patch)
+    if ctype == "application/strategic-merge-patch+json":
+        if info.crd is not None:
+            # As kube: custom resources have no patch strategies to merge by.
+            raise errors.unsupported_media_type(ctype)
+        schema = schemas.for_kind(info.group, info.version, info.kind)
+        try:
+            return patching.strategic_merge(schemas, schema, current, patch)
+        except patching.PatchError as e:
+            reason = {400: "BadRequest", 422: "Invalid"}.get(e.code, "InternalError")
+            raise errors.StatusError(e.code, reason, str(e)) from None
+    raise errors.unsupported_media_type(ctype)
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+class ResourceHandler:
+    def __init__(self, api, registry):
+        self.api = api
+        self.registry = registry
+
+    def _info(self, ri: RequestInfo):
+        info = self.registry.get(ri.group, ri.version, ri.resource)
+        if info is None:
+            raise errors.path_not_found()
+        if ri.subresource and ri.subresource not in info.subresources:
+            raise errors.path_not_found()
+        if ri.namespace is not None and not info.namespaced:
+            raise errors.path_not_found()
+        verbs = info.verbs
+        if ri.subresource:
+            verbs = SUBRESOURCE_VERBS[ri.subresource]
+        if ri.verb not in verbs:
+            raise errors.method_not_allowed(ri.verb.upper(), info)
+        return info
+
+    async def handle(self, request: web.Request, ri: RequestInfo) -> web.StreamResponse:
+        info = self._info(ri)
+        if ri.subresource not in (None, "status", "scale", "finalize", "approval"):
+            raise errors.StatusError(501, "NotImplemented",
+                                     f"{info.plural}/{ri.subresource} is not implemented yet")
+        ns = ri.namespace
+        if ri.verb == "get":
+            obj = self.api.get(info, ns, ri.name)
+            if ri.subresource == "scale":
+                return encode(request, to_scale(info, obj))
+            return self._object_response(request, info, obj)
+        if ri.verb == "list":
+            result = self.api.list(info, ns, list_options(request))
+            if wants_table(request):
+                return encode_table(request, info, result["items"], result["metadata"])
+            return encode(request, result)
+        if ri.verb == "watch":
+            return await self.watch(request, info, ns)
+        if ri.verb == "create":
+            body, _ = await read_body(request)
+            obj = await self.api.create(info, ns, body, dry_run=dry_run(request), user=request.get("user"))
+            return self._object_response(request, info, obj, 201)
+        if ri.verb == "update":
+            body, _ = await read_body(request)
+            if ri.subresource == "scale":
+                return encode(request, await self._update_scale(info, ns, ri.name, body, request))
+            obj = await self.api.update(info, ns, ri.name, body, subresource=ri.subresource,
+                                        dry_run=dry_run(request), user=request.get("user"))
+            return self._object_response(request, info, obj)
+        if ri.verb == "patch":
+            return await self.patch(request, info, ri)
+        if ri.verb == "delete":
+            body = None
+            if request.can_read_body:
+                body, _ = await read_body(request)
+            obj, finished = await self.api.delete(info, ns, ri.name, delete_options(request, body))
+            return self._object_response(request, info, obj, 200 if finished else 202)
+        if ri.verb == "deletecollection":
+            body = None
+            if request.can_read_body:
+                body, _ = await read_body(request)
+            result = await self.api.delete_collection(info, ns, list_options(request),
+                                                      delete_options(request, body))
+            return encode(request, result)
+        raise errors.method_not_allowed(ri.verb.upper(), info)
+
+    def _object_response(self, request, info, obj, status=200):
+        if wants_table(request):
+            return encode_table(request, info, [obj], {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                                status=status)
+        return encode(request, obj, status)
+
+    async def patch(self, request: web.Request, info, ri: RequestInfo) -> web.Response:
+        ctype = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype not in PATCH_TYPES:
+            raise errors.unsupported_media_type(ctype)
+        patch, _ = await read_body(request)
+
+        def mutate(current: dict) -> dict:
+            if ri.subresource == "scale":
+                scale = apply_patch(ctype, to_scale(info, current), patch, SCALE_INFO, self.api.schemas)
+                current.setdefault("spec", {})["replicas"] = scale.get("spec", {}).get("replicas")
+                return current
+            return apply_patch(ctype, current, patch, info, self.api.schemas)
+
+        obj = await self.api.guaranteed_update(info, ri.namespace, ri.name, mutate,
+                                               subresource=ri.subresource if ri.subresource != "scale" else None,
+                                               dry_run=dry_run(request))
+        if ri.subresource == "scale":
+            return encode(request, to_scale(info, obj))
+        return self._object_response(request, info, obj)
+
+    async def _update_scale(self, info, ns, name, body, request) -> dict:
+        if not isinstance(body, dict) or not isinstance(body.get("spec", {}), dict):
+            raise errors.bad_request("the body must be an autoscaling/v1 Scale")
+        replicas = body.get("spec", {}).get("replicas", 0)
+        rv = body.get("metadata", {}).get("resourceVersion")
+
+        def mutate(current):
+            current.setdefault("spec", {})["replicas"] = replicas
+            return current
+        obj = await self.api.guaranteed_update(info, ns, name, mutate, dry_run=dry_run(request),
+                                               precondition_rv=rv or None)
+        return to_scale(info, obj)
+
+    async def watch(self, request: web.Request, info, ns) -> web.StreamResponse:
+        opts = list_options(request)
+        label_sel = selectors.parse_label_selector(opts.label_selector)
+        field_sel = selectors.parse_field_selector(opts.field_selector, info.group, info.plural)
+        as_table = wants_table(request)
+        include_object = request.query.get("includeObject", "Metadata")
+        timeout = _int_param(request, "timeoutSeconds") or DEFAULT_WATCH_TIMEOUT
+        bookmarks = request.query.get("allowWatchBookmarks") in ("true", "1")
+        initial = request.query.get("sendInitialEvents") in ("true", "1")
+
+        def matches(obj):
+            return obj is not None and label_sel.matches(obj["metadata"].get("labels")) and field_sel.matches(obj)
+
+        response = web.StreamResponse(headers={"Content-Type": JSON, "Cache-Control": "no-cache"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        first_table = [True]
+
+        async def send(event_type: str, obj: dict):
+            if as_table and event_type != "BOOKMARK" and event_type != "ERROR":
+                obj = tables.build_table(info.group, info.plural, [self.api._output(info, obj)],
+                                         include_object=include_object,
+                                         columns=_crd_columns(info))
+                if not first_table[0]:
+                    obj["columnDefinitions"] = []
+                first_table[0] = False
+            elif event_type not in ("BOOKMARK", "ERROR"):
+                obj = self.api._output(info, obj)
+            await response.write(orjson.dumps({"type": event_type, "object": obj}) + b"\n")
+
+        rv = opts.resource_version
+        if rv in ("", "0") or initial:
+            listed = self.api.list(info, ns, ListOptions(label_selector=opts.label_selector,
+                                                         field_selector=opts.field_selector))
+            start = int(listed["metadata"]["resourceVersion"])
+            for obj in listed["items"]:
+                await send("ADDED", obj)
+            if initial and bookmarks:
+                await send("BOOKMARK", _bookmark(info, start, initial_end=True))
+        else:
+            try:
+                start = int(rv)
+            except ValueError:
+                raise errors.bad_request(f'invalid resource version: "{rv}"') from None
+        try:
+            watcher = self.api.store.watch(info.prefix(ns), start)
+        except Compacted as e:
+            await send("ERROR", errors.gone(f"too old resource version: {e.requested} ({e.compacted})").status())
+            return response
+        deadline = time.monotonic() + timeout
+        last_sent = start
+        iterator = watcher.__aiter__()
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                wait = min(remaining, BOOKMARK_INTERVAL) if bookmarks else remaining
+                try:
+                    event = await asyncio.wait_for(iterator.__anext__(), wait)
+                except asyncio.TimeoutError:
+                    if bookmarks and time.monotonic() < deadline:
+                        await send("BOOKMARK", _bookmark(info, max(last_sent, watcher_progress(watcher, last_sent))))
+                    continue
+                except StopAsyncIteration:
+                    if getattr(watcher, "dropped", False):
+                        await send("ERROR", errors.gone("the watch fell too far behind and was dropped; "
+                                                        "restart it from a recent resourceVersion").status())
+                    break
+                last_sent = event.revision
+                now_match = event.type != "DELETED" and matches(event.object)
+                was_match = matches(event.prev_object)
+                if event.type == "DELETED":
+                    if was_match or matches(event.object):
+                        await send("DELETED", event.object)
+                elif now_match and was_match:
+                    await send("MODIFIED", event.object)
+                elif now_match:
+                    await send("ADDED", event.object)
+                elif was_match:
+                    # The object left the selection: to this watcher it is gone.
+                    await send("DELETED", event.object)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            await watcher.close()
+        return response
+
+
+def watcher_progress(watcher, default: int) -> int:
+    return getattr(watcher, "progress_revision", default) or default
+
+
+def _bookmark(info, revision: int, initial_end: bool = False) -> dict:
+    meta = {"resourceVersion": str(revision)}
+    if initial_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    return {"kind": info.kind, "apiVersion": info.group_version, "metadata": meta}
+
+
+def _crd_columns(info):
+    if info.crd is None:
+        return None
+    return info.crd.get("additionalPrinterColumns") or None
+
+
+def encode_table(request, info, items, list_meta, status=200) -> web.Response:
+    table = tables.build_table(info.group, info.plural, items, list_meta=list_meta,
+                               include_object=request.query.get("includeObject", "Metadata"),
+                               columns=_crd_columns(info))
+    return web.Response(body=orjson.dumps(table), status=status, content_type=JSON)
+
+
+# Scale patches merge against autoscaling/v1 Scale's own schema.
+SCALE_INFO = ResourceInfo("autoscaling", "v1", "scale", "Scale", True, ())
+
+
+def to_scale(info, obj: dict) -> dict:
+    meta = obj["metadata"]
+    status = obj.get("status", {})
+    selector = obj.get("spec", {}).get("selector")
+    if isinstance(selector, dict):
+        selector = str(selectors.label_selector_from_object(selector))
+    scale = {"kind": "Scale", "apiVersion": "autoscaling/v1",
+             "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                               "creationTimestamp") if k in meta},
+             "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
+             "status": {"replicas": status.get("replicas", 0)}}
+    if selector:
+        scale["status"]["selector"] = selector
+    return scale

@@ -1,0 +1,252 @@
+"""The aiohttp application: authentication, routing, and the non-resource endpoints."""
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from aiohttp import web
+
+from admission import schemas as schema_store
+from storage.sqlite import SQLiteStore
+
+from . import __version__, errors
+from .api import API, User
+from .certs import PKI, identity_from_cert
+from .controllers import Controllers
+from .discovery import AGGREGATED_VERSIONS, Discovery
+from .http import JSON, ResourceHandler, parse_path
+from .openapi import OpenAPI
+from .protobuf import encode_openapi_v2
+from .registry import Registry
+from .selectors import SelectorError
+
+log = logging.getLogger("vapi")
+
+# Clients ask with `@v1.0`; kube-openapi answers `.v1.0`, the only spelling kubectl 1.27 can parse.
+OPENAPI_V2_PROTOBUF_ACCEPT = "application/com.github.proto-openapi.spec.v2"
+OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+# What anyone may read without credentials, as kube's system:public-info-viewer role allows.
+PUBLIC_PATHS = {"/healthz", "/livez", "/readyz", "/version"}
+
+
+@dataclass
+class Config:
+    data_dir: Path = Path(".vapi")
+    port: int = 6443
+    host: str = "127.0.0.1"
+    kubernetes_version: str = schema_store.DEFAULT_VERSION
+    store_options: dict = field(default_factory=dict)
+
+
+def _status_response(err: errors.StatusError) -> web.Response:
+    return web.Response(body=orjson.dumps(err.status()), status=err.code, content_type=JSON)
+
+
+@web.middleware
+async def status_errors(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except errors.StatusError as e:
+        return _status_response(e)
+    except SelectorError as e:
+        return _status_response(errors.bad_request(str(e)))
+    except web.HTTPRequestEntityTooLarge as e:
+        return _status_response(errors.StatusError(413, "RequestEntityTooLarge",
+                                                   f"Request entity too large: {e.text}"))
+    except web.HTTPException:
+        raise
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise
+    except Exception as e:  # noqa: BLE001 - the client gets a Status, the log gets the trace
+        log.exception("internal error serving %s %s", request.method, request.path)
+        return _status_response(errors.StatusError(500, "InternalError", f"Internal error occurred: {e}"))
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler):
+    user = None
+    ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
+    if ssl_object is not None:
+        der = ssl_object.getpeercert(binary_form=True)
+        if der:
+            name, groups = identity_from_cert(der)
+            user = User(name, groups + ["system:authenticated"])
+    if user is None and request.path not in PUBLIC_PATHS:
+        raise errors.unauthorized()
+    request["user"] = user or User("system:anonymous", ["system:unauthenticated"])
+    return await handler(request)
+
+
+class Server:
+    def __init__(self, config: Config):
+        self.config = config
+        self.schemas = schema_store.load(config.kubernetes_version)
+        self.registry = Registry(self.schemas)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = SQLiteStore(str(config.data_dir / "state.db"), **config.store_options)
+        self.api = API(self.registry, self.store, self.schemas)
+        self.discovery = Discovery(self.registry)
+        self.openapi = OpenAPI(self.registry)
+        self.resources = ResourceHandler(self.api, self.registry)
+        self.controllers: Controllers | None = None
+        self.pki = PKI(config.data_dir / "pki")
+        self.runner: web.AppRunner | None = None
+        self._v2_protobuf: tuple[str, bytes] = ("", b"")
+        self.port = config.port
+        major, minor = config.kubernetes_version.split(".")
+        self.version_info = {
+            "major": major, "minor": minor, "gitVersion": f"v{major}.{minor}.0-vapi.{__version__}",
+            "gitCommit": "", "gitTreeState": "clean", "buildDate": "", "goVersion": f"python{platform.python_version()}",
+            "compiler": platform.python_implementation().lower(), "platform": f"{sys.platform}/amd64",
+        }
+
+    def app(self) -> web.Application:
+        # The body limit is enforced when reading, so a too-large body gets kube's own Status.
+        app = web.Application(middlewares=[status_errors, authenticate], client_max_size=64 * 1024 * 1024)
+        r = app.router
+        for path in ("/healthz", "/livez", "/readyz"):
+            r.add_get(path, self.health)
+            r.add_get(path + "/{check:.*}", self.health)
+        r.add_get("/version", self.version)
+        r.add_get("/api", self.api_root)
+        r.add_get("/apis", self.apis_root)
+        r.add_get("/openapi/v2", self.openapi_v2)
+        r.add_get("/swagger-2.0.0.pb-v1", self.openapi_v2_protobuf)
+        r.add_get("/openapi/v3", self.openapi_v3_index)
+        r.add_get("/openapi/v3/{path:.*}", self.openapi_v3)
+        r.add_route("*", "/api/{path:.*}", self.core_group)
+        r.add_route("*", "/apis/{path:.*}", self.named_group)
+        r.add_route("*", "/{path:.*}", self.not_found)
+        return app
+
+    async def start(self) -> None:
+        self.pki.ensure()
+        await self.store.start()
+        await self.api.ensure_system_namespaces()
+        await self.api.ensure_kubernetes_service()
+        self.runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.config.host, self.config.port,
+                           ssl_context=self.pki.server_context(), reuse_address=True)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        self.kubeconfig = self.config.data_dir / "kubeconfig.yaml"
+        self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
+        self.controllers = Controllers(self.api, self.pki.ca_cert.read_bytes())
+        self.controllers.start()
+
+    async def stop(self) -> None:
+        if self.controllers:
+            await self.controllers.stop()
+        if self.runner:
+            await self.runner.cleanup()
+        await self.store.close()
+
+    # --- non-resource endpoints --------------------------------------------------------------
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def version(self, request: web.Request) -> web.Response:
+        return web.Response(body=orjson.dumps(self.version_info), content_type=JSON)
+
+    def _aggregated_version(self, request: web.Request) -> str | None:
+        for part in request.headers.get("Accept", "").split(","):
+            fields = {k.strip(): v.strip() for k, _, v in (f.partition("=") for f in part.split(";")[1:])}
+            if fields.get("as") == "APIGroupDiscoveryList" and fields.get("g") == "apidiscovery.k8s.io" \
+                    and fields.get("v") in AGGREGATED_VERSIONS:
+                return fields["v"]
+        return None
+
+    def _cached_json(self, request, body: bytes, etag: str, content_type: str = JSON) -> web.Response:
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(body=body, headers={"ETag": etag, "Content-Type": content_type})
+
+    def _aggregated(self, request, legacy: bool) -> web.Response | None:
+        version = self._aggregated_version(request)
+        if not version:
+            return None
+        body, etag = self.discovery.aggregated(legacy, version)
+        return self._cached_json(request, body, etag,
+                                 f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList")
+
+    async def api_root(self, request: web.Request) -> web.Response:
+        return self._aggregated(request, True) or web.Response(
+            body=self.discovery.api_versions(f"{self.config.host}:{self.port}"), content_type=JSON)
+
+    async def apis_root(self, request: web.Request) -> web.Response:
+        aggregated = self._aggregated(request, False)
+        if aggregated:
+            return aggregated
+        body, etag = self.discovery.group_list()
+        return self._cached_json(request, body, etag)
+
+    async def core_group(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.match_info["path"].split("/") if p]
+        if parts == ["v1"]:
+            body, etag = self.discovery.resource_list("", "v1")
+            return self._cached_json(request, body, etag)
+        ri = parse_path(request.method, [""] + parts, request.query)
+        if ri is None or ri.version != "v1":
+            raise errors.path_not_found()
+        return await self.resources.handle(request, ri)
+
+    async def named_group(self, request: web.Request) -> web.StreamResponse:
+        parts = [p for p in request.match_info["path"].split("/") if p]
+        if len(parts) == 1 and request.method == "GET":
+            found = self.discovery.group(parts[0])
+            if found:
+                return self._cached_json(request, *found)
+            raise errors.path_not_found()
+        if len(parts) == 2 and request.method == "GET":
+            found = self.discovery.resource_list(parts[0], parts[1])
+            if found:
+                return self._cached_json(request, *found)
+            raise errors.path_not_found()
+        ri = parse_path(request.method, parts, request.query)
+        if ri is None:
+            raise errors.path_not_found()
+        return await self.resources.handle(request, ri)
+
+    async def not_found(self, request: web.Request) -> web.Response:
+        raise errors.path_not_found()
+
+    # --- OpenAPI -------------------------------------------------------------------------------
+
+    async def openapi_v2(self, request: web.Request) -> web.Response:
+        if OPENAPI_V2_PROTOBUF_ACCEPT in request.headers.get("Accept", ""):
+            return await self.openapi_v2_protobuf(request)
+        body, etag = self.openapi.v2_json()
+        return self._cached_json(request, body, etag)
+
+    async def openapi_v2_protobuf(self, request: web.Request) -> web.Response:
+        _, etag = self.openapi.v2_json()
+        if self._v2_protobuf[0] != etag:
+            # Encoding the whole document takes a while; do it once per document version.
+            self._v2_protobuf = (etag, encode_openapi_v2(self.openapi.v2_document()))
+        return self._cached_json(request, self._v2_protobuf[1], etag, OPENAPI_V2_PROTOBUF)
+
+    async def openapi_v3_index(self, request: web.Request) -> web.Response:
+        return web.Response(body=orjson.dumps(self.openapi.v3_index()), content_type=JSON)
+
+    async def openapi_v3(self, request: web.Request) -> web.Response:
+        found = self.openapi.v3_document(request.match_info["path"])
+        if found is None:
+            raise errors.path_not_found()
+        body, digest = found
+        headers = {"Content-Type": JSON, "ETag": f'"{digest}"'}
+        if request.query.get("hash") == digest:
+            # The hash names this exact content, so clients may cache it for good, as kube allows.
+            headers["Cache-Control"] = "public, immutable"
+            headers["Expires"] = (datetime.datetime.now(datetime.timezone.utc)
+                                  + datetime.timedelta(days=365)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+        if request.headers.get("If-None-Match") == headers["ETag"]:
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=body, headers=headers)
