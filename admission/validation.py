@@ -80,11 +80,13 @@ def is_dns1123_subdomain(value: str) -> list[str]:
 
 
 def is_dns1123_label(value: str) -> list[str]:
-    if len(value) <= 63 and not _matches(_DNS1123_LABEL, value) and _matches(_DNS1123_SUBDOMAIN, value):
-        return ["must not contain dots"]
-    return _format_errors(value, 63, _DNS1123_LABEL,
+    errs = _format_errors(value, 63, _DNS1123_LABEL,
                           "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
                           "must start and end with an alphanumeric character", "my-name", "123-abc")
+    if errs and not _matches(_DNS1123_LABEL, value) and _matches(_DNS1123_SUBDOMAIN, value):
+        # A valid subdomain that is no label can only be wrong by its dots; kube says so.
+        errs[-1] = "must not contain dots"
+    return errs
 
 
 def is_dns1035_label(value: str) -> list[str]:
@@ -443,7 +445,7 @@ def parse_quantity(text: str) -> fractions.Fraction:
 
 def _quantity_or_none(value) -> fractions.Fraction | None:
     try:
-        return parse_quantity(str(value))
+        return parse_quantity(_quantity_text(value))
     except ValueError:
         return None
 
@@ -965,7 +967,7 @@ def _selector_is_empty(selector) -> bool:
     return isinstance(selector, dict) and not selector.get("matchLabels") and not selector.get("matchExpressions")
 
 
-def selector_matches(selector, labels) -> bool:
+def _selector_matches(selector, labels) -> bool:
     """metav1.LabelSelectorAsSelector(selector).Matches(labels): a nil selector matches nothing."""
     if not isinstance(selector, dict):
         return False
@@ -1431,7 +1433,7 @@ def _tolerations(c: _Causes, tolerations, path: str) -> None:
             c.not_supported(_at(at, "effect"), effect, _TAINT_EFFECTS)
 
 
-def validate_pod_spec(c: _Causes, spec, path: str) -> None:
+def _validate_pod_spec(c: _Causes, spec, path: str) -> None:
     """ValidatePodSpec: what every pod and pod template must satisfy."""
     spec = _dict(spec)
     grace = spec.get("terminationGracePeriodSeconds")
@@ -1465,12 +1467,12 @@ def _template_meta(c: _Causes, template: dict, path: str) -> None:
     _annotations(c, meta.get("annotations"), _at(path, "annotations"))
 
 
-def validate_pod_template(c: _Causes, template, path: str) -> None:
+def _validate_pod_template(c: _Causes, template, path: str) -> None:
     """ValidatePodTemplateSpec: labels and annotations at the template's own path, then the pod spec."""
     template = _dict(template)
     _template_meta(c, template, path)
     spec = _dict(template.get("spec"))
-    validate_pod_spec(c, spec, _at(path, "spec"))
+    _validate_pod_spec(c, spec, _at(path, "spec"))
     if spec.get("ephemeralContainers"):
         c.forbidden(_at(path, "spec", "ephemeralContainers"), "ephemeral containers not allowed in pod template")
 
@@ -1485,7 +1487,7 @@ def _controller_template(c: _Causes, template, matches: bool, owner: str, path: 
     """The pod template of a controller whose pods restart forever (RC, ReplicaSet, Deployment, DaemonSet)."""
     template = _dict(template)
     _template_selector_match(c, template, matches, path)
-    validate_pod_template(c, template, path)
+    _validate_pod_template(c, template, path)
     _restarts_always(c, template, owner, path)
 
 
@@ -1502,7 +1504,7 @@ def _restarts_always(c: _Causes, template: dict, owner: str, path: str) -> None:
 
 def _pod(c: _Causes, obj: dict, old: dict | None) -> None:
     spec = _dict(obj.get("spec"))
-    validate_pod_spec(c, spec, "spec")
+    _validate_pod_spec(c, spec, "spec")
     for field in ("containers", "initContainers"):
         for i, container in enumerate(_list(spec.get(field))):
             image = _dict(container).get("image") or ""
@@ -1551,7 +1553,7 @@ def _pod_update(c: _Causes, spec: dict, old_spec: dict) -> None:
 
 
 def _pod_template(c: _Causes, obj: dict, old: dict | None) -> None:
-    validate_pod_template(c, obj.get("template"), "template")
+    _validate_pod_template(c, obj.get("template"), "template")
 
 
 def _replication_controller(c: _Causes, obj: dict, old: dict | None) -> None:
@@ -1586,7 +1588,7 @@ def _template_matches(spec: dict) -> bool:
     """Whether the template passes kube's `selector` check: an empty selector selects everything."""
     selector = spec.get("selector")
     labels = _dict(_dict(_dict(spec.get("template")).get("metadata")).get("labels"))
-    return _selector_is_empty(selector) or selector_matches(selector, labels)
+    return _selector_is_empty(selector) or _selector_matches(selector, labels)
 
 
 def _replica_set_spec(c: _Causes, spec: dict) -> None:
@@ -1649,10 +1651,10 @@ def _deployment(c: _Causes, obj: dict, old: dict | None) -> None:
 def _daemon_set(c: _Causes, obj: dict, old: dict | None) -> None:
     spec = _dict(obj.get("spec"))
     template = _dict(spec.get("template"))
-    converts = _workload_selector(c, {"selector": spec.get("selector")}, "daemonset", required=False)
-    if converts and not selector_matches(spec.get("selector"), _dict(template.get("metadata")).get("labels")):
+    converts = _workload_selector(c, spec, "daemonset", required=False)
+    if converts and not _selector_matches(spec.get("selector"), _dict(template.get("metadata")).get("labels")):
         _template_selector_match(c, template, False, "spec.template")
-    validate_pod_template(c, template, "spec.template")
+    _validate_pod_template(c, template, "spec.template")
     _restarts_always(c, template, "DaemonSet", "spec.template")
     c.nonnegative("spec.minReadySeconds", spec.get("minReadySeconds"))
     strategy, path = _dict(spec.get("updateStrategy")), "spec.updateStrategy"
@@ -1698,11 +1700,12 @@ def _stateful_set(c: _Causes, obj: dict, old: dict | None) -> None:
     elif kind != "OnDelete":
         c.invalid("spec.updateStrategy", _go_strategy("StatefulSetUpdateStrategy", "RollingUpdateStatefulSetStrategy",
                                                       strategy), "must be 'RollingUpdate' or 'OnDelete'")
-    retention = _dict(spec.get("persistentVolumeClaimRetentionPolicy"))
-    for field in ("whenDeleted", "whenScaled") if retention else ():
-        if retention.get(field) not in ("Retain", "Delete"):
-            c.not_supported(_at("spec.persistentVolumeClaimRetentionPolicy", field), retention.get(field) or "",
-                            ["Retain", "Delete"])
+    retention = spec.get("persistentVolumeClaimRetentionPolicy")
+    if isinstance(retention, dict):
+        for field in ("whenDeleted", "whenScaled"):
+            if retention.get(field) not in ("Retain", "Delete"):
+                c.not_supported(_at("spec.persistentVolumeClaimRetentionPolicy", field), retention.get(field) or "",
+                                ["Retain", "Delete"])
     c.nonnegative("spec.replicas", spec.get("replicas"))
     c.nonnegative("spec.minReadySeconds", spec.get("minReadySeconds"))
     template = _dict(spec.get("template"))
@@ -1733,7 +1736,7 @@ def _job_spec(c: _Causes, spec: dict, path: str) -> None:
     if mode == "Indexed" and spec.get("completions") is None:
         c.required(_at(path, "completions"), "when completion mode is Indexed")
     template = _dict(spec.get("template"))
-    validate_pod_template(c, template, _at(path, "template"))
+    _validate_pod_template(c, template, _at(path, "template"))
     policy = _dict(template.get("spec")).get("restartPolicy")
     if policy not in ("OnFailure", "Never"):
         c.not_supported(_at(path, "template", "spec", "restartPolicy"), policy or "", ["OnFailure", "Never"])
@@ -1748,7 +1751,7 @@ def _job(c: _Causes, obj: dict, old: dict | None) -> None:
     else:
         _label_selector(c, selector, "spec.selector")
     labels = _dict(_dict(spec.get("template")).get("metadata")).get("labels")
-    if _selector_converts(selector) and not selector_matches(selector, labels):
+    if _selector_converts(selector) and not _selector_matches(selector, labels):
         _template_selector_match(c, _dict(spec.get("template")), False, "spec.template")
     if old is None:
         return

@@ -61,7 +61,8 @@ def method_not_allowed(verb: str, info=None) -> StatusError:
 
 
 def invalid(info, kind: str, name: str, causes: list[dict], message: str) -> StatusError:
-    return StatusError(422, "Invalid", message, _details(info, name, kind=info.plural, causes=causes))
+    # Unlike NotFound and friends, kube names the Kind here, not the resource.
+    return StatusError(422, "Invalid", message, _details(info, name, kind=kind, causes=causes))
 
 
 def forbidden(info, name: str, message: str) -> StatusError:

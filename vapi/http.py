@@ -110,9 +110,13 @@ def encode(request: web.Request, body: dict, status: int = 200) -> web.Response:
 
 async def read_body(request: web.Request) -> tuple[object, str]:
     """(decoded body, media type). Malformed bodies are 400s, unknown media types 415s."""
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise errors.StatusError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY}")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise errors.StatusError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY}")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     ctype = request.headers.get("Content-Type", JSON).split(";")[0].strip().lower()
     try:
         if ctype in (JSON, "application/merge-patch+json", "application/strategic-merge-patch+json",
@@ -217,7 +221,10 @@ class ResourceHandler:
         verbs = info.verbs
         if ri.subresource:
             verbs = SUBRESOURCE_VERBS[ri.subresource]
-        if ri.verb not in verbs:
+        # Updates and patches name an object; creates name a collection (or a subresource of an object).
+        misplaced = (ri.verb in ("update", "patch") and not ri.name) or \
+            (ri.verb == "create" and bool(ri.name) != bool(ri.subresource))
+        if ri.verb not in verbs or misplaced:
             raise errors.method_not_allowed(ri.verb.upper(), info)
         return info
 

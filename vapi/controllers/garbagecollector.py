@@ -59,14 +59,25 @@ class GarbageCollector:
                 return info
         return None
 
-    def _owner_alive(self, dependent: dict, ref: dict) -> bool:
+    def _owner(self, dependent: dict, ref: dict) -> tuple:
+        """(info, owner object) for an ownerReference; the object is None when that owner is gone."""
         group, _, version = ref.get("apiVersion", "").rpartition("/")
         info = self.api.registry.by_kind(group, version, ref.get("kind", ""))
         if info is None:
-            return False
+            return None, None
         ns = dependent["metadata"].get("namespace") if info.namespaced else None
         owner = self.api.store.get(info.key(ns, ref.get("name", "")))
-        return owner is not None and owner["metadata"].get("uid") == ref.get("uid")
+        if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
+            return info, None
+        return info, owner
+
+    def _owner_alive(self, dependent: dict, ref: dict) -> bool:
+        return self._owner(dependent, ref)[1] is not None
+
+    def _owner_solid(self, dependent: dict, ref: dict) -> bool:
+        """Present and not itself waiting, in foreground deletion, for its dependents to go."""
+        owner = self._owner(dependent, ref)[1]
+        return owner is not None and "foregroundDeletion" not in (owner["metadata"].get("finalizers") or [])
 
     async def _reconcile(self, info, event_type: str, obj: dict) -> None:
         meta = obj["metadata"]
@@ -74,6 +85,8 @@ class GarbageCollector:
         if event_type == "DELETED":
             for dep in list(self.dependents.pop(uid, ())):
                 await self._collect(dep)
+            for owner_uid in _owner_uids(obj):
+                await self._wake_foreground_owner(obj, owner_uid)
             return
         if event_type == "ADDED" and meta.get("ownerReferences"):
             # Found at (re)list time: its owners may have gone while nobody was watching.
@@ -99,12 +112,7 @@ class GarbageCollector:
         for ref in dependent["metadata"].get("ownerReferences") or []:
             if ref.get("uid") != owner_uid:
                 continue
-            group, _, version = ref.get("apiVersion", "").rpartition("/")
-            info = self.api.registry.by_kind(group, version, ref.get("kind", ""))
-            if info is None:
-                return
-            ns = dependent["metadata"].get("namespace") if info.namespaced else None
-            owner = self.api.store.get(info.key(ns, ref.get("name", "")))
+            info, owner = self._owner(dependent, ref)
             if owner and "foregroundDeletion" in (owner["metadata"].get("finalizers") or []) \
                     and not self.dependents.get(owner_uid):
                 await self._remove_finalizer(info, owner, "foregroundDeletion")
@@ -115,9 +123,10 @@ class GarbageCollector:
         obj = info and self.api.store.get(info.key(namespace, name))
         if obj is None:
             return
-        alive = [r for r in obj["metadata"].get("ownerReferences") or [] if self._owner_alive(obj, r)]
-        if alive:
-            await self._set_references(info, obj, alive)
+        refs = obj["metadata"].get("ownerReferences") or []
+        if any(self._owner_solid(obj, r) for r in refs):
+            # Another owner still wants it: only the references to vanished owners go.
+            await self._set_references(info, obj, [r for r in refs if self._owner_alive(obj, r)])
         elif not obj["metadata"].get("deletionTimestamp"):
             await self._delete(info, obj, policy)
 
