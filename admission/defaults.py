@@ -38,7 +38,8 @@ def _sub(obj: dict, key: str) -> dict:
 
 # --- per type ------------------------------------------------------------------------------------
 
-_DOMAIN = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?"
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE_REFERENCE = re.compile(rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::([\w][\w.-]{{0,127}}))?"
                               r"(@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?")
@@ -56,7 +57,8 @@ def _image_tag(image: str) -> str:
 
 def _container(container: dict) -> None:
     if not container.get("imagePullPolicy"):
-        container["imagePullPolicy"] = "Always" if _image_tag(container.get("image") or "") == "latest" else "IfNotPresent"
+        latest = _image_tag(container.get("image") or "") == "latest"
+        container["imagePullPolicy"] = "Always" if latest else "IfNotPresent"
     _fill(container, {"terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
                       "resources": {}})
 

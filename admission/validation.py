@@ -331,6 +331,10 @@ class _Causes:
         for msg in messages:
             self.invalid(field, value, msg)
 
+    def check(self, field: str, value, fmt: Callable[..., list[str]]) -> None:
+        """A value against one of the format checks above, each complaint an Invalid."""
+        self.invalid_each(field, value, fmt(value))
+
     def not_supported(self, field: str, value, supported: list[str]) -> None:
         detail = "supported values: " + ", ".join(go_quote(v) for v in supported) if supported else ""
         self._add("FieldValueNotSupported", field, _with_detail(f"Unsupported value: {_go_value(value)}", detail))
@@ -405,7 +409,8 @@ def _semantic(value):
 def _diff(old, new, path: str = "") -> list[str]:
     """A short account of what changed; kube prints a go-cmp diff of the Go structs here."""
     if isinstance(old, dict) and isinstance(new, dict):
-        return [line for key in sorted(set(old) | set(new)) for line in _diff(old.get(key), new.get(key), _at(path, key))]
+        return [line for key in sorted(set(old) | set(new))
+                for line in _diff(old.get(key), new.get(key), _at(path, key))]
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         return [line for i, (o, n) in enumerate(zip(old, new)) for line in _diff(o, n, _at(path, i))]
     if old == new:
@@ -761,7 +766,8 @@ def _decode_problem(schemas: Schemas, node: Node) -> tuple[str, bool] | None:
     if kind == "integer":
         problem = _int_problem(node, go_type)
     elif kind == "number":
-        problem = None if isinstance(value, (int, float)) and not isinstance(value, bool) else _type_error(node, go_type)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        problem = None if number else _type_error(node, go_type)
     elif kind == "string" and schema.get("format") == "byte" and isinstance(value, str):
         problem = _base64_error(value)
     else:
@@ -783,9 +789,11 @@ def decode_errors(schemas: Schemas, group: str, version: str, kind: str, obj) ->
     return [f'{kind} in version "{version}" cannot be handled as a {kind}: {m}' for m in aborting + remembered]
 
 
-def unknown_fields(schemas: Schemas, group: str, version: str, kind: str, obj) -> list[str]:
+def unknown_fields(schemas: Schemas, group: str, version: str, kind: str, obj, *, drop: bool = False) -> list[str]:
     """Paths of fields the schema does not know, as strict decoding names them: kube reports each
-    as `unknown field "spec.foo"` (an error for fieldValidation=Strict, a warning for Warn)."""
+    as `unknown field "spec.foo"` (an error for fieldValidation=Strict, a warning for Warn).
+
+    With `drop`, they are also removed, as decoding into kube's Go types loses them."""
     definition = schemas.name_for(group, version, kind)
     if definition is None or not isinstance(obj, dict):
         return []
@@ -793,8 +801,11 @@ def unknown_fields(schemas: Schemas, group: str, version: str, kind: str, obj) -
     for node in walk(schemas, definition, obj):
         props = node.schema.get("properties")
         if isinstance(node.value, dict) and props and not node.schema.get("x-kubernetes-preserve-unknown-fields"):
-            found += [(node.order + (i,), _path(node.loc + (key,)))
-                      for i, key in enumerate(node.value) if key not in props]
+            unknown = [(i, key) for i, key in enumerate(node.value) if key not in props]
+            found += [(node.order + (i,), _path(node.loc + (key,))) for i, key in unknown]
+            if drop:
+                for _, key in unknown:
+                    del node.value[key]
     return [path for _, path in sorted(found)]
 
 
@@ -850,7 +861,7 @@ def _mask_trailing_dash(name: str) -> str:
 
 def _labels(c: _Causes, labels, path: str) -> None:
     for key, value in sorted(_dict(labels).items()):
-        c.invalid_each(path, key, is_qualified_name(key))
+        c.check(path, key, is_qualified_name)
         c.invalid_each(path, value, is_label_value(str(value)))
 
 
@@ -884,7 +895,7 @@ def _owner_references(c: _Causes, refs, path: str) -> None:
 def _finalizers(c: _Causes, finalizers, path: str) -> None:
     finalizers = [f for f in _list(finalizers) if isinstance(f, str)]
     for f in finalizers:
-        c.invalid_each(path, f, is_qualified_name(f))
+        c.check(path, f, is_qualified_name)
     if "orphan" in finalizers and "foregroundDeletion" in finalizers:
         c.invalid(path, finalizers, "finalizer orphan and foregroundDeletion cannot be both set")
     for i, f in enumerate(finalizers):
@@ -907,12 +918,12 @@ def _meta_create(c: _Causes, meta: dict, name_fn: NameFn, namespaced: bool, path
     if not name:
         c.required(_at(path, "name"), "name or generateName is required")
     else:
-        c.invalid_each(_at(path, "name"), name, name_fn(name))
+        c.check(_at(path, "name"), name, name_fn)
     namespace = meta.get("namespace")
     if namespaced and not namespace:
         c.required(_at(path, "namespace"))
     elif namespaced:
-        c.invalid_each(_at(path, "namespace"), namespace, is_dns1123_label(namespace))
+        c.check(_at(path, "namespace"), namespace, is_dns1123_label)
     elif namespace:
         c.forbidden(_at(path, "namespace"), "not allowed on this type")
     c.nonnegative(_at(path, "generation"), meta.get("generation"))
@@ -951,7 +962,7 @@ def _label_selector(c: _Causes, selector, path: str) -> None:
             c.forbidden(_at(at, "values"), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
         elif operator not in _SELECTOR_OPERATORS:
             c.invalid(_at(at, "operator"), operator, "not a valid selector operator")
-        c.invalid_each(_at(at, "key"), expr.get("key") or "", is_qualified_name(expr.get("key") or ""))
+        c.check(_at(at, "key"), expr.get("key") or "", is_qualified_name)
         for j, value in enumerate(values):
             c.invalid_each(_at(at, "values", j), value, is_label_value(str(value)))
 
@@ -1091,7 +1102,7 @@ def _volumes(c: _Causes, volumes, path: str) -> dict:
         if not name:
             c.required(_at(at, "name"))
         else:
-            c.invalid_each(_at(at, "name"), name, is_dns1123_label(name))
+            c.check(_at(at, "name"), name, is_dns1123_label)
         if name in valid:
             c.duplicate(_at(at, "name"), name)
         if len(c.items) == before:
@@ -1101,9 +1112,9 @@ def _volumes(c: _Causes, volumes, path: str) -> dict:
 
 def _port_num_or_name(c: _Causes, port, path: str) -> None:
     if isinstance(port, str):
-        c.invalid_each(path, port, is_valid_port_name(port))
+        c.check(path, port, is_valid_port_name)
     else:
-        c.invalid_each(path, port or 0, is_valid_port_num(port or 0))
+        c.check(path, port or 0, is_valid_port_num)
 
 
 def _handler(c: _Causes, handler: dict, kinds: tuple[str, ...], grace, path: str) -> None:
@@ -1162,9 +1173,9 @@ def _container_ports(c: _Causes, ports, path: str) -> None:
         if not port.get("containerPort"):
             c.required(_at(at, "containerPort"))
         else:
-            c.invalid_each(_at(at, "containerPort"), port["containerPort"], is_valid_port_num(port["containerPort"]))
+            c.check(_at(at, "containerPort"), port["containerPort"], is_valid_port_num)
         if port.get("hostPort"):
-            c.invalid_each(_at(at, "hostPort"), port["hostPort"], is_valid_port_num(port["hostPort"]))
+            c.check(_at(at, "hostPort"), port["hostPort"], is_valid_port_num)
         c.one_of(_at(at, "protocol"), port.get("protocol"), _PROTOCOLS)
 
 
@@ -1176,28 +1187,27 @@ def _object_field_selector(c: _Causes, ref: dict, path: str) -> None:
     if not field_path:
         c.required(_at(path, "fieldPath"))
         return
-    subscripted = re.fullmatch(r"(.*)\['(.*)'\]", field_path)
+    subscripted, at = re.fullmatch(r"(.*)\['(.*)'\]", field_path), _at(path, "fieldPath")
     if ref["apiVersion"] != "v1":
-        c.invalid(_at(path, "fieldPath"), field_path, f"error converting fieldPath: unsupported pod version: {ref['apiVersion']}")
+        c.invalid(at, field_path, f"error converting fieldPath: unsupported pod version: {ref['apiVersion']}")
     elif subscripted and subscripted.group(1) not in ("metadata.annotations", "metadata.labels"):
-        c.invalid(_at(path, "fieldPath"), field_path,
-                  f"error converting fieldPath: field label does not support subscript: {field_path}")
+        c.invalid(at, field_path, f"error converting fieldPath: field label does not support subscript: {field_path}")
     elif subscripted:
         key = subscripted.group(2)
         c.invalid_each(path, key, is_qualified_name(key.lower() if "annotations" in field_path else key))
     elif field_path not in _DOWNWARD_API_LABELS + ("spec.host",):
-        c.invalid(_at(path, "fieldPath"), field_path, f"error converting fieldPath: field label not supported: {field_path}")
+        c.invalid(at, field_path, f"error converting fieldPath: field label not supported: {field_path}")
     elif field_path.replace("spec.host", "spec.nodeName") not in _DOWNWARD_API_ENV_PATHS:
-        c.not_supported(_at(path, "fieldPath"), field_path, _DOWNWARD_API_ENV_PATHS)
+        c.not_supported(at, field_path, _DOWNWARD_API_ENV_PATHS)
 
 
 def _key_selector(c: _Causes, ref: dict, path: str) -> None:
     name = ref.get("name") or ""
-    c.invalid_each(_at(path, "name"), name, is_dns1123_subdomain(name))
+    c.check(_at(path, "name"), name, is_dns1123_subdomain)
     if not ref.get("key"):
         c.required(_at(path, "key"))
     else:
-        c.invalid_each(_at(path, "key"), ref["key"], is_config_map_key(ref["key"]))
+        c.check(_at(path, "key"), ref["key"], is_config_map_key)
 
 
 def _env(c: _Causes, env, path: str) -> None:
@@ -1206,7 +1216,7 @@ def _env(c: _Causes, env, path: str) -> None:
         if not var.get("name"):
             c.required(_at(at, "name"))
         else:
-            c.invalid_each(_at(at, "name"), var["name"], is_env_var_name(var["name"]))
+            c.check(_at(at, "name"), var["name"], is_env_var_name)
         source = var.get("valueFrom")
         if not isinstance(source, dict):
             continue
@@ -1218,13 +1228,14 @@ def _env(c: _Causes, env, path: str) -> None:
             resource = source["resourceFieldRef"].get("resource") or ""
             if not resource:
                 c.required(_at(vf, "resourceFieldRef", "resource"))
-            elif resource not in _RESOURCE_FIELD_PATHS and not resource.startswith(("requests.hugepages-", "limits.hugepages-")):
+            elif resource not in _RESOURCE_FIELD_PATHS and not re.match("(requests|limits).hugepages-", resource):
                 c.not_supported(_at(vf, "resourceFieldRef", "resource"), resource, _RESOURCE_FIELD_PATHS)
         for key in ("configMapKeyRef", "secretKeyRef"):
             if key in present:
                 _key_selector(c, source[key], _at(vf, key))
         if not present:
-            c.invalid(vf, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`")
+            c.invalid(vf, "", "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or "
+                              "`secretKeyRef`")
         elif var.get("value"):
             c.invalid(vf, "", "may not be specified when `value` is not empty")
         elif len(present) > 1:
@@ -1235,7 +1246,7 @@ def _env_from(c: _Causes, env_from, path: str) -> None:
     for i, source in enumerate(_list(env_from)):
         source, at = _dict(source), _at(path, i)
         if source.get("prefix"):
-            c.invalid_each(_at(at, "prefix"), source["prefix"], is_env_var_name(source["prefix"]))
+            c.check(_at(at, "prefix"), source["prefix"], is_env_var_name)
         present = [k for k in ("configMapRef", "secretRef") if isinstance(source.get(k), dict)]
         for key in present:
             name = source[key].get("name") or ""
@@ -1332,7 +1343,7 @@ def _container_common(c: _Causes, container: dict, volumes: dict, path: str) -> 
     if not name:
         c.required(_at(path, "name"))
     else:
-        c.invalid_each(_at(path, "name"), name, is_dns1123_label(name))
+        c.check(_at(path, "name"), name, is_dns1123_label)
     if not container.get("image"):
         c.required(_at(path, "image"))
     c.one_of(_at(path, "terminationMessagePolicy"), container.get("terminationMessagePolicy"),
@@ -1414,7 +1425,7 @@ def _tolerations(c: _Causes, tolerations, path: str) -> None:
         key, operator = toleration.get("key") or "", toleration.get("operator") or ""
         value, effect = toleration.get("value") or "", toleration.get("effect") or ""
         if key:
-            c.invalid_each(_at(at, "key"), key, is_qualified_name(key))
+            c.check(_at(at, "key"), key, is_qualified_name)
         if not key and operator != "Exists":
             c.invalid(_at(at, "operator"), operator,
                       'operator must be Exists when `key` is empty, which means "match all values and all keys"')
@@ -1444,20 +1455,21 @@ def _validate_pod_spec(c: _Causes, spec, path: str) -> None:
     _init_containers(c, spec.get("initContainers"), spec.get("containers"), volumes, grace,
                      _at(path, "initContainers"))
     c.one_of(_at(path, "restartPolicy"), spec.get("restartPolicy"), ["Always", "OnFailure", "Never"])
-    c.one_of(_at(path, "dnsPolicy"), spec.get("dnsPolicy"), ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"])
+    c.one_of(_at(path, "dnsPolicy"), spec.get("dnsPolicy"),
+             ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"])
     _labels(c, spec.get("nodeSelector"), _at(path, "nodeSelector"))
     _security_context(c, spec.get("securityContext"), _at(path, "securityContext"))
     if spec.get("dnsPolicy") == "None" and not isinstance(spec.get("dnsConfig"), dict):
         c.required(_at(path, "dnsConfig"), "must provide `dnsConfig` when `dnsPolicy` is None")
     for field in ("serviceAccountName", "nodeName", "priorityClassName"):
         if spec.get(field):
-            c.invalid_each(_at(path, field), spec[field], is_dns1123_subdomain(spec[field]))
+            c.check(_at(path, field), spec[field], is_dns1123_subdomain)
     deadline = spec.get("activeDeadlineSeconds")
     if isinstance(deadline, int) and not 1 <= deadline <= _MAX_INT32:
         c.invalid(_at(path, "activeDeadlineSeconds"), deadline, _range_error(1, _MAX_INT32))
     for field in ("hostname", "subdomain"):
         if spec.get(field):
-            c.invalid_each(_at(path, field), spec[field], is_dns1123_label(spec[field]))
+            c.check(_at(path, field), spec[field], is_dns1123_label)
     _tolerations(c, spec.get("tolerations"), _at(path, "tolerations"))
 
 
@@ -1696,7 +1708,8 @@ def _stateful_set(c: _Causes, obj: dict, old: dict | None) -> None:
         c.invalid("spec.updateStrategy.rollingUpdate", strategy["rollingUpdate"],
                   "only allowed for updateStrategy 'RollingUpdate'")
     elif kind == "RollingUpdate":
-        c.nonnegative("spec.updateStrategy.rollingUpdate.partition", _dict(strategy.get("rollingUpdate")).get("partition"))
+        partition = _dict(strategy.get("rollingUpdate")).get("partition")
+        c.nonnegative("spec.updateStrategy.rollingUpdate.partition", partition)
     elif kind != "OnDelete":
         c.invalid("spec.updateStrategy", _go_strategy("StatefulSetUpdateStrategy", "RollingUpdateStatefulSetStrategy",
                                                       strategy), "must be 'RollingUpdate' or 'OnDelete'")
@@ -1844,7 +1857,7 @@ def _service(c: _Causes, obj: dict, old: dict | None) -> None:
     if kind == "ExternalName":
         name = (spec.get("externalName") or "").removesuffix(".")
         if name:
-            c.invalid_each("spec.externalName", name, is_dns1123_subdomain(name))
+            c.check("spec.externalName", name, is_dns1123_subdomain)
         else:
             c.required("spec.externalName")
     names = set()
@@ -1853,15 +1866,15 @@ def _service(c: _Causes, obj: dict, old: dict | None) -> None:
         if len(ports) > 1 and not name:
             c.required(_at(at, "name"))
         elif name:
-            c.invalid_each(_at(at, "name"), name, is_dns1123_label(name))
+            c.check(_at(at, "name"), name, is_dns1123_label)
             if name in names:
                 c.duplicate(_at(at, "name"), name)
             names.add(name)
-        c.invalid_each(_at(at, "port"), port.get("port") or 0, is_valid_port_num(port.get("port") or 0))
+        c.check(_at(at, "port"), port.get("port") or 0, is_valid_port_num)
         c.one_of(_at(at, "protocol"), port.get("protocol"), _PROTOCOLS)
         _port_num_or_name(c, port.get("targetPort"), _at(at, "targetPort"))
         if port.get("appProtocol") is not None:
-            c.invalid_each(_at(at, "appProtocol"), port["appProtocol"], is_qualified_name(port["appProtocol"]))
+            c.check(_at(at, "appProtocol"), port["appProtocol"], is_qualified_name)
     _labels(c, spec.get("selector"), "spec.selector")
     affinity = spec.get("sessionAffinity")
     c.one_of("spec.sessionAffinity", affinity, ["ClientIP", "None"])
@@ -1945,7 +1958,7 @@ def _service_ip_update(c: _Causes, spec: dict, old_spec: dict) -> None:
 
 def _data_keys(c: _Causes, data: dict, path: str) -> None:
     for key in data:
-        c.invalid_each(_key(path, key), key, is_config_map_key(key))
+        c.check(_key(path, key), key, is_config_map_key)
 
 
 def _decoded_size(values) -> int:
@@ -1975,7 +1988,8 @@ def _config_map(c: _Causes, obj: dict, old: dict | None) -> None:
         c.too_long("", _MAX_SECRET_SIZE)
 
 
-_SECRET_REQUIRED_KEYS = {"kubernetes.io/dockercfg": (".dockercfg",), "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+_SECRET_REQUIRED_KEYS = {"kubernetes.io/dockercfg": (".dockercfg",),
+                         "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
                          "kubernetes.io/ssh-auth": ("ssh-privatekey",), "kubernetes.io/tls": ("tls.crt", "tls.key")}
 
 
@@ -2000,7 +2014,7 @@ def _secret(c: _Causes, obj: dict, old: dict | None) -> None:
 
 def _namespace(c: _Causes, obj: dict, old: dict | None) -> None:
     for f in _list(_dict(obj.get("spec")).get("finalizers")):
-        c.invalid_each("spec.finalizers", f, is_qualified_name(f))
+        c.check("spec.finalizers", f, is_qualified_name)
         if "/" not in f and f not in _STANDARD_FINALIZERS:
             c.invalid("spec.finalizers", f, "name is neither a standard finalizer name nor is it fully qualified")
 
@@ -2009,7 +2023,7 @@ def _taints(c: _Causes, taints, path: str) -> None:
     seen = set()
     for i, taint in enumerate(_list(taints)):
         taint, at = _dict(taint), _at(path, i)
-        c.invalid_each(_at(at, "key"), taint.get("key") or "", is_qualified_name(taint.get("key") or ""))
+        c.check(_at(at, "key"), taint.get("key") or "", is_qualified_name)
         problems = is_label_value(taint.get("value") or "")
         if problems:
             c.invalid(_at(at, "value"), taint.get("value") or "", ";".join(problems))
@@ -2075,7 +2089,7 @@ def _persistent_volume(c: _Causes, obj: dict, old: dict | None) -> None:
     if source == "local" and spec.get("nodeAffinity") is None:
         c.required("spec.nodeAffinity", "Local volume requires node affinity")
     if spec.get("storageClassName"):
-        c.invalid_each("spec.storageClassName", spec["storageClassName"], is_dns1123_subdomain(spec["storageClassName"]))
+        c.check("spec.storageClassName", spec["storageClassName"], is_dns1123_subdomain)
     _volume_mode(c, spec, "spec.volumeMode")
     if old is None:
         return
@@ -2102,7 +2116,7 @@ def _persistent_volume_claim(c: _Causes, obj: dict, old: dict | None) -> None:
     elif storage is not None and storage <= 0:
         c.invalid("spec.resources[storage]", _quantity_text(requests["storage"]), "must be greater than zero")
     if spec.get("storageClassName"):
-        c.invalid_each("spec.storageClassName", spec["storageClassName"], is_dns1123_subdomain(spec["storageClassName"]))
+        c.check("spec.storageClassName", spec["storageClassName"], is_dns1123_subdomain)
     _volume_mode(c, spec, "spec.volumeMode")
     if old is not None:
         _pvc_update(c, obj, old)
@@ -2119,11 +2133,12 @@ def _pvc_update(c: _Causes, obj: dict, old: dict) -> None:
     if bound:
         # Only the storage request may change on a bound claim.
         for target, source in ((rest, spec), (old_rest, old_spec)):
-            requests = {k: v for k, v in _dict(_dict(source.get("resources")).get("requests")).items() if k != "storage"}
+            requests = _dict(_dict(source.get("resources")).get("requests"))
+            requests = {k: v for k, v in requests.items() if k != "storage"}
             target["resources"] = {**_dict(source.get("resources")), "requests": requests}
     if _semantic(rest) != _semantic(old_rest):
-        c.forbidden("spec", "spec is immutable after creation except resources.requests and "
-                            "volumeAttributesClassName for bound claims\n" + "\n".join(_diff(_semantic(old_rest), _semantic(rest))))
+        c.forbidden("spec", "spec is immutable after creation except resources.requests and volumeAttributesClassName "
+                            "for bound claims\n" + "\n".join(_diff(_semantic(old_rest), _semantic(rest))))
     new_size = _quantity_or_none(_dict(_dict(spec.get("resources")).get("requests")).get("storage"))
     old_size = _quantity_or_none(_dict(_dict(old_spec.get("resources")).get("requests")).get("storage"))
     capacity = _quantity_or_none(_dict(_dict(old.get("status")).get("capacity")).get("storage") or 0)
@@ -2157,13 +2172,13 @@ def _legacy_event(c: _Causes, event: dict) -> None:
         controller = event.get("reportingController") or ""
         if not controller:
             c.required("reportingController")
-        c.invalid_each("reportingController", controller, is_qualified_name(controller))
+        c.check("reportingController", controller, is_qualified_name)
         for field, limit in (("reportingInstance", 128), ("action", 128), ("reason", 128), ("message", 1024)):
             if not event.get(field) and field != "message":
                 c.required(field)
             if len(event.get(field) or "") > limit:
                 c.invalid(field, "", f"can have at most {limit} characters")
-    c.invalid_each("namespace", namespace, is_dns1123_subdomain(namespace))
+    c.check("namespace", namespace, is_dns1123_subdomain)
 
 
 def _core_event(c: _Causes, obj: dict, old: dict | None) -> None:
@@ -2256,7 +2271,7 @@ def _binding(c: _Causes, obj: dict, old: dict | None, role_kinds: list[str], nam
     if not ref.get("name"):
         c.required("roleRef.name")
     else:
-        c.invalid_each("roleRef.name", ref["name"], is_path_segment_name(ref["name"]))
+        c.check("roleRef.name", ref["name"], is_path_segment_name)
     for i, subject in enumerate(_list(obj.get("subjects"))):
         _subject(c, _dict(subject), namespaced, _at("subjects", i))
     if old is not None and _dict(old.get("roleRef")) != ref:
@@ -2269,7 +2284,7 @@ def _subject(c: _Causes, subject: dict, namespaced: bool, path: str) -> None:
         c.required(_at(path, "name"))
     if kind == "ServiceAccount":
         if name:
-            c.invalid_each(_at(path, "name"), name, is_dns1123_subdomain(name))
+            c.check(_at(path, "name"), name, is_dns1123_subdomain)
         if group:
             c.not_supported(_at(path, "apiGroup"), group, [""])
         if not namespaced and not subject.get("namespace"):
@@ -2294,7 +2309,7 @@ _INGRESS_PATH_TYPES = ["Exact", "ImplementationSpecific", "Prefix"]
 
 def _ingress_host(c: _Causes, host: str, path: str) -> None:
     check = is_wildcard_dns1123_subdomain if "*" in host else is_dns1123_subdomain
-    c.invalid_each(path, host, check(host))
+    c.check(path, host, check)
 
 
 def _ingress_backend(c: _Causes, backend: dict, path: str) -> None:
@@ -2315,14 +2330,14 @@ def _ingress_backend(c: _Causes, backend: dict, path: str) -> None:
     if not service.get("name"):
         c.required(_at(path, "service", "name"))
     else:
-        c.invalid_each(_at(path, "service", "name"), service["name"], is_dns1035_label(service["name"]))
+        c.check(_at(path, "service", "name"), service["name"], is_dns1035_label)
     port = _dict(service.get("port"))
     if port.get("name") and port.get("number"):
         c.invalid(path, "", "cannot set both port name & port number")
     elif port.get("name"):
-        c.invalid_each(_at(path, "service", "port", "name"), port["name"], is_valid_port_name(port["name"]))
+        c.check(_at(path, "service", "port", "name"), port["name"], is_valid_port_name)
     elif port.get("number"):
-        c.invalid_each(_at(path, "service", "port", "number"), port["number"], is_valid_port_num(port["number"]))
+        c.check(_at(path, "service", "port", "number"), port["number"], is_valid_port_num)
     else:
         c.required(path, "port name or number is required")
 
@@ -2375,7 +2390,7 @@ def _ingress(c: _Causes, obj: dict, old: dict | None) -> None:
         for j, host in enumerate(_list(_dict(tls).get("hosts"))):
             _ingress_host(c, str(host), _at("spec.tls", i, "hosts", j))
     if spec.get("ingressClassName") is not None:
-        c.invalid_each("spec.ingressClassName", spec["ingressClassName"], is_dns1123_subdomain(spec["ingressClassName"]))
+        c.check("spec.ingressClassName", spec["ingressClassName"], is_dns1123_subdomain)
 
 
 def _custom_resource_definition(c: _Causes, obj: dict, old: dict | None) -> None:

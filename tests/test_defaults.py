@@ -127,7 +127,8 @@ def test_env_field_ref_api_version():
 
 def test_deployment():
     deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "nginx-deployment"},
-              "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "nginx"}}, "template": template({"app": "nginx"})}}
+              "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "nginx"}},
+                       "template": template({"app": "nginx"})}}
     assert defaulted("apps", "v1", "Deployment", deploy)["spec"] == {
         "replicas": 3, "selector": {"matchLabels": {"app": "nginx"}},
         "template": {"metadata": {"labels": {"app": "nginx"}},
@@ -143,7 +144,8 @@ def test_deployment_keeps_zero_replicas_and_a_recreate_strategy():
 
 
 def test_replica_set_and_replication_controller():
-    assert defaulted("apps", "v1", "ReplicaSet", {"spec": {"template": template({"app": "web"})}})["spec"]["replicas"] == 1
+    replica_set = defaulted("apps", "v1", "ReplicaSet", {"spec": {"template": template({"app": "web"})}})
+    assert replica_set["spec"]["replicas"] == 1
     rc = defaulted("", "v1", "ReplicationController", {"metadata": {"name": "nginx"},
                                                         "spec": {"template": template({"app": "nginx"})}})
     assert (rc["metadata"]["labels"], rc["spec"]["selector"], rc["spec"]["replicas"]) == (
@@ -161,8 +163,8 @@ def test_stateful_set():
         "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
         "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
         "volumeClaimTemplates": [{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "www"},
-                                  "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
-                                           "volumeMode": "Filesystem"},
+                                  "spec": {"accessModes": ["ReadWriteOnce"],
+                                           "resources": {"requests": {"storage": "1Gi"}}, "volumeMode": "Filesystem"},
                                   "status": {"phase": "Pending"}}]}
 
 
@@ -209,7 +211,8 @@ def test_job_with_manual_selector_or_parallelism():
     manual = defaulted("batch", "v1", "Job", job(manualSelector=True, parallelism=3))
     assert "selector" not in manual["spec"] and "labels" not in manual["metadata"]
     assert (manual["spec"]["parallelism"], manual["spec"].get("completions")) == (3, None)
-    assert defaulted("batch", "v1", "Job", job(podFailurePolicy={"rules": []}))["spec"]["podReplacementPolicy"] == "Failed"
+    with_policy = defaulted("batch", "v1", "Job", job(podFailurePolicy={"rules": []}))
+    assert with_policy["spec"]["podReplacementPolicy"] == "Failed"
 
 
 def test_cron_job():
@@ -303,7 +306,8 @@ def test_binding_subjects_and_role_ref():
 
 
 def test_network_policy():
-    policy = {"spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 80}]}], "egress": [{"ports": [{"port": 53}]}]}}
+    policy = {"spec": {"podSelector": {}, "ingress": [{"ports": [{"port": 80}]}],
+                       "egress": [{"ports": [{"port": 53}]}]}}
     spec = defaulted("networking.k8s.io", "v1", "NetworkPolicy", policy)["spec"]
     assert spec["policyTypes"] == ["Ingress", "Egress"]
     assert [spec["ingress"][0]["ports"][0]["protocol"], spec["egress"][0]["ports"][0]["protocol"]] == ["TCP", "TCP"]

@@ -105,7 +105,8 @@ EVENT = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "nginx.17a1b2
 LEASE = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
          "metadata": {"name": "node-1", "namespace": "kube-node-lease"},
          "spec": {"holderIdentity": "node-1", "leaseDurationSeconds": 40}}
-NODE = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1", "labels": {"kubernetes.io/hostname": "node-1"}},
+NODE = {"apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": "node-1", "labels": {"kubernetes.io/hostname": "node-1"}},
         "spec": {"taints": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]}}
 
 KINDS = {"Pod": ("", "v1", "Pod"), "Deployment": ("apps", "v1", "Deployment"), "Service": ("", "v1", "Service"),
@@ -358,7 +359,8 @@ def test_finalizer_names():
 
 
 def test_owner_references():
-    cm = changed(CONFIG_MAP, lambda o: o["metadata"].update(ownerReferences=[{"apiVersion": "apps/v1", "kind": "ReplicaSet"}]))
+    owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet"}
+    cm = changed(CONFIG_MAP, lambda o: o["metadata"].update(ownerReferences=[owner]))
     assert messages(cm) == ['metadata.ownerReferences.name: Invalid value: "": must not be empty',
                             'metadata.ownerReferences.uid: Invalid value: "": must not be empty']
 

@@ -43,6 +43,16 @@ class ListOptions:
 
 
 @dataclass
+class WriteOptions:
+    dry_run: bool = False
+    field_manager: str = ""
+    field_validation: str = "Warn"    # kube's default when a request names none
+    user: User | None = None
+    # Filled in on the way: what the client should be told in `Warning` headers.
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
 class DeleteOptions:
     grace_period_seconds: int | None = None
     propagation_policy: str | None = None
@@ -106,22 +116,36 @@ class API:
                 f"({info.group_version})" if api_version != info.group_version else
                 f"the kind in the data ({kind}) does not match the expected kind ({info.kind})")
 
-    def _check_decodes(self, info: ResourceInfo, obj: dict) -> None:
+    def _check_decodes(self, info: ResourceInfo, obj: dict, opts: WriteOptions) -> None:
+        """What kube finds while decoding a body: wrong types (400) and unknown fields, which are
+        dropped and then refused, reported or ignored as the request's fieldValidation says."""
         if info.crd is not None:
             return
         problems = validation.decode_errors(self.schemas, info.group, info.version, info.kind, obj)
         if problems:
             raise errors.bad_request(problems[0])
+        unknown = validation.unknown_fields(self.schemas, info.group, info.version, info.kind, obj, drop=True)
+        self._report_unknown(info, unknown, opts)
 
-    def _validate(self, info: ResourceInfo, obj: dict, old: dict | None) -> None:
+    @staticmethod
+    def _report_unknown(info: ResourceInfo, unknown: list[str], opts: WriteOptions) -> None:
+        if not unknown or opts.field_validation == "Ignore":
+            return
+        found = [f'unknown field "{path}"' for path in unknown]
+        if opts.field_validation == "Strict":
+            raise errors.bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a '
+                                     f'{info.kind}: strict decoding error: {", ".join(found)}')
+        opts.warnings.extend(found)
+
+    def _validate(self, info: ResourceInfo, obj: dict, old: dict | None, subresource: str | None) -> None:
         if info.crd is not None:
             return
         causes = validation.validate(self.schemas, info.group, info.version, info.kind, obj, old,
-                                     namespaced=info.namespaced)
+                                     namespaced=info.namespaced, subresource=subresource)
         if causes:
             name = obj.get("metadata", {}).get("name", "")
             raise errors.invalid(info, info.kind, name, causes,
-                                 validation.invalid_message(info.kind, name, causes))
+                                 validation.invalid_message(info.kind, name, causes, group=info.group))
 
     def _namespace_for_write(self, info: ResourceInfo, namespace: str | None, obj: dict) -> None:
         meta = _meta(obj)
@@ -145,7 +169,7 @@ class API:
             raise errors.forbidden(info, "", f"{info.kind.lower()}s is forbidden: unable to create new "
                                    f"content in namespace {namespace} because it is being terminated")
 
-    def _output(self, info: ResourceInfo, obj: dict) -> dict:
+    def output(self, info: ResourceInfo, obj: dict) -> dict:
         obj["apiVersion"], obj["kind"] = info.group_version, info.kind
         return obj
 
@@ -155,7 +179,7 @@ class API:
         obj = self.store.get(info.key(namespace, name))
         if obj is None:
             raise errors.not_found(info, name)
-        return self._output(info, obj)
+        return self.output(info, obj)
 
     def list(self, info: ResourceInfo, namespace: str | None, opts: ListOptions) -> dict:
         label_sel = selectors.parse_label_selector(opts.label_selector)
@@ -183,7 +207,7 @@ class API:
                 revision = list_rev
                 for obj in page:
                     if label_sel.matches(obj["metadata"].get("labels")) and field_sel.matches(obj):
-                        items.append(self._output(info, obj))
+                        items.append(self.output(info, obj))
                 if page:
                     last = page[-1]["metadata"]
                     start = info.key(last.get("namespace"), last["name"])[len(prefix):]
@@ -209,80 +233,46 @@ class API:
 
     # --- writes --------------------------------------------------------------------------
 
-    async def create(self, info: ResourceInfo, namespace: str | None, obj: dict, *,
-                     dry_run: bool = False, user: User | None = None) -> dict:
+    async def create(self, info: ResourceInfo, namespace: str | None, obj: dict,
+                     opts: WriteOptions | None = None) -> dict:
+        opts = opts or WriteOptions()
         self._check_type(info, obj)
         self._namespace_for_write(info, namespace, obj)
         meta = _meta(obj)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(random.choices(GENERATE_NAME_ALPHABET, k=5))
-        self._check_decodes(info, obj)
+        self._check_decodes(info, obj, opts)
         strategies.prepare_for_create(info, obj)
         if info.crd is None:
             defaults.apply_defaults(self.schemas, info.group, info.version, info.kind, obj)
-        self._validate(info, obj, None)
+        self._validate(info, obj, None, None)
         if info.namespaced:
             self._require_live_namespace(info, meta["namespace"])
         await self._allocate(info, obj)
-        if dry_run:
-            return self._output(info, obj)
+        if opts.dry_run:
+            return self.output(info, obj)
         try:
             stored = await self.store.create(info.key(meta.get("namespace"), meta["name"]), obj)
         except KeyExists:
             raise errors.already_exists(info, meta["name"]) from None
-        return self._output(info, stored)
+        return self.output(info, stored)
 
     async def update(self, info: ResourceInfo, namespace: str | None, name: str, obj: dict, *,
-                     subresource: str | None = None, dry_run: bool = False,
-                     user: User | None = None) -> dict:
+                     subresource: str | None = None, opts: WriteOptions | None = None) -> dict:
+        """PUT: replace the object; a resourceVersion in the body makes it conditional."""
         self._check_type(info, obj)
-        self._namespace_for_write(info, namespace, obj)
-        meta = _meta(obj)
-        if meta.get("name") and meta["name"] != name:
-            raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on "
-                                     f"the URL ({name})")
-        meta["name"] = name
-        self._check_decodes(info, obj)
-        key = info.key(namespace, name)
-        old = self.store.get(key)
-        if old is None:
-            raise errors.not_found(info, name)
-        expected = meta.get("resourceVersion")
-        if expected:
-            if expected != old["metadata"]["resourceVersion"]:
-                raise errors.conflict(info, name, "the object has been modified; please apply your "
-                                      "changes to the latest version and try again")
-        return await self._write_update(info, key, old, obj, subresource=subresource, dry_run=dry_run)
-
-    async def _write_update(self, info, key, old, obj, *, subresource=None, dry_run=False) -> dict:
-        strategies.prepare_for_update(info, obj, old, subresource)
-        if info.crd is None:
-            defaults.apply_defaults(self.schemas, info.group, info.version, info.kind, obj)
-        self._validate(info, obj, old)
-        obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
-        if obj == old:
-            # kube skips no-op writes: same resourceVersion, no watch event.
-            return self._output(info, obj)
-        if dry_run:
-            return self._output(info, obj)
-        try:
-            stored = await self.store.update(key, obj, int(old["metadata"]["resourceVersion"]))
-        except Conflict:
-            raise errors.conflict(info, obj["metadata"]["name"], "the object has been modified; please "
-                                  "apply your changes to the latest version and try again") from None
-        except KeyNotFound:
-            raise errors.not_found(info, obj["metadata"]["name"]) from None
-        if self._finalized(stored):
-            return await self._remove(info, key, stored)
-        return self._output(info, stored)
+        rv = obj.get("metadata", {}).get("resourceVersion") if isinstance(obj.get("metadata"), dict) else None
+        return await self.guaranteed_update(info, namespace, name, lambda _: copy.deepcopy(obj),
+                                            subresource=subresource, opts=opts, precondition_rv=rv or None)
 
     async def guaranteed_update(self, info: ResourceInfo, namespace: str | None, name: str, mutate, *,
-                                subresource: str | None = None, dry_run: bool = False,
+                                subresource: str | None = None, opts: WriteOptions | None = None,
                                 precondition_rv: str | None = None) -> dict:
         """Read, mutate a copy, write; retried on a concurrent change unless the caller pinned a version.
 
         `mutate(current) -> new` may raise StatusError; it gets a private copy it may change.
         """
+        opts = opts or WriteOptions()
         key = info.key(namespace, name)
         while True:
             old = self.store.get(key)
@@ -302,14 +292,33 @@ class API:
             if meta.get("resourceVersion") not in (None, old["metadata"]["resourceVersion"]):
                 raise errors.conflict(info, name, "the object has been modified; please apply your "
                                       "changes to the latest version and try again")
-            self._check_decodes(info, new)
+            self._check_decodes(info, new, opts)
             try:
-                return await self._write_update(info, key, old, new, subresource=subresource,
-                                                dry_run=dry_run)
+                return await self._write_update(info, key, old, new, subresource, opts)
             except errors.StatusError as e:
                 if e.code == 409 and e.reason == "Conflict" and not precondition_rv:
                     continue
                 raise
+
+    async def _write_update(self, info, key, old, obj, subresource, opts: WriteOptions) -> dict:
+        strategies.prepare_for_update(info, obj, old, subresource)
+        if info.crd is None:
+            defaults.apply_defaults(self.schemas, info.group, info.version, info.kind, obj)
+        self._validate(info, obj, old, subresource)
+        obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+        if obj == old or opts.dry_run:
+            # kube skips no-op writes: same resourceVersion, no watch event.
+            return self.output(info, obj)
+        try:
+            stored = await self.store.update(key, obj, int(old["metadata"]["resourceVersion"]))
+        except Conflict:
+            raise errors.conflict(info, obj["metadata"]["name"], "the object has been modified; please "
+                                  "apply your changes to the latest version and try again") from None
+        except KeyNotFound:
+            raise errors.not_found(info, obj["metadata"]["name"]) from None
+        if self._finalized(stored):
+            return await self._remove(info, key, stored)
+        return self.output(info, stored)
 
     @staticmethod
     def _pending_finalizers(obj: dict) -> bool:
@@ -326,10 +335,10 @@ class API:
         except (Conflict, KeyNotFound):
             current = self.store.get(key)
             if current is None:
-                return self._output(info, obj)
+                return self.output(info, obj)
             raise errors.conflict(info, obj["metadata"]["name"], "the object has been modified; please "
                                   "apply your changes to the latest version and try again") from None
-        return self._output(info, deleted)
+        return self.output(info, deleted)
 
     async def delete(self, info: ResourceInfo, namespace: str | None, name: str,
                      opts: DeleteOptions | None = None) -> tuple[dict, bool]:
@@ -358,14 +367,14 @@ class API:
             graceful = self._grace_period(info, obj, opts)
             if not finalizers and not graceful and not self._pending_finalizers(obj):
                 if opts.dry_run:
-                    return self._output(info, obj), True
+                    return self.output(info, obj), True
                 try:
                     deleted = await self.store.delete(key, int(meta["resourceVersion"]))
                 except (Conflict, KeyNotFound):
                     continue
-                return self._output(info, deleted), True
+                return self.output(info, deleted), True
             if meta.get("deletionTimestamp"):
-                return self._output(info, obj), False
+                return self.output(info, obj), False
             new = copy.deepcopy(obj)
             new["metadata"]["deletionTimestamp"] = strategies.now_rfc3339()
             new["metadata"]["deletionGracePeriodSeconds"] = graceful or 0
@@ -374,12 +383,12 @@ class API:
                 new["metadata"]["generation"] += 1
             strategies.prepare_for_delete(info, new)
             if opts.dry_run:
-                return self._output(info, new), False
+                return self.output(info, new), False
             try:
                 stored = await self.store.update(key, new, int(meta["resourceVersion"]))
             except (Conflict, KeyNotFound):
                 continue
-            return self._output(info, stored), False
+            return self.output(info, stored), False
 
     @staticmethod
     def _default_propagation(info: ResourceInfo) -> str:

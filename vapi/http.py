@@ -18,7 +18,7 @@ from storage.store import Compacted
 
 from . import errors, protobuf, selectors, tables
 from . import patch as patching
-from .api import DeleteOptions, ListOptions
+from .api import DeleteOptions, ListOptions, WriteOptions
 from .registry import ResourceInfo
 from .resources import SUBRESOURCE_VERBS
 
@@ -141,6 +141,23 @@ def dry_run(request: web.Request) -> bool:
     return bool(values)
 
 
+def write_options(request: web.Request) -> WriteOptions:
+    validation = request.query.get("fieldValidation") or "Warn"
+    if validation not in ("Strict", "Warn", "Ignore"):
+        raise errors.bad_request(f"fieldValidation: Unsupported value: \"{validation}\": supported values: "
+                                 '"Ignore", "Strict", "Warn"')
+    # Without a fieldManager kube names the writer after its User-Agent's product token.
+    manager = request.query.get("fieldManager") or request.headers.get("User-Agent", "").split("/")[0]
+    return WriteOptions(dry_run=dry_run(request), field_manager=manager, field_validation=validation,
+                        user=request.get("user"))
+
+
+def with_warnings(response: web.StreamResponse, opts: WriteOptions) -> web.StreamResponse:
+    for text in opts.warnings:
+        response.headers.add("Warning", '299 - "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return response
+
+
 def _int_param(request: web.Request, name: str) -> int | None:
     value = request.query.get(name)
     if value in (None, ""):
@@ -248,15 +265,16 @@ class ResourceHandler:
             return await self.watch(request, info, ns)
         if ri.verb == "create":
             body, _ = await read_body(request)
-            obj = await self.api.create(info, ns, body, dry_run=dry_run(request), user=request.get("user"))
-            return self._object_response(request, info, obj, 201)
+            opts = write_options(request)
+            obj = await self.api.create(info, ns, body, opts)
+            return with_warnings(self._object_response(request, info, obj, 201), opts)
         if ri.verb == "update":
             body, _ = await read_body(request)
+            opts = write_options(request)
             if ri.subresource == "scale":
-                return encode(request, await self._update_scale(info, ns, ri.name, body, request))
-            obj = await self.api.update(info, ns, ri.name, body, subresource=ri.subresource,
-                                        dry_run=dry_run(request), user=request.get("user"))
-            return self._object_response(request, info, obj)
+                return encode(request, await self._update_scale(info, ns, ri.name, body, opts))
+            obj = await self.api.update(info, ns, ri.name, body, subresource=ri.subresource, opts=opts)
+            return with_warnings(self._object_response(request, info, obj), opts)
         if ri.verb == "patch":
             return await self.patch(request, info, ri)
         if ri.verb == "delete":
@@ -293,14 +311,15 @@ class ResourceHandler:
                 return current
             return apply_patch(ctype, current, patch, info, self.api.schemas)
 
+        opts = write_options(request)
         obj = await self.api.guaranteed_update(info, ri.namespace, ri.name, mutate,
                                                subresource=ri.subresource if ri.subresource != "scale" else None,
-                                               dry_run=dry_run(request))
+                                               opts=opts)
         if ri.subresource == "scale":
             return encode(request, to_scale(info, obj))
-        return self._object_response(request, info, obj)
+        return with_warnings(self._object_response(request, info, obj), opts)
 
-    async def _update_scale(self, info, ns, name, body, request) -> dict:
+    async def _update_scale(self, info, ns, name, body, opts: WriteOptions) -> dict:
         if not isinstance(body, dict) or not isinstance(body.get("spec", {}), dict):
             raise errors.bad_request("the body must be an autoscaling/v1 Scale")
         replicas = body.get("spec", {}).get("replicas", 0)
@@ -309,8 +328,7 @@ class ResourceHandler:
         def mutate(current):
             current.setdefault("spec", {})["replicas"] = replicas
             return current
-        obj = await self.api.guaranteed_update(info, ns, name, mutate, dry_run=dry_run(request),
-                                               precondition_rv=rv or None)
+        obj = await self.api.guaranteed_update(info, ns, name, mutate, opts=opts, precondition_rv=rv or None)
         return to_scale(info, obj)
 
     async def watch(self, request: web.Request, info, ns) -> web.StreamResponse:
@@ -333,14 +351,14 @@ class ResourceHandler:
 
         async def send(event_type: str, obj: dict):
             if as_table and event_type != "BOOKMARK" and event_type != "ERROR":
-                obj = tables.build_table(info.group, info.plural, [self.api._output(info, obj)],
+                obj = tables.build_table(info.group, info.plural, [self.api.output(info, obj)],
                                          include_object=include_object,
                                          columns=_crd_columns(info))
                 if not first_table[0]:
                     obj["columnDefinitions"] = []
                 first_table[0] = False
             elif event_type not in ("BOOKMARK", "ERROR"):
-                obj = self.api._output(info, obj)
+                obj = self.api.output(info, obj)
             await response.write(orjson.dumps({"type": event_type, "object": obj}) + b"\n")
 
         rv = opts.resource_version

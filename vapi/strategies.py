@@ -90,6 +90,8 @@ def prepare_for_update(info, obj: dict, old: dict, subresource: str | None) -> N
         if status is not None:
             obj["status"] = status
         return
+    if (info.group, info.kind) == ("", "Service"):
+        _keep_service_allocations(obj, old)
     if has_status_subresource(info):
         if "status" in old:
             obj["status"] = copy.deepcopy(old["status"])
@@ -97,6 +99,22 @@ def prepare_for_update(info, obj: dict, old: dict, subresource: str | None) -> N
             obj.pop("status", None)
     if has_generation(info) and _spec_part(obj) != _spec_part(old):
         meta["generation"] = old_meta.get("generation", 0) + 1
+
+
+def _keep_service_allocations(svc: dict, old: dict) -> None:
+    """An update that leaves out what was allocated keeps it, as clients rarely echo it back."""
+    spec, old_spec = svc.setdefault("spec", {}), old.get("spec", {})
+    if spec.get("type", "ClusterIP") == "ExternalName":
+        return
+    for field in ("clusterIP", "clusterIPs"):
+        if not spec.get(field) and old_spec.get(field):
+            spec[field] = copy.deepcopy(old_spec[field])
+    if spec.get("type") not in ("NodePort", "LoadBalancer"):
+        return
+    allocated = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort") for p in old_spec.get("ports", [])}
+    for port in spec.get("ports", []):
+        if not port.get("nodePort") and allocated.get((port.get("port"), port.get("protocol", "TCP"))):
+            port["nodePort"] = allocated[(port.get("port"), port.get("protocol", "TCP"))]
 
 
 def prepare_for_delete(info, obj: dict) -> None:
