@@ -314,12 +314,22 @@ def _hpa_v1(hpa: dict) -> None:
     _fill(_sub(hpa, "spec"), {"minReplicas": 1})
 
 
+def _custom_resource_definition(crd: dict) -> None:
+    """apiextensions' defaulters: names derived from the kind, and no conversion."""
+    spec = _sub(crd, "spec")
+    names = _sub(spec, "names")
+    if names.get("kind"):
+        _fill(names, {"singular": names["kind"].lower(), "listKind": names["kind"] + "List"})
+    _fill(_sub(spec, "conversion"), {"strategy": "None"})
+
+
 KIND_DEFAULTS: dict[tuple[str, str, str], Callable[[dict], None]] = {
     ("", "v1", "Pod"): _pod,
     ("", "v1", "ReplicationController"): _replication_controller,
     ("", "v1", "Service"): _service,
     ("", "v1", "Secret"): _secret,
     ("", "v1", "Namespace"): _namespace,
+    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition"): _custom_resource_definition,
     ("", "v1", "PersistentVolume"): _persistent_volume,
     ("", "v1", "Node"): _node,
     ("apps", "v1", "Deployment"): _deployment,

@@ -53,6 +53,11 @@ def _max_len(n: int) -> str:
     return f"must be no more than {n} characters"
 
 
+def _byte_len(value: str) -> int:
+    """Go's len() of a string: its length in UTF-8 bytes, which kube's length limits count."""
+    return len(value.encode("utf-8", "surrogatepass"))
+
+
 def _regex_error(msg: str, fmt: str, *examples: str) -> str:
     # kube builds this by appending "'x', " per example, hence the double space before " or ".
     if not examples:
@@ -67,7 +72,7 @@ def _range_error(lo: int, hi: int) -> str:
 
 def _format_errors(value: str, limit: int, fmt: str, msg: str, *examples: str) -> list[str]:
     """The shape of most kube format checks: a length bound, then a regular expression."""
-    errs = [_max_len(limit)] if len(value) > limit else []
+    errs = [_max_len(limit)] if _byte_len(value) > limit else []
     if not _matches(fmt, value):
         errs.append(_regex_error(msg, fmt, *examples))
     return errs
@@ -117,7 +122,7 @@ def is_qualified_name(value: str) -> list[str]:
             errs += ["prefix part " + m for m in is_dns1123_subdomain(parts[0])]
     if not name:
         errs.append("name part must be non-empty")
-    elif len(name) > 63:
+    elif _byte_len(name) > 63:
         errs.append("name part " + _max_len(63))
     if not _matches(_QUALIFIED_NAME, name):
         errs.append("name part " + _regex_error(_QUALIFIED_NAME_MSG, _QUALIFIED_NAME, "MyName", "my.name", "123-abc"))
@@ -892,25 +897,28 @@ def _owner_references(c: _Causes, refs, path: str) -> None:
                 controller = this
 
 
-def _finalizers(c: _Causes, finalizers, path: str) -> None:
+def _finalizers(c: _Causes, finalizers, path: str, core: bool) -> None:
     finalizers = [f for f in _list(finalizers) if isinstance(f, str)]
     for f in finalizers:
         c.check(path, f, is_qualified_name)
     if "orphan" in finalizers and "foregroundDeletion" in finalizers:
         c.invalid(path, finalizers, "finalizer orphan and foregroundDeletion cannot be both set")
     for i, f in enumerate(finalizers):
-        if "/" not in f and f not in _STANDARD_FINALIZERS:
+        if core and "/" not in f and f not in _STANDARD_FINALIZERS:
             c.invalid(_at(path, i), f, "name is neither a standard finalizer name nor is it fully qualified")
 
 
-def _meta_common(c: _Causes, meta: dict, path: str) -> None:
+def _meta_common(c: _Causes, meta: dict, path: str, core: bool) -> None:
+    """`core`: the kind is validated with kube's core ObjectMeta rules, which add the
+    standard-finalizer check; CRDs and custom resources get apimachinery's generic rules only."""
     _labels(c, meta.get("labels"), _at(path, "labels"))
     _annotations(c, meta.get("annotations"), _at(path, "annotations"))
     _owner_references(c, meta.get("ownerReferences"), _at(path, "ownerReferences"))
-    _finalizers(c, meta.get("finalizers"), _at(path, "finalizers"))
+    _finalizers(c, meta.get("finalizers"), _at(path, "finalizers"), core)
 
 
-def _meta_create(c: _Causes, meta: dict, name_fn: NameFn, namespaced: bool, path: str = "metadata") -> None:
+def _meta_create(c: _Causes, meta: dict, name_fn: NameFn, namespaced: bool, path: str = "metadata",
+                 core: bool = True) -> None:
     generate = meta.get("generateName")
     if generate:
         c.invalid_each(_at(path, "generateName"), generate, name_fn(_mask_trailing_dash(generate)))
@@ -927,10 +935,10 @@ def _meta_create(c: _Causes, meta: dict, name_fn: NameFn, namespaced: bool, path
     elif namespace:
         c.forbidden(_at(path, "namespace"), "not allowed on this type")
     c.nonnegative(_at(path, "generation"), meta.get("generation"))
-    _meta_common(c, meta, path)
+    _meta_common(c, meta, path, core)
 
 
-def _meta_update(c: _Causes, meta: dict, old_meta: dict, path: str = "metadata") -> None:
+def _meta_update(c: _Causes, meta: dict, old_meta: dict, path: str = "metadata", core: bool = True) -> None:
     if old_meta.get("deletionTimestamp"):
         added = sorted(set(_list(meta.get("finalizers"))) - set(_list(old_meta.get("finalizers"))))
         if added:
@@ -942,7 +950,7 @@ def _meta_update(c: _Causes, meta: dict, old_meta: dict, path: str = "metadata")
         new, old = meta.get(field), old_meta.get(field)
         if _semantic(new) != _semantic(old):
             c.invalid(_at(path, field), _go_time(new) if field.endswith("Timestamp") else new, _IMMUTABLE)
-    _meta_common(c, meta, path)
+    _meta_common(c, meta, path, core)
 
 
 # --- label selectors (apimachinery/pkg/apis/meta/v1/validation) -----------------------------------
@@ -2460,10 +2468,11 @@ def validate(schemas: Schemas, group: str, version: str, kind: str, obj: dict, o
     """
     c = _Causes()
     meta = _dict(obj.get("metadata"))
+    core = group != "apiextensions.k8s.io" and schemas.name_for(group, version, kind) is not None
     if old is not None:
-        _meta_update(c, meta, _dict(old.get("metadata")))
+        _meta_update(c, meta, _dict(old.get("metadata")), core=core)
     elif (group, kind) not in _OWN_METADATA:
-        _meta_create(c, meta, NAME_FORMATS.get((group, kind), is_dns1123_subdomain), namespaced)
+        _meta_create(c, meta, NAME_FORMATS.get((group, kind), is_dns1123_subdomain), namespaced, core=core)
     if subresource is not None:
         return c.items
     rule = KIND_RULES.get((group, version, kind))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from admission import defaults, validation
+from admission import crdschema, defaults, validation
 from storage.store import Compacted, Conflict, FutureRevision, KeyExists, KeyNotFound
 
 from . import errors, selectors, strategies
@@ -22,6 +22,11 @@ from .registry import ResourceInfo
 GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 LIST_PAGE = 500
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+CRD_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
+
+
+def _crd_schema(info: ResourceInfo) -> dict:
+    return (info.crd.get("schema") or {}).get("openAPIV3Schema") or {}
 
 
 @dataclass
@@ -120,11 +125,13 @@ class API:
         """What kube finds while decoding a body: wrong types (400) and unknown fields, which are
         dropped and then refused, reported or ignored as the request's fieldValidation says."""
         if info.crd is not None:
-            return
-        problems = validation.decode_errors(self.schemas, info.group, info.version, info.kind, obj)
-        if problems:
-            raise errors.bad_request(problems[0])
-        unknown = validation.unknown_fields(self.schemas, info.group, info.version, info.kind, obj, drop=True)
+            # Custom resources have no Go types to decode into: their schema prunes them instead.
+            unknown = crdschema.prune(_crd_schema(info), obj)
+        else:
+            problems = validation.decode_errors(self.schemas, info.group, info.version, info.kind, obj)
+            if problems:
+                raise errors.bad_request(problems[0])
+            unknown = validation.unknown_fields(self.schemas, info.group, info.version, info.kind, obj, drop=True)
         self._report_unknown(info, unknown, opts)
 
     @staticmethod
@@ -137,11 +144,19 @@ class API:
                                      f'{info.kind}: strict decoding error: {", ".join(found)}')
         opts.warnings.extend(found)
 
-    def _validate(self, info: ResourceInfo, obj: dict, old: dict | None, subresource: str | None) -> None:
+    def _default(self, info: ResourceInfo, obj: dict) -> None:
         if info.crd is not None:
-            return
+            crdschema.apply_defaults(_crd_schema(info), obj)
+        else:
+            defaults.apply_defaults(self.schemas, info.group, info.version, info.kind, obj)
+
+    def _validate(self, info: ResourceInfo, obj: dict, old: dict | None, subresource: str | None) -> None:
         causes = validation.validate(self.schemas, info.group, info.version, info.kind, obj, old,
                                      namespaced=info.namespaced, subresource=subresource)
+        if info.crd is not None and subresource in (None, "status"):
+            causes += crdschema.validate(_crd_schema(info), obj, old)
+        elif (info.group, info.kind) == CRD_KIND and subresource is None:
+            causes += crdschema.validate_crd(obj, old)
         if causes:
             name = obj.get("metadata", {}).get("name", "")
             raise errors.invalid(info, info.kind, name, causes,
@@ -243,8 +258,7 @@ class API:
             meta["name"] = meta["generateName"] + "".join(random.choices(GENERATE_NAME_ALPHABET, k=5))
         self._check_decodes(info, obj, opts)
         strategies.prepare_for_create(info, obj)
-        if info.crd is None:
-            defaults.apply_defaults(self.schemas, info.group, info.version, info.kind, obj)
+        self._default(info, obj)
         self._validate(info, obj, None, None)
         if info.namespaced:
             self._require_live_namespace(info, meta["namespace"])
@@ -302,8 +316,7 @@ class API:
 
     async def _write_update(self, info, key, old, obj, subresource, opts: WriteOptions) -> dict:
         strategies.prepare_for_update(info, obj, old, subresource)
-        if info.crd is None:
-            defaults.apply_defaults(self.schemas, info.group, info.version, info.kind, obj)
+        self._default(info, obj)
         self._validate(info, obj, old, subresource)
         obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if obj == old or opts.dry_run:

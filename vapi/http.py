@@ -307,8 +307,7 @@ class ResourceHandler:
         def mutate(current: dict) -> dict:
             if ri.subresource == "scale":
                 scale = apply_patch(ctype, to_scale(info, current), patch, SCALE_INFO, self.api.schemas)
-                current.setdefault("spec", {})["replicas"] = scale.get("spec", {}).get("replicas")
-                return current
+                return set_replicas(info, current, scale.get("spec", {}).get("replicas"))
             return apply_patch(ctype, current, patch, info, self.api.schemas)
 
         opts = write_options(request)
@@ -325,10 +324,8 @@ class ResourceHandler:
         replicas = body.get("spec", {}).get("replicas", 0)
         rv = body.get("metadata", {}).get("resourceVersion")
 
-        def mutate(current):
-            current.setdefault("spec", {})["replicas"] = replicas
-            return current
-        obj = await self.api.guaranteed_update(info, ns, name, mutate, opts=opts, precondition_rv=rv or None)
+        obj = await self.api.guaranteed_update(info, ns, name, lambda current: set_replicas(info, current, replicas),
+                                               opts=opts, precondition_rv=rv or None)
         return to_scale(info, obj)
 
     async def watch(self, request: web.Request, info, ns) -> web.StreamResponse:
@@ -448,17 +445,47 @@ def encode_table(request, info, items, list_meta, status=200) -> web.Response:
 SCALE_INFO = ResourceInfo("autoscaling", "v1", "scale", "Scale", True, ())
 
 
+def _scale_paths(info) -> tuple[list[str], list[str], list[str] | None]:
+    """Where replicas live: fixed for built-ins, declared by a CRD's scale subresource otherwise."""
+    if info.crd is not None:
+        declared = info.crd["subresources"]["scale"]
+        split = lambda p: p.lstrip(".").split(".") if p else None
+        return split(declared["specReplicasPath"]), split(declared["statusReplicasPath"]), \
+            split(declared.get("labelSelectorPath"))
+    return ["spec", "replicas"], ["status", "replicas"], None
+
+
+def _dig(obj, path: list[str]):
+    for part in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def set_replicas(info, obj: dict, replicas) -> dict:
+    spec_path = _scale_paths(info)[0]
+    target = obj
+    for part in spec_path[:-1]:
+        target = target.setdefault(part, {})
+    target[spec_path[-1]] = replicas
+    return obj
+
+
 def to_scale(info, obj: dict) -> dict:
+    spec_path, status_path, selector_path = _scale_paths(info)
     meta = obj["metadata"]
-    status = obj.get("status", {})
-    selector = obj.get("spec", {}).get("selector")
-    if isinstance(selector, dict):
-        selector = str(selectors.label_selector_from_object(selector))
+    if selector_path:
+        selector = _dig(obj, selector_path)
+    else:
+        selector = obj.get("spec", {}).get("selector")
+        if isinstance(selector, dict):
+            selector = str(selectors.label_selector_from_object(selector))
     scale = {"kind": "Scale", "apiVersion": "autoscaling/v1",
              "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
                                                "creationTimestamp") if k in meta},
-             "spec": {"replicas": obj.get("spec", {}).get("replicas", 0)},
-             "status": {"replicas": status.get("replicas", 0)}}
+             "spec": {"replicas": _dig(obj, spec_path) or 0},
+             "status": {"replicas": _dig(obj, status_path) or 0}}
     if selector:
         scale["status"]["selector"] = selector
     return scale

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
+from admission.validation import go_quote, is_label_value, is_qualified_name
+
 
 class SelectorError(ValueError):
     """A selector the apiserver would reject; str(err) is kube's message."""
@@ -21,32 +23,11 @@ class SelectorError(ValueError):
 
 # --- Go formatting helpers ------------------------------------------------------------------------
 
-_GO_ESCAPES = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n",
-               "\r": "\\r", "\t": "\\t", "\v": "\\v"}
-
-
-def _go_quote(s: str) -> str:
-    """Go's %q, which kube uses to show offending values."""
-    out = []
-    for c in s:
-        if c in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[c])
-        elif c.isprintable():
-            out.append(c)
-        elif ord(c) < 0x80:
-            out.append(f"\\x{ord(c):02x}")
-        elif ord(c) <= 0xFFFF:
-            out.append(f"\\u{ord(c):04x}")
-        else:
-            out.append(f"\\U{ord(c):08x}")
-    return '"' + "".join(out) + '"'
-
-
 def _go_string_slice(values: list[str] | None) -> str:
     """Go's %#v of a []string, as field.Invalid prints a bad value list."""
     if values is None:
         return "[]string(nil)"
-    return "[]string{" + ", ".join(_go_quote(v) for v in values) + "}"
+    return "[]string{" + ", ".join(go_quote(v) for v in values) + "}"
 
 
 def _invalid(path: str, shown_value: str, detail: str) -> str:
@@ -66,77 +47,6 @@ def _parse_int64(text: str) -> int | None:
         return None
     value = int(text)
     return value if -(1 << 63) <= value < (1 << 63) else None
-
-
-# --- label key and value validation (apimachinery util/validation, v1.33 wording) -----------------
-
-_QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_QNAME_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-              "with an alphanumeric character")
-_DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_SUBDOMAIN_FMT = _DNS1123_LABEL_FMT + "(\\." + _DNS1123_LABEL_FMT + ")*"
-_DNS1123_SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                          "characters, '-' or '.', and must start and end with an alphanumeric character")
-_LABEL_VALUE_FMT = "(" + _QNAME_FMT + ")?"
-_LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, "
-                    "'-', '_' or '.', and must start and end with an alphanumeric character")
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    # Go builds "'a', " + " or " + "'b', " ..., hence the doubled space kube's messages carry.
-    if not examples:
-        return f"{msg} (regex used for validation is '{fmt}')"
-    return msg + " (e.g. " + " or ".join(f"'{e}', " for e in examples) + f"regex used for validation is '{fmt}')"
-
-
-def _max_len_error(n: int) -> str:
-    return f"must be no more than {n} characters"
-
-
-def _byte_len(s: str) -> int:
-    return len(s.encode("utf-8", "surrogatepass"))
-
-
-def _dns1123_subdomain_errors(value: str) -> list[str]:
-    errs = []
-    if _byte_len(value) > 253:
-        errs.append(_max_len_error(253))
-    if not re.fullmatch(_DNS1123_SUBDOMAIN_FMT, value):
-        errs.append(_regex_error(_DNS1123_SUBDOMAIN_MSG, _DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
-
-
-def _label_key_errors(key: str) -> list[str]:
-    """validation.IsQualifiedName."""
-    errs: list[str] = []
-    parts = key.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            errs.extend("prefix part " + m for m in _dns1123_subdomain_errors(prefix))
-    else:
-        return ["a qualified name " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc")
-                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
-    if not name:
-        errs.append("name part must be non-empty")
-    elif _byte_len(name) > 63:
-        errs.append("name part " + _max_len_error(63))
-    if not re.fullmatch(_QNAME_FMT, name):
-        errs.append("name part " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc"))
-    return errs
-
-
-def _label_value_errors(value: str) -> list[str]:
-    errs = []
-    if _byte_len(value) > 63:
-        errs.append(_max_len_error(63))
-    if not re.fullmatch(_LABEL_VALUE_FMT, value):
-        errs.append(_regex_error(_LABEL_VALUE_MSG, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
 
 
 # --- label selectors ------------------------------------------------------------------------------
@@ -183,9 +93,9 @@ def _new_requirement(key: str, operator: str, values: list[str] | None) -> Requi
     """labels.NewRequirement with no field path, as both the query parser and LabelSelectorAsSelector
     call it; `values` is None where Go passes a nil slice."""
     errs = []
-    key_errs = _label_key_errors(key)
+    key_errs = is_qualified_name(key)
     if key_errs:
-        errs.append(_invalid("key", _go_quote(key), "; ".join(key_errs)))
+        errs.append(_invalid("key", go_quote(key), "; ".join(key_errs)))
     vals = values or []
     if operator in (IN, NOT_IN) and not vals:
         errs.append(_invalid("values", _go_string_slice(values),
@@ -201,12 +111,12 @@ def _new_requirement(key: str, operator: str, values: list[str] | None) -> Requi
                                  "for 'Gt', 'Lt' operators, exactly one value is required"))
         for i, v in enumerate(vals):
             if _parse_int64(v) is None:
-                errs.append(_invalid(f"values[{i}]", _go_quote(v),
+                errs.append(_invalid(f"values[{i}]", go_quote(v),
                                      "for 'Gt', 'Lt' operators, the value must be an integer"))
     for i, v in enumerate(vals):
-        value_errs = _label_value_errors(v)
+        value_errs = is_label_value(v)
         if value_errs:
-            errs.append(_invalid(f"values[{i}][{key}]", _go_quote(v), "; ".join(value_errs)))
+            errs.append(_invalid(f"values[{i}][{key}]", go_quote(v), "; ".join(value_errs)))
     if errs:
         raise SelectorError(_aggregate(errs))
     return Requirement(key, operator, tuple(vals))
@@ -350,10 +260,10 @@ class _Parser:
         if tok != _IDENT:
             raise SelectorError(f"found '{lit}', expected: identifier")
         key = lit
-        key_errs = _label_key_errors(key)
+        key_errs = is_qualified_name(key)
         if key_errs:
             # The parser validates the key against a nil field path, which Go prints as "<nil>".
-            raise SelectorError(_invalid("<nil>", _go_quote(key), "; ".join(key_errs)))
+            raise SelectorError(_invalid("<nil>", go_quote(key), "; ".join(key_errs)))
         if operator is None and self._peek()[0] in (_END, _COMMA):
             operator = EXISTS
         if operator is not None:
@@ -434,7 +344,7 @@ def label_selector_from_object(sel: dict | None) -> LabelSelector:
     for expr in expressions:
         operator = _OBJECT_OPERATORS.get(expr.get("operator", ""))
         if operator is None:
-            raise SelectorError(f"{_go_quote(expr.get('operator', ''))} is not a valid label selector operator")
+            raise SelectorError(f"{go_quote(expr.get('operator', ''))} is not a valid label selector operator")
         requirements.append(_new_requirement(expr.get("key", ""), operator, list(expr.get("values") or []) or None))
     return LabelSelector(requirements)
 
@@ -503,7 +413,7 @@ def _not_supported(label: str) -> str:
 
 
 def _not_known(label: str) -> str:
-    return f'{_go_quote(label)} is not a known field selector: only "metadata.name", "metadata.namespace"'
+    return f'{go_quote(label)} is not a known field selector: only "metadata.name", "metadata.namespace"'
 
 
 # Kinds without a registered conversion get DefaultMetaV1FieldSelectorConversion; for a cluster-scoped
@@ -545,7 +455,7 @@ _BUILTIN: dict[tuple[str, str], _Kind] = {
     ("", "services"): _Kind({**_NAME_NAMESPACE, "spec.clusterIP": _at("spec.clusterIP"),
                              "spec.type": _at("spec.type")}, _not_supported),
     ("batch", "jobs"): _Kind({**_NAME_NAMESPACE, "status.successful": _at("status.succeeded", "0")},
-                             lambda label: f"field label {_go_quote(label)} not supported for batchv1.Job"),
+                             lambda label: f"field label {go_quote(label)} not supported for batchv1.Job"),
     ("certificates.k8s.io", "certificatesigningrequests"): _Kind(
         {**_NAME, "spec.signerName": _at("spec.signerName")}, _not_supported),
     # events.k8s.io/v1 shares the core event field set under its own names.

@@ -94,8 +94,8 @@ class Server:
         self.discovery = Discovery(self.registry)
         self.openapi = OpenAPI(self.registry)
         self.resources = ResourceHandler(self.api, self.registry)
-        self.controllers: Controllers | None = None
         self.pki = PKI(config.data_dir / "pki")
+        self.controllers = Controllers(self.api, self.pki.ca_cert)
         self.runner: web.AppRunner | None = None
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port
@@ -130,6 +130,7 @@ class Server:
         await self.store.start()
         await self.api.ensure_system_namespaces()
         await self.api.ensure_kubernetes_service()
+        self.controllers.crds.serve_stored()
         self.runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True)
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.config.host, self.config.port,
@@ -138,12 +139,10 @@ class Server:
         self.port = site._server.sockets[0].getsockname()[1]
         self.kubeconfig = self.config.data_dir / "kubeconfig.yaml"
         self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
-        self.controllers = Controllers(self.api, self.pki.ca_cert.read_bytes())
         self.controllers.start()
 
     async def stop(self) -> None:
-        if self.controllers:
-            await self.controllers.stop()
+        await self.controllers.stop()
         if self.runner:
             await self.runner.cleanup()
         await self.store.close()

@@ -66,6 +66,11 @@ def prepare_for_create(info, obj: dict) -> None:
     else:
         meta.pop("generation", None)
     key = (info.group, info.kind)
+    if key == ("apiextensions.k8s.io", "CustomResourceDefinition"):
+        # Held until the CRD controller has deleted every custom resource of the definition.
+        finalizers = meta.setdefault("finalizers", [])
+        if "customresourcecleanup.apiextensions.k8s.io" not in finalizers:
+            finalizers.append("customresourcecleanup.apiextensions.k8s.io")
     if key in INITIAL_STATUS:
         obj["status"] = copy.deepcopy(INITIAL_STATUS[key])
     elif has_status_subresource(info) and key not in STATUS_ON_CREATE:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from .crd import CRDController
 from .garbagecollector import GarbageCollector
 from .namespace import NamespaceController
 
@@ -15,8 +16,9 @@ log = logging.getLogger("vapi.controllers")
 
 
 class Controllers:
-    def __init__(self, api, root_ca: bytes = b""):
-        self.controllers = [NamespaceController(api, root_ca), GarbageCollector(api)]
+    def __init__(self, api, root_ca_path):
+        self.crds = CRDController(api)
+        self.controllers = [self.crds, NamespaceController(api, root_ca_path), GarbageCollector(api)]
         self.tasks: list[asyncio.Task] = []
 
     def start(self) -> None:

@@ -18,12 +18,14 @@ RETRY_SECONDS = 1.0
 
 
 class NamespaceController:
-    def __init__(self, api, root_ca: bytes):
+    def __init__(self, api, root_ca_path):
         self.api = api
-        self.root_ca = root_ca.decode()
+        self.root_ca_path = root_ca_path
+        self.root_ca = ""
         self.terminating: dict[str, asyncio.Task] = {}
 
     async def run(self) -> None:
+        self.root_ca = self.root_ca_path.read_text()
         await informer.run(self.api.store, self.api.registry.get("", "v1", "namespaces"), self.handle)
 
     async def handle(self, event_type: str, ns: dict, prev) -> None:
