@@ -209,14 +209,6 @@ class _Set:
     def __bool__(self) -> bool:
         return bool(self.members or self.children)
 
-    def has(self, path) -> bool:
-        node = self
-        for pe in path[:-1]:
-            node = node.children.get(pe)
-            if node is None:
-                return False
-        return bool(path) and path[-1] in node.members
-
     def union(self, other: _Set) -> _Set:
         children = dict(self.children)
         for pe, sub in other.children.items():
@@ -385,9 +377,11 @@ class _Typer:
             elif s.get("x-kubernetes-embedded-resource"):
                 s = _with_type_meta(s)
             element = s.get("additionalProperties")
-            open_ = element is True or isinstance(element, dict) or s.get("x-kubernetes-preserve-unknown-fields") is True
-            return _Shape("map", s.get("x-kubernetes-map-type") == "atomic", s.get("properties") or {},
-                          element if isinstance(element, dict) else None, (), "properties" in s and not open_)
+            element = element if isinstance(element, dict) else None
+            open_ = element is not None or s.get("additionalProperties") is True \
+                or s.get("x-kubernetes-preserve-unknown-fields") is True
+            return _Shape("map", s.get("x-kubernetes-map-type") == "atomic", s.get("properties") or {}, element, (),
+                          "properties" in s and not open_)
         if isinstance(value, list):
             if declared != "array":
                 return _Shape("list", atomic=True)
@@ -791,7 +785,8 @@ def _cap(managers: dict[_Identity, _Entry]) -> dict[_Identity, _Entry]:
             continue
         if bucket not in managers:
             managers[bucket] = managers.pop(first_of_version[entry.api_version])
-        managers[bucket] = _Entry(entry.fields.union(managers[bucket].fields), entry.api_version, False, entry.time)
+        fields = entry.fields.union(managers[bucket].fields)
+        managers[bucket] = _Entry(fields, entry.api_version, False, entry.time)
         del managers[who]
         count -= 1
     return managers
@@ -829,7 +824,8 @@ def _described(config: dict) -> str:
     meta = config.get("metadata") if isinstance(config.get("metadata"), dict) else {}
     api_version = str(config.get("apiVersion") or "")
     group, _, version = api_version.rpartition("/")
-    return f"{meta.get('namespace') or ''}/{meta.get('name') or ''}; {group}/{version}, Kind={config.get('kind') or ''}"
+    name = f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"
+    return f"{name}; {group}/{version}, Kind={config.get('kind') or ''}"
 
 
 class _Conflicts(Exception):
