@@ -14,6 +14,9 @@ cel-rust interpreter): it compiles and evaluates fast enough to run on every wri
 cel-go's cross-type numeric equality, optionals for optionalOldSelf, and most of the string and
 list extensions Kubernetes enables. It has no type checker, so a rule is only parsed when a CRD is
 written; a rule kube would refuse for its types (`self.nosuchfield`) fails when it runs instead.
+What cel-rust cannot do at all (optional syntax, some Kubernetes libraries) is not enforced.
+Rule cost is judged at run time only, roughly: the largest collection to the power of how deeply
+the rule nests comprehensions, against kube's per-call limit.
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 _ABSENT = object()  # no correlated old value: create, or a part of the object kube cannot match up
 
 
-class Causes(_Causes):
+class _Errors(_Causes):
     """Field errors as custom resources get them: a nil path prints "<nil>", and type, size and
     count errors have their own reasons."""
 
@@ -108,28 +111,19 @@ def _embedded(s: dict | None) -> bool:
     return bool(s and s.get("x-kubernetes-embedded-resource"))
 
 
-def _subschemas(s: dict) -> Iterator[tuple[str, dict]]:
-    """Every schema directly below s, with the path step to it (SchemaHas' traversal)."""
-    if isinstance(s.get("items"), dict):
-        yield "items", s["items"]
-    for i, sub in enumerate(_list(s.get("items"))):
-        yield f"items[{i}]", sub
-    for junctor in ("allOf", "anyOf", "oneOf"):
-        for i, sub in enumerate(_list(s.get(junctor))):
-            yield f"{junctor}[{i}]", _dict(sub)
-    if isinstance(s.get("not"), dict):
-        yield "not", s["not"]
-    for mapping in ("properties", "patternProperties", "definitions", "dependencies"):
-        for k, sub in _dict(s.get(mapping)).items():
-            if isinstance(sub, dict):
-                yield f"{mapping}[{k}]", sub
-    for single in ("additionalProperties", "additionalItems"):
-        if isinstance(s.get(single), dict):
-            yield single, s[single]
+def _subschemas(s: dict) -> Iterator[dict]:
+    """Every schema directly below s (SchemaHas' traversal)."""
+    for key in ("items", "not", "additionalProperties", "additionalItems"):
+        if isinstance(s.get(key), dict):
+            yield s[key]
+    for key in ("items", "allOf", "anyOf", "oneOf"):
+        yield from (sub for sub in _list(s.get(key)) if isinstance(sub, dict))
+    for key in ("properties", "patternProperties", "definitions", "dependencies"):
+        yield from (sub for sub in _dict(s.get(key)).values() if isinstance(sub, dict))
 
 
 def _any_schema(s, predicate: Callable[[dict], bool]) -> bool:
-    return isinstance(s, dict) and (predicate(s) or any(_any_schema(sub, predicate) for _, sub in _subschemas(s)))
+    return isinstance(s, dict) and (predicate(s) or any(_any_schema(sub, predicate) for sub in _subschemas(s)))
 
 
 # --- pruning -----------------------------------------------------------------------------------
@@ -177,21 +171,28 @@ def _prune(x, s: dict | None, path: str, out: list[str], embedded: bool = False)
             _prune(v, None if s is None else _items(s), f"{path}[{i}]", out)
 
 
-def _coerce_embedded_meta(x, s: dict | None, path: str, out: list[str]) -> None:
-    """objectmeta.Coerce below the root: nested embedded resources' metadata is decoded into
-    ObjectMeta as well."""
+def _walk(x, s: dict | None, path: str) -> Iterator[tuple[object, dict, str]]:
+    """Every value the schema describes, with its schema and path, parents before children (a
+    parent may change its children before the walk gets to them)."""
     if s is None:
         return
+    yield x, s, path
     if isinstance(x, dict):
-        meta = _prune_object_meta(x, path, out) if _embedded(s) else None
+        for k, v in list(x.items()):
+            yield from _walk(v, _child_schema(s, k), _at(path, k))
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _walk(v, _items(s), f"{path}[{i}]")
+
+
+def _coerce_embedded_meta(obj, schema: dict, out: list[str]) -> None:
+    """objectmeta.Coerce below the root: nested embedded resources' metadata is decoded into
+    ObjectMeta as well."""
+    for x, s, path in _walk(obj, schema, ""):
+        meta = _prune_object_meta(x, path, out) if isinstance(x, dict) and _embedded(s) else None
         if meta is not None:
             # Written back from a Go ObjectMeta, whose zero creationTimestamp is a null.
             meta.setdefault("creationTimestamp", None)
-        for k, v in x.items():
-            _coerce_embedded_meta(v, _child_schema(s, k), _at(path, k), out)
-    elif isinstance(x, list):
-        for i, v in enumerate(x):
-            _coerce_embedded_meta(v, _items(s), f"{path}[{i}]", out)
 
 
 def _drop_nulls(x, s: dict | None) -> None:
@@ -217,7 +218,7 @@ def prune(schema: dict, obj: dict, *, is_root: bool = True) -> list[str]:
         _prune_object_meta(obj, "", out)
     _prune(obj, schema, "", out, embedded=is_root)
     _drop_nulls(obj, schema)
-    _coerce_embedded_meta(obj, schema, "", out)
+    _coerce_embedded_meta(obj, schema, out)
     return out
 
 
@@ -256,11 +257,12 @@ def apply_defaults(schema: dict, obj) -> None:
 # --- OpenAPI value validation (kube-openapi's SchemaValidator) -----------------------------------
 
 class _Failure(NamedTuple):
-    """A kube-openapi validation error: its kind decides the field error kube makes of it."""
+    """A kube-openapi validation error: its kind decides the field error kube makes of it, and
+    only type, invalid and composite errors keep kube-openapi's message."""
     kind: str        # type | required | enum | too_long | too_many | invalid | composite
     name: str        # kube-openapi's path: "spec.replicas", ".spec" for required fields
-    value: object
-    message: str
+    value: object = None
+    message: str = ""
     extra: object = None  # the allowed values of an enum, the limit of a size
 
 
@@ -429,23 +431,23 @@ def _junctor_failures(s: dict, data, name: str, old) -> list[_Failure]:
     out: list[_Failure] = []
     any_of = [_schema_failures(_dict(sub), data, name, old) for sub in _list(s.get("anyOf"))]
     if any_of and all(any_of):
-        out.append(_Failure("composite", name, "", f"{go_quote(name)} must validate at least one schema (anyOf)"))
+        out.append(_Failure("composite", name, message=f"{go_quote(name)} must validate at least one schema (anyOf)"))
         out += min(any_of, key=len)
     one_of = [_schema_failures(_dict(sub), data, name, old) for sub in _list(s.get("oneOf"))]
     valid = sum(not f for f in one_of)
     if one_of and valid != 1:
         found = "Found none valid" if not valid else f"Found {valid} valid alternatives"
-        out.append(_Failure("composite", name, "", f"{go_quote(name)} must validate one and only one schema (oneOf). "
-                                                   f"{found}"))
+        out.append(_Failure("composite", name, message=f"{go_quote(name)} must validate one and only one schema "
+                                                       f"(oneOf). {found}"))
         out += min(one_of, key=len) if not valid else []
     all_of = [_schema_failures(_dict(sub), data, name, old) for sub in _list(s.get("allOf"))]
     for failures in all_of:
         out += failures
     if any(all_of):
         none = ". None validated" if all(all_of) else ""
-        out.append(_Failure("composite", name, "", f"{go_quote(name)} must validate all the schemas (allOf){none}"))
+        out.append(_Failure("composite", name, message=f"{go_quote(name)} must validate all the schemas (allOf){none}"))
     if isinstance(s.get("not"), dict) and not _schema_failures(s["not"], data, name, old):
-        out.append(_Failure("composite", name, "", f"{go_quote(name)} must not validate the schema (not)"))
+        out.append(_Failure("composite", name, message=f"{go_quote(name)} must not validate the schema (not)"))
     return out
 
 
@@ -453,7 +455,7 @@ def _string_failures(s: dict, data: str, name: str) -> list[_Failure]:
     """The first of maxLength, minLength and pattern that fails (counted in characters)."""
     if s.get("maxLength") is not None and len(data) > s["maxLength"]:
         limit = int(s["maxLength"])
-        return [_Failure("too_long", name, data, f"{name} in body should be at most {limit} chars long", limit)]
+        return [_Failure("too_long", name, extra=limit)]
     if s.get("minLength") is not None and len(data) < s["minLength"]:
         return [_Failure("invalid", name, data, f"{name} in body should be at least {int(s['minLength'])} chars long")]
     pattern = s.get("pattern")
@@ -482,12 +484,12 @@ def _is_json_integer(value: float) -> bool:
 def _multiple_of_failure(factor, data, name: str) -> _Failure | None:
     if isinstance(data, int):
         factor = int(factor)  # kube-openapi truncates the factor for integer values
-        if factor == 0:
-            return None
     if factor < 0:
         return _Failure("invalid", name, factor, f"factor MultipleOf declared for {name} must be positive: "
                                                  f"{_number_text(factor)}")
-    if isinstance(data, int):
+    if factor == 0:
+        fits = False
+    elif isinstance(data, int):
         fits = data % factor == 0
     else:
         fits = _is_json_integer(1 / factor * data if factor < 1 else data / factor)
@@ -544,7 +546,7 @@ def _slice_failures(s: dict, data: list, name: str, old) -> list[_Failure]:
                                                         "items"))
     if s.get("maxItems") is not None and len(data) > s["maxItems"]:
         limit = int(s["maxItems"])
-        out.append(_Failure("too_many", name, len(data), f"{name} in body should have at most {limit} items", limit))
+        out.append(_Failure("too_many", name, len(data), extra=limit))
     if s.get("uniqueItems") and len({_json_key(v) for v in data}) < len(data):
         out.append(_Failure("invalid", name, "", f"{name} in body shouldn't contain duplicates"))
     return out
@@ -560,7 +562,7 @@ def _enum_failures(s: dict, data, name: str) -> list[_Failure]:
                                     and data == allowed):
             return []
     allowed = [v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for v in enum]
-    return [_Failure("enum", name, data, f"{name} in body should be one of {enum}", allowed)]
+    return [_Failure("enum", name, data, extra=allowed)]
 
 
 def _object_failures(s: dict, data: dict, name: str, old) -> list[_Failure]:
@@ -570,7 +572,7 @@ def _object_failures(s: dict, data: dict, name: str, old) -> list[_Failure]:
                                                      "properties")]
     if s.get("maxProperties") is not None and len(data) > s["maxProperties"]:
         limit = int(s["maxProperties"])
-        return [_Failure("too_many", name, len(data), f"{name} in body should have at most {limit} properties", limit)]
+        return [_Failure("too_many", name, len(data), extra=limit)]
     out = []
     props, extra = _props(s), s.get("additionalProperties")
     old_map = old if isinstance(old, dict) else {}
@@ -584,8 +586,7 @@ def _object_failures(s: dict, data: dict, name: str, old) -> list[_Failure]:
     for k, sub in props.items():
         if k in data:
             out += _schema_failures(_dict(sub), data[k], _at(name, k), old_map.get(k, _ABSENT))
-    out += [_Failure("required", f"{name}.{k}", None, f"{name}.{k} in body is required")
-            for k in _list(s.get("required")) if k not in data]
+    out += [_Failure("required", f"{name}.{k}") for k in _list(s.get("required")) if k not in data]
     return out
 
 
@@ -612,7 +613,7 @@ def _schema_failures(s: dict, data, name: str, old=_ABSENT) -> list[_Failure]:
     return out
 
 
-def _report(c: Causes, failures: list[_Failure], base: str) -> None:
+def _report(c: _Errors, failures: list[_Failure], base: str) -> None:
     """kubeOpenAPIResultToFieldErrors: each failure as the field error kube turns it into."""
     for f in failures:
         if f.kind == "composite":
@@ -635,7 +636,7 @@ def _report(c: Causes, failures: list[_Failure], base: str) -> None:
 
 # --- embedded resources and list types ---------------------------------------------------------
 
-def _embedded_resource(c: Causes, x: dict, path: str) -> None:
+def _embedded_resource(c: _Errors, x: dict, path: str) -> None:
     """objectmeta.validateEmbeddedResource: apiVersion and kind are required, metadata must be
     valid ObjectMeta (a missing name is fine: the resource is not stored by itself)."""
     for field in ("apiVersion", "kind"):
@@ -658,17 +659,10 @@ def _embedded_resource(c: Causes, x: dict, path: str) -> None:
             c.invalid(at, _cr_value(v), f"json: cannot unmarshal {_json_type(v)} into Go value of type v1.ObjectMeta")
 
 
-def _embedded_resources(c: Causes, s: dict | None, x, path: str) -> None:
-    if s is None:
-        return
-    if isinstance(x, dict):
-        if _embedded(s):
-            _embedded_resource(c, x, path)
-        for k, v in x.items():
-            _embedded_resources(c, _child_schema(s, k), v, _at(path, k))
-    elif isinstance(x, list):
-        for i, v in enumerate(x):
-            _embedded_resources(c, _items(s), v, f"{path}[{i}]")
+def _embedded_resources(c: _Errors, schema: dict, obj, path: str) -> None:
+    for x, s, at in _walk(obj, schema, path):
+        if isinstance(x, dict) and _embedded(s):
+            _embedded_resource(c, x, at)
 
 
 def _second_occurrences(keys: list) -> list[int]:
@@ -682,31 +676,22 @@ def _second_occurrences(keys: list) -> list[int]:
     return repeated
 
 
-def _list_types(c: Causes, s: dict | None, x, path: str) -> None:
+def _list_types(c: _Errors, schema: dict, obj, path: str) -> None:
     """listtype.ValidateListSetsAndMaps: sets hold distinct values, maps distinct keys."""
-    if s is None:
-        return
-    if isinstance(x, dict):
-        for k, v in x.items():
-            _list_types(c, _child_schema(s, k), v, _at(path, k))
-        return
-    if not isinstance(x, list):
-        return
-    list_type = s.get("x-kubernetes-list-type")
-    if list_type == "set":
-        for i in _second_occurrences([_json_key(v) for v in x]):
-            c.duplicate(f"{path}[{i}]", _cr_value(x[i]))
-    elif list_type == "map":
-        wrong = next((i for i, v in enumerate(x) if v is not None and not isinstance(v, dict)), None)
-        if wrong is not None:
-            c.invalid(f"{path}[{wrong}]", _cr_value(x[wrong]), "must be an object for an array of list-type map")
-        else:
+    for x, s, at in _walk(obj, schema, path):
+        list_type = s.get("x-kubernetes-list-type") if isinstance(x, list) else None
+        if list_type == "set":
+            for i in _second_occurrences([_json_key(v) for v in x]):
+                c.duplicate(f"{at}[{i}]", _cr_value(x[i]))
+        elif list_type == "map":
+            wrong = next((i for i, v in enumerate(x) if v is not None and not isinstance(v, dict)), None)
+            if wrong is not None:
+                c.invalid(f"{at}[{wrong}]", _cr_value(x[wrong]), "must be an object for an array of list-type map")
+                continue
             names = _list(s.get("x-kubernetes-list-map-keys"))
             keys = [{k: v[k] for k in names if k in v} if isinstance(v, dict) else {} for v in x]
             for i in _second_occurrences([_json_key(k) for k in keys]):
-                c.duplicate(f"{path}[{i}]", _Go(_go_interface(keys[i])))
-    for i, v in enumerate(x):
-        _list_types(c, _items(s), v, f"{path}[{i}]")
+                c.duplicate(f"{at}[{i}]", _Go(_go_interface(keys[i])))
 
 
 # --- CEL ---------------------------------------------------------------------------------------
@@ -723,11 +708,17 @@ _BLOCKING = frozenset(("FieldValueNotSupported", "FieldValueRequired", "FieldVal
 _VALIDATION_REASONS = ["FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired"]
 
 
-def _index_of(target, value, last: bool = False) -> int:
+def _index_of(target, value, offset: int = 0) -> int:
+    """indexOf of Kubernetes' lists library, and of the strings library (from an offset)."""
     if isinstance(target, str):
-        return target.rfind(value) if last else target.find(value)
-    found = [i for i, v in enumerate(target) if _same(v, value)]
-    return (found[-1] if last else found[0]) if found else -1
+        return target.find(value, offset)
+    return next((i for i, v in enumerate(target) if _same(v, value)), -1)
+
+
+def _last_index_of(target, value, offset: int | None = None) -> int:
+    if isinstance(target, str):
+        return target.rfind(value, 0, len(target) if offset is None else offset + len(value))
+    return next((i for i in reversed(range(len(target))) if _same(target[i], value)), -1)
 
 
 def _find(text: str, pattern: str) -> str:
@@ -740,12 +731,18 @@ def _find_all(text: str, pattern: str, limit: int = -1) -> list[str]:
     return found if limit < 0 else found[:limit]
 
 
+def _stdlib_functions() -> dict:
+    context = cel.Context()
+    cel_stdlib.add_stdlib_to_context(context)
+    return context.functions
+
+
 # Kubernetes' CEL libraries beyond what cel-rust and its stdlib module have, or have for strings only.
 _FUNCTIONS = {
-    **cel_stdlib.STDLIB_FUNCTIONS,
+    **_stdlib_functions(),
     "isSorted": lambda values: all(a <= b for a, b in zip(values, values[1:])),
     "indexOf": _index_of,
-    "lastIndexOf": lambda target, value: _index_of(target, value, last=True),
+    "lastIndexOf": _last_index_of,
     "find": _find,
     "findAll": _find_all,
 }
@@ -756,16 +753,24 @@ def _program(expression: str) -> tuple[cel.Program | None, str]:
     """The compiled expression, or cel-go's report of why it does not parse."""
     try:
         return cel.compile(expression), ""
-    except ValueError as e:
+    except (ValueError, RuntimeError) as e:
         text = str(e)
         text = text[text.find("ERROR:"):] if "ERROR:" in text else text
         return None, "\n".join(" " + line if line.startswith("|") else line for line in text.splitlines())
+
+
+def _beyond_the_engine(error: str) -> bool:
+    """Errors of what cel-go takes and cel-rust does not: optional syntax (`self.?field`) and the
+    libraries we lack (url, ip, quantity, cel.bind...). Such a rule is accepted and not enforced,
+    rather than refusing CRDs a cluster takes."""
+    return error.startswith("Undefined variable or function") or "unsupported syntax" in error
 
 
 def _uses_old_self(program: cel.Program) -> bool:
     return "oldSelf" in program.variables()
 
 
+@functools.lru_cache(maxsize=4096)
 def _comprehension_depth(expression: str) -> int:
     """How deeply the rule nests macros (all, exists, map, filter): its cost is about the largest
     collection raised to that power."""
@@ -813,8 +818,8 @@ def _cel_escape(name: str) -> str | None:
 def _string_to_cel(value: str, fmt: str):
     if fmt == "byte" and _is_base64(value):
         return base64.b64decode(value)
-    if fmt == "duration":
-        return _go_duration(value) or value
+    if fmt == "duration" and _go_duration(value) is not None:
+        return _go_duration(value)
     if fmt in ("date-time", "datetime"):
         return _rfc3339(value) or value
     if fmt == "date" and _is_date(value):
@@ -882,18 +887,19 @@ class _CelRun:
     (updates), a failed rule that is not about oldSelf, on a part left as it was, only warns in
     kube; we leave it out."""
 
-    def __init__(self, c: Causes, schema: dict, ratchet: bool):
+    def __init__(self, c: _Errors, schema: dict, ratchet: bool):
         self.c = c
         self.ratchet = ratchet
-        self.with_rules = {id(s) for s in self._nodes(schema) if _any_schema(s, lambda n: bool(
-            n.get("x-kubernetes-validations")))}
+        self.with_rules: set[int] = set()  # the schema nodes with rules at or below them
+        self._find_rules(schema)
         self.stopped = False
 
-    def _nodes(self, s) -> Iterator[dict]:
-        if isinstance(s, dict):
-            yield s
-            for _, sub in _subschemas(s):
-                yield from self._nodes(sub)
+    def _find_rules(self, s: dict) -> bool:
+        below = [self._find_rules(sub) for sub in _subschemas(s)]
+        if any(below) or s.get("x-kubernetes-validations"):
+            self.with_rules.add(id(s))
+            return True
+        return False
 
     def walk(self, s: dict | None, value, old, path: str, resource: bool, unchanged: bool) -> None:
         """Rules run on non-null values, then on the parts below. `old` is the correlated old value
@@ -920,11 +926,13 @@ class _CelRun:
         kind = "object" if resource else s.get("type") or ""
         variables = {"self": _to_cel(value, s, resource)}
         old_value = None if old is _ABSENT else _to_cel(old, s, resource)
+        largest = _largest([value, None if old is _ABSENT else old])
         for rule in _list(s.get("x-kubernetes-validations")):
             rule = _dict(rule)
             program, error = _program(str(rule.get("rule") or ""))
             if program is None:
-                self.c.invalid(path, kind, f"rule compile error: compilation failed: {error}")
+                if not _beyond_the_engine(error):
+                    self.c.invalid(path, kind, f"rule compile error: compilation failed: {error}")
                 continue
             uses_old = _uses_old_self(program)
             if rule.get("optionalOldSelf"):
@@ -934,14 +942,15 @@ class _CelRun:
                 continue
             else:
                 variables["oldSelf"] = old_value
-            if _largest([value, None if old is _ABSENT else old]) ** _comprehension_depth(rule.get("rule")) \
-                    > PER_CALL_LIMIT:
+            if largest ** _comprehension_depth(str(rule.get("rule"))) > PER_CALL_LIMIT:
                 self.c.invalid(path, kind, "'operation cancelled: actual cost limit exceeded': no further validation "
                                            "rules will be run due to call cost exceeds limit for rule: "
                                            + _rule_message(rule))
                 self.stopped = True
                 return
             result, error = _evaluate(program, variables)
+            if _beyond_the_engine(error):
+                continue
             if error.startswith("no such overload"):
                 self.c.invalid(path, kind, f"'{error}': call arguments did not match a supported operator, function "
                                            f"or macro signature for rule: {_rule_message(rule)}")
@@ -1013,15 +1022,15 @@ def _unescape_single_quoted(text: str) -> str:
     return re.sub(r"\\(.)", replace, text)
 
 
-def _field_path(json_path: str, schema: dict | None, allow_arrays: bool = True) -> tuple[str, dict | None]:
-    """cel.ValidFieldPath: a fieldPath or selectable field as a field path, with the schema it
-    leads to (without a schema, the path only). Raises ValueError with kube's reason."""
+def _field_path(json_path: str, schema: dict, allow_arrays: bool = True) -> tuple[str, dict | None]:
+    """cel.ValidFieldPath: a rule's fieldPath or a selectable field as a field path, with the
+    schema it leads to. Raises ValueError with kube's reason."""
     path, tokens = "", _field_path_tokens(json_path)
 
     def step(name: str) -> str:
         nonlocal schema
         if schema is None:
-            return _at(path, name)
+            raise ValueError("does not refer to a valid field")
         if _props(schema):
             if name not in _props(schema):
                 raise ValueError("does not refer to a valid field")
@@ -1064,7 +1073,7 @@ def validate(schema: dict, obj: dict, old: dict | None = None) -> list[dict]:
     None) or an update: OpenAPI schema (parts left as they were are not judged again), embedded
     resources, list-type sets and maps, then the CEL rules unless a type, required, enum or size
     error means the object does not have the shape the rules expect."""
-    c = Causes()
+    c = _Errors()
     _report(c, _schema_failures(schema, obj, "", _ABSENT if old is None else old), "")
     _embedded_resources(c, schema, obj, "")
     if old is None or not _list_problems(schema, old):
@@ -1079,7 +1088,7 @@ def validate(schema: dict, obj: dict, old: dict | None = None) -> list[dict]:
 
 
 def _list_problems(schema: dict, obj) -> bool:
-    c = Causes()
+    c = _Errors()
     _list_types(c, schema, obj, "")
     return bool(c.items)
 
@@ -1126,7 +1135,7 @@ def _unsupported(s) -> str:
         return "OpenAPIV3Schema 'items' must be a schema, but is an array"
     if s.get("x-kubernetes-preserve-unknown-fields") is False:
         return "internal error: 'x-kubernetes-preserve-unknown-fields' must be true or undefined"
-    return next((problem for _, sub in _subschemas(s) if (problem := _unsupported(sub))), "")
+    return next((problem for sub in _subschemas(s) if (problem := _unsupported(sub))), "")
 
 
 def _int_or_string_any_of(any_of) -> bool:
@@ -1134,7 +1143,7 @@ def _int_or_string_any_of(any_of) -> bool:
                                                                                   {"type": "string"}]
 
 
-def _structural_nested(c: Causes, v: dict, level: str, path: str, skip_any_of: bool = False) -> None:
+def _structural_nested(c: _Errors, v: dict, level: str, path: str, skip_any_of: bool = False) -> None:
     """validateNestedValueValidation: inside allOf, anyOf, oneOf and not only value checks."""
     _structural_junctors(c, v, level, path, skip_any_of, False)
     if isinstance(v.get("items"), dict):
@@ -1150,7 +1159,8 @@ def _structural_nested(c: Causes, v: dict, level: str, path: str, skip_any_of: b
         c.forbidden(_key(_at(path, "properties"), "metadata"), "must not be specified in a nested context")
 
 
-def _structural_junctors(c: Causes, s: dict, level: str, path: str, skip_any_of: bool, skip_first_all_of: bool) -> None:
+def _structural_junctors(c: _Errors, s: dict, level: str, path: str, skip_any_of: bool,
+                         skip_first_all_of: bool) -> None:
     if not skip_any_of:
         for i, sub in enumerate(_list(s.get("anyOf"))):
             _structural_nested(c, _dict(sub), level, f"{_at(path, 'anyOf')}[{i}]")
@@ -1175,7 +1185,7 @@ def _go_regexp_check(pattern: str) -> None:
     re.compile(pattern)
 
 
-def _structural_metadata(c: Causes, meta: dict, check: bool, level: str, path: str) -> None:
+def _structural_metadata(c: _Errors, meta: dict, check: bool, level: str, path: str) -> None:
     if check and meta.get("type") != "object":
         c.invalid(_at(path, "type"), meta.get("type") or "", "must be object")
     if level != "root":
@@ -1188,7 +1198,7 @@ def _structural_metadata(c: Causes, meta: dict, check: bool, level: str, path: s
                           "specified")
 
 
-def _structural_invariants(c: Causes, s: dict, level: str, path: str) -> None:
+def _structural_invariants(c: _Errors, s: dict, level: str, path: str) -> None:
     """validateStructuralInvariants."""
     kind = s.get("type") or ""
     if kind == "array" and "items" not in s:
@@ -1236,7 +1246,7 @@ def _structural_invariants(c: Causes, s: dict, level: str, path: str) -> None:
                                             "x-kubernetes-preserve-unknown-fields")
 
 
-def _completeness(c: Causes, v: dict, s: dict | None, s_path: str, v_path: str) -> None:
+def _completeness(c: _Errors, v: dict, s: dict | None, s_path: str, v_path: str) -> None:
     """validateStructuralCompleteness: what value validations name must exist structurally."""
     for junctor in ("allOf", "anyOf", "oneOf"):
         for i, sub in enumerate(_list(v.get(junctor))):
@@ -1245,7 +1255,7 @@ def _completeness(c: Causes, v: dict, s: dict | None, s_path: str, v_path: str) 
         _nested_completeness(c, v["not"], s, s_path, _at(v_path, "not"))
 
 
-def _nested_completeness(c: Causes, v: dict, s: dict | None, s_path: str, v_path: str) -> None:
+def _nested_completeness(c: _Errors, v: dict, s: dict | None, s_path: str, v_path: str) -> None:
     if s is None:
         c.required(s_path, f"because it is defined in {v_path}")
         return
@@ -1262,7 +1272,7 @@ def _nested_completeness(c: Causes, v: dict, s: dict | None, s_path: str, v_path
 
 def _structural_errors(schema: dict, path: str) -> list[dict]:
     """ValidateStructural's causes, sorted as kube sorts them (by their text)."""
-    c = Causes()
+    c = _Errors()
     _structural_invariants(c, schema, "root", path)
     _completeness(c, schema, schema, path, path)
     return sorted(c.items, key=lambda cause: f"{cause['field']}: {cause['message']}")
@@ -1270,7 +1280,7 @@ def _structural_errors(schema: dict, path: str) -> list[dict]:
 
 # --- defaults (structuraldefaulting.ValidateDefaults) --------------------------------------------
 
-def _default_errors(c: Causes, s: dict, path: str, root: dict, inside_meta: bool, require_pruned: bool) -> None:
+def _default_errors(c: _Errors, s: dict, path: str, root: dict, inside_meta: bool, require_pruned: bool) -> None:
     """Every default must survive pruning and validate against its schema, CEL rules included."""
     if _embedded(s):
         inside_meta, root = False, s
@@ -1361,8 +1371,8 @@ class _SchemaCheck:
 
     def __init__(self, rules: _Rules):
         self.rules = rules
-        self.errors = Causes()
-        self.cel = Causes()
+        self.errors = _Errors()
+        self.cel = _Errors()
 
     def node(self, s: dict, path: str, scope: _Scope, is_root: bool = False, cel_here: bool = True) -> None:
         c, start = self.errors, len(self.errors.items)
@@ -1547,11 +1557,11 @@ class _SchemaCheck:
         for i, rule in enumerate(_list(s.get("x-kubernetes-validations"))):
             rule, at = _dict(rule), f"{_at(path, 'x-kubernetes-validations')}[{i}]"
             program, error = _program(str(rule.get("rule") or ""))
-            if program is None:
+            if program is None and not _beyond_the_engine(error):
                 c.invalid(_at(at, "rule"), _go_validation_rule(rule), f"compilation failed: {error}")
             if rule.get("messageExpression"):
                 message, error = _program(str(rule["messageExpression"]))
-                if message is None:
+                if message is None and not _beyond_the_engine(error):
                     c.invalid(_at(at, "messageExpression"), _go_validation_rule(rule),
                               f"messageExpression compilation failed: {error}")
             if program is None:
@@ -1566,7 +1576,7 @@ class _SchemaCheck:
                                                                                "in rule")
 
 
-def _version_schema(c: Causes, schema: dict, status: bool, rules: _Rules, path: str) -> None:
+def _version_schema(c: _Errors, schema: dict, status: bool, rules: _Rules, path: str) -> None:
     """validateCustomResourceDefinitionValidation for `schema.openAPIV3Schema`."""
     at = _at(path, "openAPIV3Schema")
     if status:
@@ -1602,14 +1612,14 @@ _APPROVAL = "api-approved.kubernetes.io"
 _APPROVAL_DOC = "see https://github.com/kubernetes/enhancements/pull/1111"
 
 
-def _dns1035(c: Causes, field: str, value, mixed_case: bool = False) -> None:
+def _dns1035(c: _Errors, field: str, value, mixed_case: bool = False) -> None:
     errs = is_dns1035_label(str(value).lower() if mixed_case else str(value))
     if errs:
         c.invalid(field, value, ("may have mixed case, but should otherwise match: " if mixed_case else "")
                   + ",".join(errs))
 
 
-def _names(c: Causes, names: dict, path: str) -> None:
+def _names(c: _Errors, names: dict, path: str) -> None:
     """ValidateCustomResourceDefinitionNames."""
     for field in ("plural", "singular"):
         if names.get(field):
@@ -1625,17 +1635,15 @@ def _names(c: Causes, names: dict, path: str) -> None:
         _dns1035(c, f"{_at(path, 'categories')}[{i}]", category)
 
 
-def _simple_json_path(c: Causes, value: str, path: str) -> bool:
-    if not value:
-        c.invalid(path, value, "must not be empty")
-    elif value[0] != ".":
+def _simple_json_path(c: _Errors, value: str, path: str) -> bool:
+    """validateSimpleJSONPath, for a path known not to be empty."""
+    if value[0] != ".":
         c.invalid(path, value, "must be a simple json path starting with .")
-    else:
-        return True
-    return False
+        return False
+    return True
 
 
-def _subresources(c: Causes, subresources: dict, path: str) -> None:
+def _subresources(c: _Errors, subresources: dict, path: str) -> None:
     scale = subresources.get("scale")
     if not isinstance(scale, dict):
         return
@@ -1650,7 +1658,7 @@ def _subresources(c: Causes, subresources: dict, path: str) -> None:
             c.invalid(at, value, f"should be a json path under {where}")
 
 
-def _printer_column(c: Causes, column: dict, path: str) -> None:
+def _printer_column(c: _Errors, column: dict, path: str) -> None:
     if not column.get("name"):
         c.required(_at(path, "name"))
     if not column.get("type"):
@@ -1666,7 +1674,7 @@ def _printer_column(c: Causes, column: dict, path: str) -> None:
         _simple_json_path(c, column["jsonPath"], _at(path, "JSONPath"))
 
 
-def _selectable_fields(c: Causes, fields: list, schema: dict | None, path: str) -> None:
+def _selectable_fields(c: _Errors, fields: list, schema: dict | None, path: str) -> None:
     if schema is None:
         c.invalid(path, "", "selectableFields may only be set when version.schema.openAPIV3Schema is not included")
         return
@@ -1694,7 +1702,7 @@ def _selectable_fields(c: Causes, fields: list, schema: dict | None, path: str) 
         c.too_many(path, len(seen), _MAX_SELECTABLE_FIELDS)
 
 
-def _deprecation_warning(c: Causes, version: dict, path: str) -> None:
+def _deprecation_warning(c: _Errors, version: dict, path: str) -> None:
     warning = version.get("deprecationWarning")
     if warning is None:
         return
@@ -1712,7 +1720,7 @@ def _deprecation_warning(c: Causes, version: dict, path: str) -> None:
                                f"index {len(warning[:unprintable].encode())}")
 
 
-def _version(c: Causes, version: dict, path: str, rules: _Rules) -> None:
+def _version(c: _Errors, version: dict, path: str, rules: _Rules) -> None:
     """validateCustomResourceDefinitionVersion."""
     _deprecation_warning(c, version, path)
     schema = _dict(version.get("schema")).get("openAPIV3Schema")
@@ -1764,7 +1772,7 @@ def _bad_list_map_keys(s: dict) -> bool:
     return bool(check.errors.items)
 
 
-def _conversion(c: Causes, conversion: dict, path: str) -> None:
+def _conversion(c: _Errors, conversion: dict, path: str) -> None:
     """Only the None strategy: vapi serves each version from the one stored object as is."""
     strategy = conversion.get("strategy")
     if not strategy:
@@ -1777,9 +1785,9 @@ def _conversion(c: Causes, conversion: dict, path: str) -> None:
             c.forbidden(_at(path, field), "should not be set when strategy is not set to Webhook")
 
 
-def _spec(c: Causes, spec: dict, rules: _Rules) -> None:
+def _spec(c: _Errors, spec: dict, rules: _Rules) -> None:
     """validateCustomResourceDefinitionSpec, for what apiextensions.k8s.io/v1 can carry."""
-    group = spec.get("group") or ""
+    group = str(spec.get("group") or "")
     if not group:
         c.required("spec.group")
     elif is_dns1123_subdomain(group):
@@ -1847,7 +1855,7 @@ def stored_versions(crd: dict, old: dict | None = None) -> list[str]:
     return stored
 
 
-def _stored_versions(c: Causes, stored: list[str], versions: list) -> None:
+def _stored_versions(c: _Errors, stored: list[str], versions: list) -> None:
     if not stored:
         c.invalid("status.storedVersions", _go_string_list(None), "must have at least one stored version")
     served = {_dict(v).get("name") for v in versions}
@@ -1871,7 +1879,7 @@ def _approval_state(crd: dict) -> tuple[str, str]:
                        f'reason starting with "unapproved", {_APPROVAL_DOC}')
 
 
-def _api_approval(c: Causes, crd: dict, old: dict | None) -> None:
+def _api_approval(c: _Errors, crd: dict, old: dict | None) -> None:
     """Groups under k8s.io and kubernetes.io belong to the Kubernetes project, which approves them."""
     group = str(_dict(crd.get("spec")).get("group") or "")
     if not any(group == d or group.endswith("." + d) for d in ("k8s.io", "kubernetes.io")):
@@ -1890,7 +1898,7 @@ def validate_crd(crd: dict, old: dict | None = None) -> list[dict]:
     """What kube-apiserver refuses in a CustomResourceDefinition (apiextensions.k8s.io/v1) on
     create (old is None) or update, as StatusCauses. The request's status is not trusted: status
     storedVersions are judged as kube's strategy sets them (see `stored_versions`)."""
-    c = Causes()
+    c = _Errors()
     spec = _dict(crd.get("spec"))
     _spec(c, spec, _rules_for(old))
     if old is not None:

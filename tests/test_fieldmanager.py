@@ -128,6 +128,14 @@ def test_a_write_that_changes_nothing_keeps_entries_and_times():
     assert unchanged["metadata"]["managedFields"][0]["time"] == T0
 
 
+def test_apply_leaves_its_inputs_alone():
+    live = applied(DEPLOYMENTS, None, nginx_deployment(), "kubectl")
+    config = nginx_deployment(replicas=None)
+    before = copy.deepcopy((live, config))
+    DEPLOYMENTS.apply(live, config, "kubectl", force=False, now=T1)
+    assert (live, config) == before
+
+
 def test_server_set_metadata_is_never_owned():
     new = configmap(namespace="ns", uid="u", resourceVersion="7", generation=1,
                     creationTimestamp="2024-01-01T00:00:00Z", labels={"a": "b"})
@@ -179,11 +187,18 @@ def test_several_conflicts_are_listed_by_manager():
 
 def test_conflicts_name_the_subresource_and_list_elements():
     live = applied(DEPLOYMENTS, None, nginx_deployment(), "kubectl")
+    # `kubectl scale` writes through the scale subresource, a manager of its own.
+    scaled = updated(DEPLOYMENTS, live, {**live, "spec": {**live["spec"], "replicas": 5}}, "kubectl",
+                     subresource="scale")
+    assert conflict(DEPLOYMENTS, scaled, nginx_deployment(), "kubectl").message() == (
+        'Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps/v1: '
+        '.spec.replicas')
+    # `kubectl set image`
     changed = copy.deepcopy(live)
     changed["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.16"
-    changed = updated(DEPLOYMENTS, live, changed, "ci", subresource="status")
+    changed = updated(DEPLOYMENTS, live, changed, "kubectl-set")
     assert conflict(DEPLOYMENTS, changed, nginx_deployment(), "kubectl").message() == (
-        'Apply failed with 1 conflict: conflict with "ci" with subresource "status" using apps/v1: '
+        'Apply failed with 1 conflict: conflict with "kubectl-set" using apps/v1: '
         '.spec.template.spec.containers[name="nginx"].image')
 
 
@@ -315,7 +330,10 @@ def test_kubectl_server_side_apply_takes_over_from_client_side_apply():
     assert "f:replicas" not in entries(result)[("kubectl-client-side-apply", "Update", "")]["f:spec"]
     assert result["metadata"]["annotations"][LAST_APPLIED].startswith('{"apiVersion":"apps/v1","kind":"Deployment"')
     assert '"replicas":4' in result["metadata"]["annotations"][LAST_APPLIED]
-    # Fields client-side apply did not set still conflict.
+    # Other managers are not let off.
+    assert conflict(DEPLOYMENTS, live, nginx_deployment(replicas=4), "my-tool").message() == (
+        'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas')
+    # Nor is kubectl on fields client-side apply did not set.
     image = copy.deepcopy(config)
     image["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:2"
     assert conflict(DEPLOYMENTS, live, image, "kubectl").conflicts == [

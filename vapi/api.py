@@ -16,6 +16,8 @@ from admission import crdschema, defaults, validation
 from storage.store import Compacted, Conflict, FutureRevision, KeyExists, KeyNotFound
 
 from . import errors, selectors, strategies
+from .fieldmanager import ApplyConflict, FieldManager
+from .patch import PatchError
 from .allocators import KUBERNETES_SERVICE_IP, allocate_service
 from .registry import ResourceInfo
 
@@ -23,6 +25,8 @@ GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 LIST_PAGE = 500
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 CRD_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
+# Who the server's own controllers write as, when they name no field manager.
+INTERNAL_MANAGER = "kube-controller-manager"
 
 
 def _crd_schema(info: ResourceInfo) -> dict:
@@ -249,7 +253,7 @@ class API:
     # --- writes --------------------------------------------------------------------------
 
     async def create(self, info: ResourceInfo, namespace: str | None, obj: dict,
-                     opts: WriteOptions | None = None) -> dict:
+                     opts: WriteOptions | None = None, *, track: bool = True) -> dict:
         opts = opts or WriteOptions()
         self._check_type(info, obj)
         self._namespace_for_write(info, namespace, obj)
@@ -259,6 +263,8 @@ class API:
         self._check_decodes(info, obj, opts)
         strategies.prepare_for_create(info, obj)
         self._default(info, obj)
+        if track:
+            self._track(info, None, obj, None, opts)
         self._validate(info, obj, None, None)
         if info.namespaced:
             self._require_live_namespace(info, meta["namespace"])
@@ -314,9 +320,12 @@ class API:
                     continue
                 raise
 
-    async def _write_update(self, info, key, old, obj, subresource, opts: WriteOptions) -> dict:
+    async def _write_update(self, info, key, old, obj, subresource, opts: WriteOptions, *,
+                            track: bool = True) -> dict:
         strategies.prepare_for_update(info, obj, old, subresource)
         self._default(info, obj)
+        if track:
+            self._track(info, old, obj, subresource, opts)
         self._validate(info, obj, old, subresource)
         obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if obj == old or opts.dry_run:
@@ -332,6 +341,73 @@ class API:
         if self._finalized(stored):
             return await self._remove(info, key, stored)
         return self.output(info, stored)
+
+    def _field_manager(self, info: ResourceInfo, subresource: str | None) -> FieldManager:
+        if info.crd is not None:
+            schema, resolve = _crd_schema(info), (lambda node: node)
+        else:
+            schema, resolve = self.schemas.for_kind(info.group, info.version, info.kind), self.schemas.resolve
+        # kube's ResetFields: a write to one part of the object never owns the part another writes.
+        if subresource == "status":
+            reset = [("spec",)]
+        elif subresource is None and strategies.has_status_subresource(info):
+            reset = [("status",)]
+        else:
+            reset = []
+        return FieldManager(schema, resolve, info.group_version, reset_paths=reset)
+
+    def _track(self, info: ResourceInfo, old: dict | None, new: dict, subresource: str | None,
+               opts: WriteOptions) -> None:
+        """managedFields for an Update operation: what this write changed now belongs to its manager."""
+        self._field_manager(info, subresource).update(
+            old, new, opts.field_manager or INTERNAL_MANAGER, subresource=subresource or "",
+            now=strategies.now_rfc3339())
+
+    async def apply(self, info: ResourceInfo, namespace: str | None, name: str, config, *, force: bool,
+                    subresource: str | None = None, opts: WriteOptions | None = None) -> dict:
+        """Server-side apply: merge `config` into the object (creating it if need be), by field ownership."""
+        opts = opts or WriteOptions()
+        if not opts.field_manager:
+            raise errors.bad_request("fieldManager is required for apply requests")
+        if not isinstance(config, dict):
+            raise errors.bad_request("the body of an apply patch must be an object")
+        self._check_type(info, config)
+        meta = _meta(config)
+        if meta.get("name", name) != name:
+            raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on "
+                                     f"the URL ({name})")
+        meta["name"] = name
+        self._namespace_for_write(info, namespace, config)
+        self._check_decodes(info, config, opts)
+        key = info.key(namespace, name)
+        manager = self._field_manager(info, subresource)
+        while True:
+            live = self.store.get(key)
+            if live is None and subresource:
+                raise errors.not_found(info, name)
+            try:
+                merged = manager.apply(live, copy.deepcopy(config), opts.field_manager, force=force,
+                                       subresource=subresource or "", now=strategies.now_rfc3339())
+            except ApplyConflict as e:
+                raise errors.StatusError(409, "Conflict", e.message(),
+                                         {"name": name, "group": info.group, "kind": info.plural,
+                                          "causes": e.causes()}) from None
+            except PatchError as e:
+                reason = {400: "BadRequest", 422: "Invalid"}.get(e.code, "InternalError")
+                raise errors.StatusError(e.code, reason, str(e)) from None
+            if live is None:
+                try:
+                    return await self.create(info, namespace, merged, opts, track=False)
+                except errors.StatusError as e:
+                    if e.reason == "AlreadyExists":
+                        continue
+                    raise
+            try:
+                return await self._write_update(info, key, live, merged, subresource, opts, track=False)
+            except errors.StatusError as e:
+                if e.code == 409 and e.reason == "Conflict" and not e.details.get("causes"):
+                    continue
+                raise
 
     @staticmethod
     def _pending_finalizers(obj: dict) -> bool:

@@ -224,24 +224,14 @@ class _Set:
                     children[pe] = common
         return _Set(self.members & other.members, children)
 
-    def difference(self, other: _Set) -> _Set:
-        """The paths of self not in other; a path below one of other's does stay."""
+    def difference(self, other: _Set, recursive: bool = False) -> _Set:
+        """The paths of self not in other. A path below one of other's stays, unless recursive."""
         children = {}
         for pe, sub in self.children.items():
-            if pe in other.children:
-                sub = sub.difference(other.children[pe])
-            if sub:
-                children[pe] = sub
-        return _Set(self.members - other.members, children)
-
-    def recursive_difference(self, other: _Set) -> _Set:
-        """The paths of self neither in other nor below a path of other."""
-        children = {}
-        for pe, sub in self.children.items():
-            if pe in other.members:
+            if recursive and pe in other.members:
                 continue
             if pe in other.children:
-                sub = sub.recursive_difference(other.children[pe])
+                sub = sub.difference(other.children[pe], recursive)
             if sub:
                 children[pe] = sub
         return _Set(self.members - other.members, children)
@@ -302,7 +292,7 @@ class _Comparison(NamedTuple):
     removed: _Set
 
     def excluding(self, paths: _Set) -> _Comparison:
-        return _Comparison(*(s.recursive_difference(paths) for s in self))
+        return _Comparison(*(s.difference(paths, recursive=True) for s in self))
 
     def changed(self) -> _Set:
         return self.added.union(self.modified)
@@ -559,7 +549,7 @@ class _Typer:
             lhs = type(rhs)()
         left = self.shape(schema, lhs)
         if rhs is None:
-            # Applying null to a map or list kube keeps granular leaves it as it is.
+            # Applying null to a granular map or list leaves it as it is (kube drops such a null).
             return lhs if left.kind != "scalar" and not left.atomic and lhs else None
         right = self.shape(schema, rhs)
         if left.kind != right.kind or self._is_leaf(right, lhs, rhs):
@@ -966,7 +956,7 @@ class FieldManager:
         merged = self._typer.merge(live, config)
         last = managers.get(who)
         managers = dict(managers)
-        managers[who] = _Entry(config_fields.recursive_difference(self._reset), self.api_version, True,
+        managers[who] = _Entry(config_fields.difference(self._reset, recursive=True), self.api_version, True,
                                last.time if last else None)
         merged = self._prune(merged, managers, last)
         diff = self._typer.compare(live, merged).excluding(self._reset)

@@ -303,6 +303,17 @@ class ResourceHandler:
         if ctype not in PATCH_TYPES:
             raise errors.unsupported_media_type(ctype)
         patch, _ = await read_body(request)
+        if ctype == "application/apply-patch+yaml":
+            if ri.subresource == "scale":
+                raise errors.unsupported_media_type(ctype)
+            if not request.query.get("fieldManager"):
+                # Unlike other writes, an apply never borrows its manager's name from the User-Agent.
+                raise errors.bad_request("fieldManager is required for apply requests")
+            opts = write_options(request)
+            force = request.query.get("force") in ("true", "1")
+            obj = await self.api.apply(info, ri.namespace, ri.name, patch, force=force,
+                                       subresource=ri.subresource, opts=opts)
+            return with_warnings(self._object_response(request, info, obj), opts)
 
         def mutate(current: dict) -> dict:
             if ri.subresource == "scale":
