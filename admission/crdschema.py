@@ -1827,18 +1827,6 @@ def _spec(c: _Errors, spec: dict, rules: _Rules) -> None:
         _conversion(c, _dict(spec["conversion"]), "spec.conversion")
 
 
-def default_crd(crd: dict) -> None:
-    """apiextensions v1's defaulting (SetDefaults_CustomResourceDefinition), in place: singular
-    and listKind from kind, and the None conversion. Validation expects it done."""
-    spec = crd.setdefault("spec", {})
-    names = spec.setdefault("names", {})
-    if not names.get("singular") and isinstance(names.get("kind"), str):
-        names["singular"] = names["kind"].lower()
-    if not names.get("listKind") and names.get("kind"):
-        names["listKind"] = f"{names['kind']}List"
-    spec.setdefault("conversion", {"strategy": "None"})
-
-
 def _established(crd: dict) -> bool:
     return any(_dict(cond).get("type") == "Established" and _dict(cond).get("status") == "True"
                for cond in _list(_dict(crd.get("status")).get("conditions")))

@@ -202,3 +202,36 @@ def test_kubectl_with_custom_resources(kubectl, crd, namespace, tmp_path):
     assert "cronSpec" in explained and "replicas" in explained
     assert f"crontabs.{crd}" in kubectl("get", "crd").stdout
     assert "crontabs" in kubectl("api-resources", f"--api-group={crd}").stdout
+
+
+def test_several_versions_with_none_conversion(api_client, namespace):
+    ext = kubernetes.client.ApiextensionsV1Api(api_client)
+    group = f"g{uuid.uuid4().hex[:8]}.example.com"
+    crd = crontab_crd(group)
+    v1 = crd["spec"]["versions"][0]
+    beta = dict(v1, name="v1beta1", storage=False)
+    crd["spec"]["versions"] = [beta, v1]
+    ext.create_custom_resource_definition(crd)
+    _wait_established(ext, f"crontabs.{group}")
+    objs = _objects(api_client)
+    objs.create_namespaced_custom_object(group, "v1beta1", namespace, "crontabs",
+                                         dict(_crontab("multi"), apiVersion=f"{group}/v1beta1"))
+    as_v1 = objs.get_namespaced_custom_object(group, "v1", namespace, "crontabs", "multi")
+    as_beta = objs.get_namespaced_custom_object(group, "v1beta1", namespace, "crontabs", "multi")
+    assert as_v1["apiVersion"] == f"{group}/v1" and as_beta["apiVersion"] == f"{group}/v1beta1"
+    assert as_v1["spec"] == as_beta["spec"]
+    assert ext.read_custom_resource_definition(f"crontabs.{group}").status.stored_versions == ["v1"]
+    ext.delete_custom_resource_definition(f"crontabs.{group}")
+
+
+def test_server_side_apply_on_a_custom_resource(kubectl, crd, namespace, tmp_path):
+    manifest = tmp_path / "ct.yaml"
+    manifest.write_text(f"apiVersion: {crd}/v1\nkind: CronTab\nmetadata: {{name: ssa}}\n"
+                        "spec: {cronSpec: '0 3 * * *', image: backup, replicas: 2}\n")
+    kubectl("-n", namespace, "apply", "--server-side", "-f", str(manifest))
+    kubectl("-n", namespace, "patch", f"crontab.{crd}", "ssa", "--type=merge", "-p", '{"spec":{"replicas":4}}')
+    clash = kubectl("-n", namespace, "apply", "--server-side", "-f", str(manifest), check=False)
+    assert clash.returncode != 0 and ".spec.replicas" in clash.stderr
+    kubectl("-n", namespace, "apply", "--server-side", "--force-conflicts", "-f", str(manifest))
+    as_yaml = kubectl("-n", namespace, "get", f"crontab.{crd}", "ssa", "-o", "yaml").stdout
+    assert "replicas: 2" in as_yaml and "maxReplicas: 10" in as_yaml  # defaulted, visible to kubectl

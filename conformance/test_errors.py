@@ -153,3 +153,15 @@ def test_kubectl_refuses_unknown_fields(kubectl, namespace, tmp_path):
     result = kubectl("-n", namespace, "apply", "-f", str(manifest), check=False)
     assert result.returncode != 0
     assert 'unknown field "spec"' in result.stderr
+
+
+def test_duplicate_fields(api_client, core, namespace):
+    doc = '{"metadata": {"name": "dup", "name": "dup"}, "data": {"a": "1", "a": "2"}}'
+    status, body = raw(api_client, "POST", _cm_path(namespace), doc, query="fieldValidation=Strict")
+    body = assert_status(status, body, 400, "BadRequest")
+    assert 'duplicate field "metadata.name"' in body["message"] and 'duplicate field "data.a"' in body["message"]
+    yaml_doc = "metadata:\n  name: dupy\ndata:\n  a: '1'\n  a: '2'\n"
+    status, body = raw(api_client, "POST", _cm_path(namespace), yaml_doc, "application/yaml",
+                       query="fieldValidation=Strict")
+    assert_status(status, body, 400, "BadRequest")
+    assert {"dup", "dupy"}.isdisjoint(_names(core, namespace))

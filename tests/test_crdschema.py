@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from admission import crdschema
+from admission import crdschema, defaults, schemas
 
 SCHEMA_PATH = "spec.versions[0].schema.openAPIV3Schema"
 CRON_PATTERN = r"^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$"
@@ -35,7 +35,7 @@ def make_crd(schema: dict | None = None, *, group: str = "stable.example.com", p
            "metadata": {"name": f"{plural}.{group}"},
            "spec": {"group": group, "scope": "Namespaced", "versions": versions,
                     "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "shortNames": ["ct"]}}}
-    crdschema.default_crd(crd)
+    defaults.apply_defaults(schemas.load(), "apiextensions.k8s.io", "v1", "CustomResourceDefinition", crd)
     return crd
 
 

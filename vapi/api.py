@@ -57,6 +57,8 @@ class WriteOptions:
     field_manager: str = ""
     field_validation: str = "Warn"    # kube's default when a request names none
     user: User | None = None
+    # Keys the body repeated, found while decoding it (a parsed body no longer shows them).
+    duplicate_fields: list[str] = field(default_factory=list)
     # Filled in on the way: what the client should be told in `Warning` headers.
     warnings: list[str] = field(default_factory=list)
 
@@ -140,9 +142,11 @@ class API:
 
     @staticmethod
     def _report_unknown(info: ResourceInfo, unknown: list[str], opts: WriteOptions) -> None:
-        if not unknown or opts.field_validation == "Ignore":
+        found = [f'unknown field "{path}"' for path in unknown] + \
+            [f'duplicate field "{path}"' for path in opts.duplicate_fields]
+        opts.duplicate_fields = []  # reported once, even when a conflict makes the write retry
+        if not found or opts.field_validation == "Ignore":
             return
-        found = [f'unknown field "{path}"' for path in unknown]
         if opts.field_validation == "Strict":
             raise errors.bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a '
                                      f'{info.kind}: strict decoding error: {", ".join(found)}')

@@ -6,6 +6,7 @@ wire: URL shapes, media types, query parameters, Table answers and watch streams
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 
@@ -108,8 +109,10 @@ def encode(request: web.Request, body: dict, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=status, content_type=JSON)
 
 
-async def read_body(request: web.Request) -> tuple[object, str]:
-    """(decoded body, media type). Malformed bodies are 400s, unknown media types 415s."""
+async def read_body(request: web.Request, opts: WriteOptions | None = None) -> tuple[object, str]:
+    """(decoded body, media type). Malformed bodies are 400s, unknown media types 415s.
+
+    With `opts`, repeated fields are noted in it for the pipeline's field validation."""
     chunks, size = [], 0
     async for chunk in request.content.iter_chunked(1 << 16):
         size += len(chunk)
@@ -118,6 +121,8 @@ async def read_body(request: web.Request) -> tuple[object, str]:
         chunks.append(chunk)
     raw = b"".join(chunks)
     ctype = request.headers.get("Content-Type", JSON).split(";")[0].strip().lower()
+    if opts is not None and opts.field_validation != "Ignore" and ctype in (JSON, YAML):
+        opts.duplicate_fields = duplicate_fields(raw, ctype)
     try:
         if ctype in (JSON, "application/merge-patch+json", "application/strategic-merge-patch+json",
                      "application/json-patch+json"):
@@ -131,6 +136,58 @@ async def read_body(request: web.Request) -> tuple[object, str]:
     except protobuf.ProtobufError as e:
         raise errors.bad_request(f"error decoding protobuf request body: {e}") from None
     raise errors.unsupported_media_type(ctype)
+
+
+class _Fields(dict):
+    """A decoded JSON/YAML object that remembers which of its keys appeared more than once."""
+    repeated: tuple = ()
+
+
+def _remember(pairs) -> _Fields:
+    obj, repeated = _Fields(), []
+    for key, value in pairs:
+        if key in obj:
+            repeated.append(key)
+        obj[key] = value
+    obj.repeated = tuple(repeated)
+    return obj
+
+
+class _YAMLFields(yaml.SafeLoader):
+    def construct_mapping(self, node, deep=False):
+        self.flatten_mapping(node)
+        return _remember((self.construct_object(k, deep=deep), self.construct_object(v, deep=deep))
+                         for k, v in node.value)
+
+
+_YAMLFields.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _YAMLFields.construct_mapping)
+
+
+def duplicate_fields(raw: bytes, ctype: str) -> list[str]:
+    """Paths of repeated keys, as kube's strict decoding reports them (`duplicate field "spec.a"`).
+
+    orjson keeps the last of repeated keys silently, so a second, remembering parse finds them;
+    it runs only when the request's fieldValidation wants to hear about them.
+    """
+    try:
+        if ctype == YAML:
+            doc = yaml.load(raw.decode(), Loader=_YAMLFields)
+        else:
+            doc = json.loads(raw, object_pairs_hook=_remember)
+    except (ValueError, yaml.YAMLError):
+        return []
+    found = []
+
+    def walk(node, path):
+        if isinstance(node, _Fields):
+            found.extend(f"{path}.{key}" if path else key for key in node.repeated)
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else key)
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}[{i}]")
+    walk(doc, "")
+    return found
 
 
 def dry_run(request: web.Request) -> bool:
@@ -264,13 +321,13 @@ class ResourceHandler:
         if ri.verb == "watch":
             return await self.watch(request, info, ns)
         if ri.verb == "create":
-            body, _ = await read_body(request)
             opts = write_options(request)
+            body, _ = await read_body(request, opts)
             obj = await self.api.create(info, ns, body, opts)
             return with_warnings(self._object_response(request, info, obj, 201), opts)
         if ri.verb == "update":
-            body, _ = await read_body(request)
             opts = write_options(request)
+            body, _ = await read_body(request, opts)
             if ri.subresource == "scale":
                 return encode(request, await self._update_scale(info, ns, ri.name, body, opts))
             obj = await self.api.update(info, ns, ri.name, body, subresource=ri.subresource, opts=opts)
