@@ -31,10 +31,10 @@ import json
 import re
 import urllib.parse
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import cel
-from cel import stdlib as cel_stdlib
+if TYPE_CHECKING:
+    import cel
 
 from admission import schemas as builtin_schemas
 from admission.validation import (_IMMUTABLE, _at, _Causes, _dict, _Go, _go_float, _go_interface, _go_string_list,
@@ -731,28 +731,35 @@ def _find_all(text: str, pattern: str, limit: int = -1) -> list[str]:
     return found if limit < 0 else found[:limit]
 
 
-def _stdlib_functions() -> dict:
-    context = cel.Context()
-    cel_stdlib.add_stdlib_to_context(context)
-    return context.functions
+@functools.cache
+def _cel():
+    """The CEL runtime, loaded on first use: the package imports its command-line tool too
+    (~30 MB and 0.15 s), which only servers whose CRDs carry rules should pay for."""
+    import cel
+    return cel
 
 
-# Kubernetes' CEL libraries beyond what cel-rust and its stdlib module have, or have for strings only.
-_FUNCTIONS = {
-    **_stdlib_functions(),
-    "isSorted": lambda values: all(a <= b for a, b in zip(values, values[1:])),
-    "indexOf": _index_of,
-    "lastIndexOf": _last_index_of,
-    "find": _find,
-    "findAll": _find_all,
-}
+@functools.cache
+def _functions() -> dict:
+    """Kubernetes' CEL libraries beyond what cel-rust and its stdlib module have, or have for strings only."""
+    from cel import stdlib
+    context = _cel().Context()
+    stdlib.add_stdlib_to_context(context)
+    return {
+        **context.functions,
+        "isSorted": lambda values: all(a <= b for a, b in zip(values, values[1:])),
+        "indexOf": _index_of,
+        "lastIndexOf": _last_index_of,
+        "find": _find,
+        "findAll": _find_all,
+    }
 
 
 @functools.lru_cache(maxsize=4096)
 def _program(expression: str) -> tuple[cel.Program | None, str]:
     """The compiled expression, or cel-go's report of why it does not parse."""
     try:
-        return cel.compile(expression), ""
+        return _cel().compile(expression), ""
     except (ValueError, RuntimeError) as e:
         text = str(e)
         text = text[text.find("ERROR:"):] if "ERROR:" in text else text
@@ -864,7 +871,7 @@ def _to_cel(value, s: dict | None, resource: bool = False):
 def _evaluate(program: cel.Program, variables: dict) -> tuple[object, str]:
     """The result, or the error as cel-go words it."""
     try:
-        return program.execute(cel.Context(variables, _FUNCTIONS)), ""
+        return program.execute(_cel().Context(variables, _functions())), ""
     except KeyError as e:
         return None, f"no such key: {e.args[0] if e.args else ''}"
     except ZeroDivisionError:
@@ -936,7 +943,7 @@ class _CelRun:
                 continue
             uses_old = _uses_old_self(program)
             if rule.get("optionalOldSelf"):
-                variables["oldSelf"] = cel.OptionalValue.none() if old_value is None else cel.OptionalValue.of(
+                variables["oldSelf"] = _cel().OptionalValue.none() if old_value is None else _cel().OptionalValue.of(
                     old_value)
             elif uses_old and old_value is None:
                 continue
