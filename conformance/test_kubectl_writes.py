@@ -4,8 +4,11 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 
 import pytest
+
+from vapi.testing import kubectl_path
 
 DEPLOY = """\
 apiVersion: apps/v1
@@ -102,14 +105,14 @@ def test_set_and_scale_verbs(kubectl, namespace, tmp_path):
     assert deploy["spec"]["replicas"] == 4
 
 
-def test_kubectl_edit_with_an_editor(kubectl, kubeconfig, namespace, tmp_path):
-    import subprocess
-    from vapi.testing import kubectl_path
-    kubectl("-n", namespace, "create", "configmap", "ed", "--from-literal=k=before")
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_kubectl_edit_with_an_editor(kubectl, kubeconfig, namespace, tmp_path, version):
+    kubectl("-n", namespace, "create", "configmap", "ed", "--from-literal=k=before", version=version)
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nsed -i 's/k: before/k: after/' \"$1\"\n")
     editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
-    result = subprocess.run([kubectl_path(), f"--kubeconfig={kubeconfig}", "-n", namespace, "edit", "cm", "ed"],
+    result = subprocess.run([kubectl_path(version), f"--kubeconfig={kubeconfig}", f"--cache-dir={tmp_path}/c",
+                             "-n", namespace, "edit", "cm", "ed"],
                             env=dict(os.environ, KUBE_EDITOR=str(editor)), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "edited" in result.stdout

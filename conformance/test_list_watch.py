@@ -168,3 +168,19 @@ def test_watch_bookmarks(api_client, core, namespace):
         if isinstance(body, str) else [body]
     assert any(e["type"] == "BOOKMARK" and int(e["object"]["metadata"]["resourceVersion"]) >= int(rv)
                for e in events)
+
+
+def test_watch_list_with_initial_events(api_client, core, namespace):
+    import json
+    from .helpers import raw
+    _make(core, namespace, 3)
+    status, body = raw(api_client, "GET", f"/api/v1/namespaces/{namespace}/configmaps",
+                       query="watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                             "&allowWatchBookmarks=true&timeoutSeconds=2")
+    assert status == 200
+    events = [json.loads(line) for line in body.splitlines() if line.strip()]
+    added = [e["object"]["metadata"]["name"] for e in events if e["type"] == "ADDED"]
+    assert {"cm-000", "cm-001", "cm-002"} <= set(added)
+    end = next(i for i, e in enumerate(events) if e["type"] == "BOOKMARK")
+    assert events[end]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+    assert all(e["type"] == "ADDED" for e in events[:end])

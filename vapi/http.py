@@ -455,8 +455,11 @@ class ResourceHandler:
                     break
                 wait = min(remaining, BOOKMARK_INTERVAL) if bookmarks else remaining
                 try:
-                    event = await asyncio.wait_for(iterator.__anext__(), wait)
-                except asyncio.TimeoutError:
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation
+                    # that a client hanging up delivers.
+                    async with asyncio.timeout(wait):
+                        event = await iterator.__anext__()
+                except TimeoutError:
                     if bookmarks and time.monotonic() < deadline:
                         await send("BOOKMARK", _bookmark(info, max(last_sent, watcher_progress(watcher, last_sent))))
                     continue
