@@ -15,7 +15,7 @@ import orjson
 from admission import crdschema, defaults, validation
 from storage.store import Compacted, Conflict, FutureRevision, KeyExists, KeyNotFound
 
-from . import errors, selectors, strategies
+from . import errors, reviews, selectors, strategies
 from .fieldmanager import ApplyConflict, FieldManager
 from .patch import PatchError
 from .allocators import KUBERNETES_SERVICE_IP, allocate_service
@@ -260,6 +260,9 @@ class API:
                      opts: WriteOptions | None = None, *, track: bool = True) -> dict:
         opts = opts or WriteOptions()
         self._check_type(info, obj)
+        if reviews.is_review(info):
+            self._check_decodes(info, obj, opts)
+            return reviews.answer(info, obj, opts.user or User("system:anonymous"), namespace)
         self._namespace_for_write(info, namespace, obj)
         meta = _meta(obj)
         if not meta.get("name") and meta.get("generateName"):
