@@ -16,15 +16,17 @@ from admission import crdschema, defaults, validation
 from storage.store import Compacted, Conflict, FutureRevision, KeyExists, KeyNotFound
 
 from . import errors, reviews, selectors, strategies
+from .allocators import KUBERNETES_SERVICE_IP, allocate_service
 from .fieldmanager import ApplyConflict, FieldManager
 from .patch import PatchError
-from .allocators import KUBERNETES_SERVICE_IP, allocate_service
 from .registry import ResourceInfo
 
 GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 LIST_PAGE = 500
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 CRD_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
+# kube's DefaultGarbageCollectionPolicy for every kind served here (only extensions-era kinds orphaned).
+DEFAULT_PROPAGATION = "Background"
 # Who the server's own controllers write as, when they name no field manager.
 INTERNAL_MANAGER = "kube-controller-manager"
 
@@ -275,7 +277,7 @@ class API:
         self._validate(info, obj, None, None)
         if info.namespaced:
             self._require_live_namespace(info, meta["namespace"])
-        await self._allocate(info, obj)
+        self._allocate(info, obj)
         if opts.dry_run:
             return self.output(info, obj)
         try:
@@ -455,7 +457,7 @@ class API:
                                       f"{pre['resourceVersion']}, ResourceVersion in object meta: "
                                       f"{meta.get('resourceVersion')}")
             finalizers = list(meta.get("finalizers") or [])
-            policy = opts.propagation_policy or self._default_propagation(info)
+            policy = opts.propagation_policy or DEFAULT_PROPAGATION
             if policy == "Orphan" and "orphan" not in finalizers:
                 finalizers.append("orphan")
             elif policy == "Foreground" and "foregroundDeletion" not in finalizers:
@@ -485,11 +487,6 @@ class API:
             except (Conflict, KeyNotFound):
                 continue
             return self.output(info, stored), False
-
-    @staticmethod
-    def _default_propagation(info: ResourceInfo) -> str:
-        # kube's DefaultGarbageCollectionPolicy: Background, except the old extensions-era kinds.
-        return "Background"
 
     @staticmethod
     def _grace_period(info: ResourceInfo, obj: dict, opts: DeleteOptions) -> int:
@@ -522,7 +519,7 @@ class API:
 
     # --- per-kind allocation -----------------------------------------------------------------
 
-    async def _allocate(self, info: ResourceInfo, obj: dict) -> None:
+    def _allocate(self, info: ResourceInfo, obj: dict) -> None:
         if (info.group, info.kind) == ("", "Service"):
             allocate_service(self, obj)
 
