@@ -121,6 +121,10 @@ TYPE_DEFAULTS: dict[str, Callable[[dict], None]] = {
 }
 
 
+def _defaulted(t) -> bool:
+    return t.ref in TYPE_DEFAULTS
+
+
 # --- per kind ------------------------------------------------------------------------------------
 
 def _pod(pod: dict) -> None:
@@ -357,7 +361,6 @@ def apply_defaults(schemas: Schemas, group: str, version: str, kind: str, obj: d
     definition = schemas.name_for(group, version, kind)
     if definition is None:
         return
-    for node in walk(schemas, definition, obj):
-        type_defaults = TYPE_DEFAULTS.get(node.ref)
-        if type_defaults and isinstance(node.value, dict):
-            type_defaults(node.value)
+    for node in walk(schemas, definition, obj, only=_defaulted):
+        if isinstance(node.value, dict):
+            TYPE_DEFAULTS[node.ref](node.value)

@@ -10,9 +10,9 @@ match on those words, so they are kube's to the letter wherever we know them.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import fractions
+import functools
 import ipaddress
 import re
 import zoneinfo
@@ -620,16 +620,77 @@ def cron_error(spec: str) -> str | None:
 
 # --- the schema walk -----------------------------------------------------------------------------
 
-@dataclasses.dataclass(frozen=True)
-class Node:
-    """One value of an object with the schema that describes it."""
-    value: object
-    schema: dict           # resolved
-    ref: str               # the definition the schema came from, "" when inline
-    loc: tuple             # keys and indices from the root
-    go_fields: tuple = ()  # struct field names only, as Go's decoder names a field
-    go_struct: str = ""    # the struct holding the field, as Go's decoder names it
-    order: tuple = ()      # positions from the root, so reports can follow the document
+class _Type:
+    """One schema node, resolved, with what the walk and its consumers derive from it. Every write
+    walks its object against the same few definitions, so each is worked out once, on first use;
+    the definitions never change once loaded."""
+
+    def __init__(self, schemas: Schemas, schema: dict, ref: str):
+        self.schemas, self.schema, self.ref = schemas, schema, ref
+        self.props = schema.get("properties") or None
+        # The fields of a struct that keeps no others: decoding drops the rest.
+        self.closed = None if schema.get("x-kubernetes-preserve-unknown-fields") else self.props
+        additional, items = schema.get("additionalProperties"), schema.get("items")
+        self.additional = additional if isinstance(additional, dict) else None
+        self.items = items if isinstance(items, dict) else None
+        self._fields: dict[str, _Type] = {}
+        self._holds: dict[Callable, bool] = {}
+
+    def field(self, name: str) -> _Type:
+        found = self._fields.get(name)
+        if found is None:
+            found = self._fields[name] = _type(self.schemas, self.props[name])
+        return found
+
+    @functools.cached_property
+    def value_type(self) -> _Type:
+        """Of the values of a map."""
+        return _type(self.schemas, self.additional)
+
+    @functools.cached_property
+    def item_type(self) -> _Type:
+        return _type(self.schemas, self.items)
+
+    def holds(self, wanted: Callable[[_Type], bool]) -> bool:
+        """Whether a value of this type may be, or hold, a value of a type `wanted` accepts."""
+        found = self._holds.get(wanted)
+        if found is None:
+            found = self._holds[wanted] = any(map(wanted, self._below))
+        return found
+
+    @functools.cached_property
+    def _below(self) -> tuple[_Type, ...]:
+        """This type and every type below it."""
+        seen, todo = {id(self): self}, [self]
+        while todo:
+            t = todo.pop()
+            below = [t.field(name) for name in t.props or ()]
+            below += [t.value_type] if t.additional is not None else []
+            below += [t.item_type] if t.items is not None else []
+            for b in below:
+                if id(b) not in seen:
+                    seen[id(b)] = b
+                    todo.append(b)
+        return tuple(seen.values())
+
+    @functools.cached_property
+    def open(self) -> bool:
+        """Whether the schema takes any JSON: RawExtension, FieldsV1, apiextensions JSON, preserved fields."""
+        schema = self.schema
+        return (schema.get("x-kubernetes-preserve-unknown-fields") or "type" not in schema
+                or (schema.get("type") == "object" and "properties" not in schema
+                    and "additionalProperties" not in schema))
+
+    @functools.cached_property
+    def go_type(self) -> str:
+        return _go_type(self.schemas, self.schema, self.ref)
+
+    @functools.cached_property
+    def required_empty(self) -> tuple[str, ...]:
+        """The required fields kube's Go validation finds empty when unset: strings and lists."""
+        props = self.schema.get("properties", {})
+        return tuple(name for name in self.schema.get("required", ())
+                     if self.schemas.resolve(props.get(name, {})).get("type") in ("string", "array"))
 
 
 def _ref_of(schema: dict) -> str:
@@ -639,53 +700,101 @@ def _ref_of(schema: dict) -> str:
     return ref.rsplit("/", 1)[-1] if ref else ""
 
 
+@functools.cache
+def _definition(schemas: Schemas, ref: str) -> _Type:
+    return _Type(schemas, schemas.resolve(schemas.definitions.get(ref, {})), ref)
+
+
+def _type(schemas: Schemas, schema: dict) -> _Type:
+    ref = _ref_of(schema)
+    return _definition(schemas, ref) if ref else _Type(schemas, schemas.resolve(schema), "")
+
+
 def _short(ref: str) -> str:
     return ref.rsplit(".", 1)[-1]
 
 
-def walk(schemas: Schemas, definition: str, value) -> Iterator[Node]:
+class Node:
+    """One value of an object with the schema that describes it. Where the value sits is worked
+    out from its parent only when asked: reports need it, the walk itself does not."""
+
+    __slots__ = ("value", "type", "parent", "key", "position", "is_field")
+
+    def __init__(self, value, type_: _Type, parent: Node | None = None, key=None, position: int = 0,
+                 is_field: bool = False):
+        self.value, self.type, self.parent = value, type_, parent
+        self.key, self.position, self.is_field = key, position, is_field
+
+    @property
+    def ref(self) -> str:
+        """The definition the schema came from, "" when inline."""
+        return self.type.ref
+
+    @property
+    def loc(self) -> tuple:
+        """Keys and indices from the root."""
+        return self.parent.loc + (self.key,) if self.parent else ()
+
+    @property
+    def order(self) -> tuple:
+        """Positions from the root, so reports can follow the document."""
+        return self.parent.order + (self.position,) if self.parent else ()
+
+    @property
+    def go_fields(self) -> tuple:
+        """Struct field names only, as Go's decoder names a field."""
+        if self.parent is None:
+            return ()
+        return self.parent.go_fields + (self.key,) if self.is_field else self.parent.go_fields
+
+    @property
+    def go_struct(self) -> str:
+        """The struct holding the field, as Go's decoder names it."""
+        if self.parent is None:
+            return ""
+        return _short(self.parent.ref) if self.is_field else self.parent.go_struct
+
+
+def walk(schemas: Schemas, definition: str, value, only: Callable[[_Type], bool] | None = None) -> Iterator[Node]:
     """Every value under `value` that the schema describes, parents before children, in order.
+
+    With `only`, just the values of the types it accepts, and the walk goes nowhere they cannot
+    be; what it says of a type is remembered, so it must be a function defined once, not per call.
 
     A consumer may change a node's value before the walk moves on; the walk reads the children
     only when it gets to them, so defaults set on a parent are walked too.
     """
-    yield from _walk(schemas, Node(value, schemas.definitions.get(definition, {}), definition, ()))
+    root = _definition(schemas, definition)
+    if only is None or root.holds(only):
+        yield from _walk(Node(value, root), only)
 
 
-def _child(schemas: Schemas, parent: Node, schema: dict, position: int, key, *, field: bool) -> Node:
-    value = parent.value[key]
-    go_fields, go_struct = (parent.go_fields + (key,), _short(parent.ref)) if field else (parent.go_fields,
-                                                                                          parent.go_struct)
-    return Node(value, schemas.resolve(schema), _ref_of(schema), parent.loc + (key,), go_fields, go_struct,
-                parent.order + (position,))
-
-
-def _walk(schemas: Schemas, node: Node) -> Iterator[Node]:
-    yield node
-    value, schema = node.value, node.schema
-    if isinstance(value, dict) and schema.get("properties"):
-        props = schema["properties"]
+def _walk(node: Node, only: Callable[[_Type], bool] | None) -> Iterator[Node]:
+    t, value = node.type, node.value
+    if only is None or only(t):
+        yield node
+    if isinstance(value, dict) and t.props:
+        props = t.props
         for i, key in enumerate(list(value)):
             if key in props and key in value:
-                yield from _walk(schemas, _child(schemas, node, props[key], i, key, field=True))
-    elif isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
-        for i, key in enumerate(list(value)):
-            if key in value:
-                yield from _walk(schemas, _child(schemas, node, schema["additionalProperties"], i, key, field=False))
-    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for i in range(len(value)):
-            yield from _walk(schemas, _child(schemas, node, schema["items"], i, i, field=False))
+                child = t.field(key)
+                if only is None or child.holds(only):
+                    yield from _walk(Node(value[key], child, node, key, i, True), only)
+    elif isinstance(value, dict) and t.additional is not None:
+        child = t.value_type
+        if only is None or child.holds(only):
+            for i, key in enumerate(list(value)):
+                if key in value:
+                    yield from _walk(Node(value[key], child, node, key, i), only)
+    elif isinstance(value, list) and t.items is not None:
+        child = t.item_type
+        if only is None or child.holds(only):
+            for i in range(len(value)):
+                yield from _walk(Node(value[i], child, node, i, i), only)
 
 
 def _path(loc: tuple) -> str:
     return _at("", *loc)
-
-
-def _is_open(schema: dict) -> bool:
-    """Schemas that take any JSON: RawExtension, FieldsV1, apiextensions JSON, preserved fields."""
-    return (schema.get("x-kubernetes-preserve-unknown-fields") or "type" not in schema
-            or (schema.get("type") == "object" and "properties" not in schema
-                and "additionalProperties" not in schema))
 
 
 # --- decoding -------------------------------------------------------------------------------------
@@ -693,6 +802,7 @@ def _is_open(schema: dict) -> bool:
 _GO_NAMED = {INT_OR_STRING: "intstr.IntOrString", QUANTITY: "resource.Quantity",
              "io.k8s.apimachinery.pkg.runtime.RawExtension": "runtime.RawExtension"}
 _INT_RANGES = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1)}
+_JSON_TYPES = {"string": str, "boolean": bool, "array": list, "object": dict}
 
 
 def _go_type(schemas: Schemas, schema: dict, ref: str = "") -> str:
@@ -743,16 +853,16 @@ def _int_problem(node: Node, go_type: str) -> str | None:
     return None
 
 
-def _decode_problem(schemas: Schemas, node: Node) -> tuple[str, bool] | None:
+def _decode_problem(node: Node) -> tuple[str, bool] | None:
     """(message, aborts) for a value Go's decoder rejects. Custom unmarshalers (IntOrString,
     Quantity, Time) abort the decode; type mismatches are remembered and decoding goes on."""
-    value, schema = node.value, node.schema
+    value, t = node.value, node.type
     if value is None:
         return None
-    if node.ref == INT_OR_STRING:
+    if t.ref == INT_OR_STRING:
         problem = None if isinstance(value, str) else _int_problem(node, "int32")
         return (problem, True) if problem else None
-    if node.ref == QUANTITY:
+    if t.ref == QUANTITY:
         if isinstance(value, (bool, dict, list)):
             return _QUANTITY_FORMAT_ERROR, True
         try:
@@ -760,24 +870,23 @@ def _decode_problem(schemas: Schemas, node: Node) -> tuple[str, bool] | None:
         except ValueError as e:
             return str(e), True
         return None
-    if node.ref in _TIME_LAYOUTS:
+    if t.ref in _TIME_LAYOUTS:
         if not isinstance(value, str):
             return _type_error(node, "string"), True
-        problem = _time_error(value, _TIME_LAYOUTS[node.ref])
+        problem = _time_error(value, _TIME_LAYOUTS[t.ref])
         return (problem, True) if problem else None
-    if _is_open(schema):
+    if t.open:
         return None
-    kind, go_type = schema["type"], _go_type(schemas, schema, node.ref)
+    kind, go_type = t.schema["type"], t.go_type
     if kind == "integer":
         problem = _int_problem(node, go_type)
     elif kind == "number":
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         problem = None if number else _type_error(node, go_type)
-    elif kind == "string" and schema.get("format") == "byte" and isinstance(value, str):
+    elif kind == "string" and t.schema.get("format") == "byte" and isinstance(value, str):
         problem = _base64_error(value)
     else:
-        expected = {"string": str, "boolean": bool, "array": list, "object": dict}[kind]
-        problem = None if isinstance(value, expected) else _type_error(node, go_type)
+        problem = None if isinstance(value, _JSON_TYPES[kind]) else _type_error(node, go_type)
     return (problem, False) if problem else None
 
 
@@ -788,10 +897,14 @@ def decode_errors(schemas: Schemas, group: str, version: str, kind: str, obj) ->
         return []
     aborting, remembered = [], []
     for node in walk(schemas, definition, obj):
-        problem = _decode_problem(schemas, node)
+        problem = _decode_problem(node)
         if problem:
             (aborting if problem[1] else remembered).append(problem[0])
     return [f'{kind} in version "{version}" cannot be handled as a {kind}: {m}' for m in aborting + remembered]
+
+
+def _is_closed(t: _Type) -> bool:
+    return t.closed is not None
 
 
 def unknown_fields(schemas: Schemas, group: str, version: str, kind: str, obj, *, drop: bool = False) -> list[str]:
@@ -803,10 +916,9 @@ def unknown_fields(schemas: Schemas, group: str, version: str, kind: str, obj, *
     if definition is None or not isinstance(obj, dict):
         return []
     found = []
-    for node in walk(schemas, definition, obj):
-        props = node.schema.get("properties")
-        if isinstance(node.value, dict) and props and not node.schema.get("x-kubernetes-preserve-unknown-fields"):
-            unknown = [(i, key) for i, key in enumerate(node.value) if key not in props]
+    for node in walk(schemas, definition, obj, only=_is_closed):
+        if isinstance(node.value, dict):
+            unknown = [(i, key) for i, key in enumerate(node.value) if key not in node.type.closed]
             found += [(node.order + (i,), _path(node.loc + (key,))) for i, key in unknown]
             if drop:
                 for _, key in unknown:
@@ -824,19 +936,22 @@ _LOOSELY_REQUIRED = {META_V1 + "OwnerReference", META_V1 + "LabelSelectorRequire
                      "io.k8s.api.networking.v1.IPBlock"}
 
 
+def _requires(t: _Type) -> bool:
+    return bool(t.required_empty) and t.ref not in _LOOSELY_REQUIRED
+
+
 def _schema_required(c: _Causes, schemas: Schemas, definition: str, obj: dict) -> None:
     """Fields the schema requires and the object lacks, where kube's Go validation would find them
     empty too: strings and lists. Structs decode to their zero value and integers to 0, which kube
     judges field by field; status is the writers' business, not validated on the main resource."""
-    for node in walk(schemas, definition, obj):
-        if node.loc[:1] == ("status",) or not isinstance(node.value, dict) or node.ref in _LOOSELY_REQUIRED:
+    for node in walk(schemas, definition, obj, only=_requires):
+        if not isinstance(node.value, dict) or node.loc[:1] == ("status",):
             continue
-        props = node.schema.get("properties", {})
-        for name in node.schema.get("required", ()):
-            field = _path(node.loc + (name,))
-            kind = schemas.resolve(props.get(name, {})).get("type")
-            if node.value.get(name) is None and kind in ("string", "array") and not c.has(field):
-                c.required(field)
+        for name in node.type.required_empty:
+            if node.value.get(name) is None:
+                field = _path(node.loc + (name,))
+                if not c.has(field):
+                    c.required(field)
 
 
 # --- object metadata (apimachinery/pkg/api/validation/objectmeta.go) -------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import ipaddress
 import os
 import ssl
@@ -125,7 +126,14 @@ class PKI:
 
 def identity_from_cert(der: bytes) -> tuple[str, list[str]]:
     """(user, groups) from a verified client certificate: CN is the user, each O a group."""
+    user, groups = _identity(der)
+    return user, list(groups)
+
+
+# Every request presents its connection's certificate, and clients are few: each is parsed once.
+@functools.lru_cache(maxsize=256)
+def _identity(der: bytes) -> tuple[str, tuple[str, ...]]:
     cert = x509.load_der_x509_certificate(der)
     cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     orgs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    return (cn[0].value if cn else ""), [o.value for o in orgs]
+    return (cn[0].value if cn else ""), tuple(o.value for o in orgs)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import json
 from collections import deque
 from itertools import chain
@@ -203,13 +204,21 @@ class _Set:
             return
         node = self
         for pe in path[:-1]:
-            node = node.children.setdefault(pe, _Set())
+            # Not setdefault: that would build a set at every step, there or not.
+            child = node.children.get(pe)
+            if child is None:
+                child = node.children[pe] = _Set()
+            node = child
         node.members.add(path[-1])
 
     def __bool__(self) -> bool:
         return bool(self.members or self.children)
 
     def union(self, other: _Set) -> _Set:
+        if not other:
+            return self
+        if not self:
+            return other
         children = dict(self.children)
         for pe, sub in other.children.items():
             children[pe] = children[pe].union(sub) if pe in children else sub
@@ -226,6 +235,8 @@ class _Set:
 
     def difference(self, other: _Set, recursive: bool = False) -> _Set:
         """The paths of self not in other. A path below one of other's stays, unless recursive."""
+        if not other:
+            return self
         children = {}
         for pe, sub in self.children.items():
             if recursive and pe in other.members:
@@ -334,6 +345,10 @@ def _with_type_meta(schema: dict | None) -> dict:
     return {**schema, "properties": {**(schema.get("properties") or {}), **_TYPE_META}}
 
 
+_SCALAR = _Shape("scalar")
+_BUILTIN_TYPERS: dict[int, tuple[dict, _Typer]] = {}
+
+
 def _empty_like(value, other):
     """A null facing a map or list is an empty one, as Go reads it."""
     if value is None and isinstance(other, (dict, list)):
@@ -354,14 +369,37 @@ class _Typer:
         # Only kinds backed by Go types start their creates from a zero object with structs in it.
         self.builtin = bool(resolved and resolved.get("x-kubernetes-group-version-kind"))
         self.root = resolved if self.builtin else _with_type_meta(resolved)
+        # (id of the schema, kind of value) -> (the schema, kept so that its id stays its own; its shape)
+        self._shapes: dict[tuple[int, type], tuple[object, _Shape]] = {}
+
+    @classmethod
+    def of(cls, schema: dict | None, resolve) -> _Typer:
+        """The typer of a schema. A built-in kind's schema lives as long as the process, so its typer,
+        with the shapes it has worked out, serves every write of the kind."""
+        cached = _BUILTIN_TYPERS.get(id(schema))
+        if cached is not None and cached[1].resolve == resolve:
+            return cached[1]
+        typer = cls(schema, resolve)
+        if typer.builtin:
+            _BUILTIN_TYPERS[id(schema)] = (schema, typer)
+        return typer
 
     def _schema(self, schema) -> dict:
         return (self.resolve(schema) or {}) if isinstance(schema, dict) else {}
 
     def shape(self, schema, value) -> _Shape:
+        kind = dict if isinstance(value, dict) else list if isinstance(value, list) else None
+        if kind is None:
+            return _SCALAR
+        cached = self._shapes.get((id(schema), kind))
+        if cached is None:
+            cached = self._shapes[(id(schema), kind)] = (schema, self._shape(schema, kind))
+        return cached[1]
+
+    def _shape(self, schema, kind: type) -> _Shape:
         s = self._schema(schema)
         declared = s.get("type")
-        if isinstance(value, dict):
+        if kind is dict:
             if declared not in (None, "object"):
                 s = {}
             elif s.get("x-kubernetes-embedded-resource"):
@@ -372,12 +410,10 @@ class _Typer:
                 or s.get("x-kubernetes-preserve-unknown-fields") is True
             return _Shape("map", s.get("x-kubernetes-map-type") == "atomic", s.get("properties") or {}, element, (),
                           "properties" in s and not open_)
-        if isinstance(value, list):
-            if declared != "array":
-                return _Shape("list", atomic=True)
-            list_type, keys = _list_type(s)
-            return _Shape("list", list_type == "atomic", element=s.get("items"), keys=keys)
-        return _Shape("scalar")
+        if declared != "array":
+            return _Shape("list", atomic=True)
+        list_type, keys = _list_type(s)
+        return _Shape("list", list_type == "atomic", element=s.get("items"), keys=keys)
 
     def element(self, shape: _Shape, item):
         """The path element of a list item; ValueError, with kube's words, when it has none."""
@@ -480,42 +516,68 @@ class _Typer:
 
     def _is_leaf(self, shape: _Shape, *values) -> bool:
         # Empty on both sides, a map or list compares whole, which keeps {} apart from unset.
-        return shape.kind == "scalar" or shape.atomic or all(_is_empty(v) for v in values)
+        return shape.kind == "scalar" or shape.atomic or all(map(_is_empty, values))
 
     def _compare(self, lhs, rhs, schema, path, out: _Comparison) -> None:
+        if lhs is _ABSENT:
+            self._one_sided(rhs, schema, path, out.added)
+            return
+        if rhs is _ABSENT:
+            self._one_sided(lhs, schema, path, out.removed)
+            return
         lhs, rhs = _empty_like(lhs, rhs), _empty_like(rhs, lhs)
-        left = None if lhs is _ABSENT else self.shape(schema, lhs)
-        right = None if rhs is _ABSENT else self.shape(schema, rhs)
-        if left and right and left.kind != right.kind:
+        left, right = self.shape(schema, lhs), self.shape(schema, rhs)
+        if left.kind != right.kind:
             # Each side goes its own way: the fields of the old value go, those of the new come.
             if self._is_leaf(left, lhs) or self._is_leaf(right, rhs):
                 out.modified.insert(path)
             if not self._is_leaf(left, lhs):
-                self._compare_items(lhs, _ABSENT, left, path, out)
+                self._one_sided_items(lhs, left, path, out.removed)
             if not self._is_leaf(right, rhs):
-                self._compare_items(_ABSENT, rhs, right, path, out)
+                self._one_sided_items(rhs, right, path, out.added)
             return
-        shape = left or right
-        if not self._is_leaf(shape, lhs, rhs):
-            self._compare_items(lhs, rhs, shape, path, out)
-        elif lhs is not _ABSENT and rhs is not _ABSENT and lhs != rhs:
+        if not self._is_leaf(left, lhs, rhs):
+            self._compare_items(lhs, rhs, left, path, out)
+        elif lhs != rhs:
             out.modified.insert(path)
-        if lhs is _ABSENT:
-            out.added.insert(path)
-        elif rhs is _ABSENT:
-            out.removed.insert(path)
+
+    def _one_sided(self, value, schema, path, into: _Set) -> None:
+        """A value only one side has: it and every path in it were added, or removed."""
+        shape = self.shape(schema, value)
+        if not self._is_leaf(shape, value):
+            self._one_sided_items(value, shape, path, into)
+        into.insert(path)
+
+    def _one_sided_items(self, value, shape: _Shape, path, into: _Set) -> None:
+        if shape.kind == "map":
+            for key, item in value.items():
+                pe = (_FIELD, key)
+                self._one_sided(item, shape.child(pe), path + (pe,), into)
+            return
+        groups: dict = {}
+        for pe, item in self._index(shape, value):
+            if pe is not None:
+                groups.setdefault(pe, []).append(item)
+        for pe, items in groups.items():
+            # Duplicated keys go or come as a whole.
+            if len(items) == 1:
+                self._one_sided(items[0], shape.element, path + (pe,), into)
+            else:
+                into.insert(path + (pe,))
 
     def _compare_items(self, lhs, rhs, shape: _Shape, path, out: _Comparison) -> None:
         if shape.kind == "map":
-            lhs = {} if lhs is _ABSENT else lhs
-            rhs = {} if rhs is _ABSENT else rhs
-            for key in chain(lhs, (k for k in rhs if k not in lhs)):
+            for key, left in lhs.items():
                 pe = (_FIELD, key)
-                self._compare(lhs.get(key, _ABSENT), rhs.get(key, _ABSENT), shape.child(pe), path + (pe,), out)
+                self._compare(left, rhs.get(key, _ABSENT), shape.child(pe), path + (pe,), out)
+            for key, right in rhs.items():
+                if key not in lhs:
+                    pe = (_FIELD, key)
+                    self._one_sided(right, shape.child(pe), path + (pe,), out.added)
             return
         groups: dict = {}
         for side, items in enumerate((lhs, rhs)):
-            for pe, item in self._index(shape, [] if items is _ABSENT else items):
+            for pe, item in self._index(shape, items):
                 if pe is not None:
                     groups.setdefault(pe, ([], []))[side].append(item)
         for pe, (old, new) in groups.items():
@@ -638,10 +700,12 @@ class _Typer:
 
     # -- the object a create starts from --
 
+    @functools.cached_property
     def zero(self) -> dict:
         """What kube's empty Go object of the kind holds: the structs it has by value, and its
         required lists and maps. A create then adds their contents but not them (no "." for
-        `f:spec`), as kube's managedFields show. Custom resources start from nothing."""
+        `f:spec`), as kube's managedFields show. Custom resources start from nothing.
+        Shared by every write of the kind: read it, never change it."""
         return self._zero(self.root, ()) if self.builtin else {}
 
     def _zero(self, schema, seen: tuple) -> dict:
@@ -659,7 +723,7 @@ class _Typer:
 
 def fields_v1(obj: dict, schema: dict | None, resolve) -> dict:
     """The FieldsV1 form of every field present in obj."""
-    return _Typer(schema, resolve).field_set(obj).fields_v1()
+    return _Typer.of(schema, resolve).field_set(obj).fields_v1()
 
 
 # --- managers --------------------------------------------------------------------------------------
@@ -861,7 +925,7 @@ class FieldManager:
     """
 
     def __init__(self, schema: dict | None, resolve, api_version: str, reset_paths=()):
-        self._typer = _Typer(schema, resolve)
+        self._typer = _Typer.of(schema, resolve)
         self.api_version = api_version
         self._reset = _field_paths(reset_paths)
 
@@ -878,7 +942,7 @@ class FieldManager:
         if not managers and old is not None:
             return
         who = _Identity(manager or "unknown", "Update", self.api_version, subresource)
-        start = _content(old) if old is not None else self._typer.zero()
+        start = _content(old) if old is not None else self._typer.zero
         managers = self._record_update(start, _content(new), managers, who, now)
         if managers:
             meta["managedFields"] = _encode(managers)
@@ -902,7 +966,7 @@ class FieldManager:
         if not managers and live is not None:
             # The object was written untracked: whoever wrote it so far owns all of it now.
             first = _Identity(_BEFORE_FIRST_APPLY, "Update", self.api_version, subresource)
-            managers = self._record_update(self._typer.zero(), base, managers, first, now)
+            managers = self._record_update(self._typer.zero, base, managers, first, now)
         who = _Identity(manager or "unknown", "Apply", "", subresource)
         try:
             merged, managers = self._apply(base, config, config_fields, managers, who, force, now)
@@ -941,10 +1005,11 @@ class FieldManager:
 
     def _record_update(self, old: dict, new: dict, managers, who: _Identity, now: str) -> dict[_Identity, _Entry]:
         diff = self._typer.compare(old, new).excluding(self._reset)
-        taken = diff.changed().union(diff.removed)
+        changed = diff.changed()
+        taken = changed.union(diff.removed)
         managers = {w: e._replace(fields=e.fields.difference(taken)) for w, e in managers.items()}
         managers = {w: e for w, e in managers.items() if e.fields}
-        mine = diff.changed().difference(diff.removed).difference(_STRIPPED)
+        mine = changed.difference(diff.removed).difference(_STRIPPED)
         if mine:
             previous = managers.get(who)
             fields = mine.union(previous.fields) if previous else mine

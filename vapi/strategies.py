@@ -7,7 +7,8 @@ create, what a main-resource update may not touch. Everything else is the one ge
 from __future__ import annotations
 
 import copy
-import datetime
+import functools
+import time
 import uuid
 
 # Kinds whose strategies set metadata.generation (kube's PrepareForCreate sets it to 1 for these).
@@ -40,7 +41,13 @@ STATUS_ON_CREATE = {("", "Node"), ("", "Event"), ("events.k8s.io", "Event")}
 
 
 def now_rfc3339() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339(int(time.time()))
+
+
+# Writes stamp the time to the second, many of them in the same second: each is formatted once.
+@functools.lru_cache(maxsize=1)
+def _rfc3339(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
 def has_generation(info) -> bool:
