@@ -16,6 +16,7 @@ the caller's thread over a second connection; WAL lets them proceed while the wr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import sqlite3
@@ -92,6 +93,19 @@ _STOP = object()
 
 def _prefix_end(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else chr(0x10FFFF)
+
+
+@contextlib.contextmanager
+def _write_transaction(conn: sqlite3.Connection):
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any failure (the writer thread's only way to write)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _encode(obj: dict, revision: int) -> bytes:
@@ -244,18 +258,12 @@ class SQLiteStore:
         conn = self._wconn
         revision = self._db_revision
         outcomes = []
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _write_transaction(conn):
             for op in ops:
                 outcome = self._apply(conn, op, revision + 1)
                 if isinstance(outcome, RawEvent):
                     revision += 1
                 outcomes.append(outcome)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         self._db_revision = revision
         return outcomes
 
@@ -446,19 +454,13 @@ class SQLiteStore:
 
     def _compact_history(self, cutoff: int, checkpoint_mode: str) -> None:
         conn = self._wconn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _write_transaction(conn):
             # Rows that stay keep their previous value by copying it before its row goes.
             conn.execute("UPDATE history SET prev_value = (SELECT p.value FROM history AS p "
                          "WHERE p.revision = history.prev_revision) "
                          "WHERE revision > ? AND prev_revision <= ? AND prev_value IS NULL", (cutoff, cutoff))
             conn.execute("DELETE FROM history WHERE revision <= ?", (cutoff,))
             conn.execute("UPDATE meta SET value = ? WHERE name = 'compacted_revision'", (cutoff,))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         self._db_compacted = cutoff
         # The pragma frees one page per step and its rows have no columns, so execute() would take
         # one step only; executescript steps it to the end.
