@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -121,12 +122,16 @@ async def read_body(request: web.Request, opts: WriteOptions | None = None) -> t
         chunks.append(chunk)
     raw = b"".join(chunks)
     ctype = request.headers.get("Content-Type", JSON).split(";")[0].strip().lower()
-    if opts is not None and opts.field_validation != "Ignore" and ctype in (JSON, YAML):
+    want_duplicates = opts is not None and opts.field_validation != "Ignore"
+    if want_duplicates and ctype == YAML:
         opts.duplicate_fields = duplicate_fields(raw, ctype)
     try:
         if ctype in (JSON, "application/merge-patch+json", "application/strategic-merge-patch+json",
                      "application/json-patch+json"):
-            return orjson.loads(raw), ctype
+            body = orjson.loads(raw)
+            if want_duplicates and ctype == JSON and len(_JSON_KEY.findall(raw)) != _count_keys(body):
+                opts.duplicate_fields = duplicate_fields(raw, ctype)
+            return body, ctype
         if ctype in (YAML, "application/apply-patch+yaml", "application/x-yaml", "text/yaml"):
             return yaml.safe_load(raw.decode()), ctype
         if ctype == PROTOBUF:
@@ -161,6 +166,20 @@ class _YAMLFields(yaml.SafeLoader):
 
 
 _YAMLFields.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _YAMLFields.construct_mapping)
+
+
+# Every key of a JSON object is a string followed by a colon. A body with as many such strings as
+# its parsed objects have keys cannot have repeated any key; only a body that fails this cheap test
+# (a repeat, or a string value that itself contains `":`) pays for the second, remembering parse.
+_JSON_KEY = re.compile(rb'"(?:[^"\\]|\\.)*"\s*:')
+
+
+def _count_keys(node) -> int:
+    if isinstance(node, dict):
+        return len(node) + sum(_count_keys(v) for v in node.values())
+    if isinstance(node, list):
+        return sum(_count_keys(v) for v in node)
+    return 0
 
 
 def duplicate_fields(raw: bytes, ctype: str) -> list[str]:
