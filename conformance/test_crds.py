@@ -235,3 +235,19 @@ def test_server_side_apply_on_a_custom_resource(kubectl, crd, namespace, tmp_pat
     kubectl("-n", namespace, "apply", "--server-side", "--force-conflicts", "-f", str(manifest))
     as_yaml = kubectl("-n", namespace, "get", f"crontab.{crd}", "ssa", "-o", "yaml").stdout
     assert "replicas: 2" in as_yaml and "maxReplicas: 10" in as_yaml  # defaulted, visible to kubectl
+
+
+def test_garbage_collection_across_custom_resources(api_client, crd, namespace, core):
+    owner = _create(api_client, crd, namespace, _crontab("owner"))
+    core.create_namespaced_config_map(namespace, {"metadata": {"name": "owned-by-cr", "ownerReferences": [{
+        "apiVersion": f"{crd}/v1", "kind": "CronTab", "name": "owner", "uid": owner["metadata"]["uid"]}]}})
+    _objects(api_client).delete_namespaced_custom_object(crd, "v1", namespace, "crontabs", "owner")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            core.read_namespaced_config_map("owned-by-cr", namespace)
+        except kubernetes.client.ApiException as e:
+            assert e.status == 404
+            return
+        time.sleep(0.1)
+    raise AssertionError("the custom resource's dependent was never collected")

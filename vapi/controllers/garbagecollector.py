@@ -15,6 +15,8 @@ from ..api import DeleteOptions
 from . import informer
 
 log = logging.getLogger("vapi.controllers")
+# How soon a newly served resource (a new CRD's) is garbage-collected too.
+REGISTRY_POLL_SECONDS = 0.5
 
 
 def _owner_uids(obj: dict | None) -> set[str]:
@@ -30,13 +32,47 @@ class GarbageCollector:
         self.dependents: dict[str, set[tuple]] = {}
 
     async def run(self) -> None:
-        seen, loops = set(), []
-        for info in self.api.registry.all():
-            if (info.group, info.plural) in seen or "delete" not in info.verbs:
-                continue
-            seen.add((info.group, info.plural))
-            loops.append(informer.run(self.api.store, info, self._handler(info)))
-        await asyncio.gather(*loops)
+        """One informer per deletable resource, following the registry as CRDs come and go."""
+        loops: dict[tuple[str, str], asyncio.Task] = {}
+        generation, generation_seen = None, False
+        try:
+            while True:
+                if generation != self.api.registry.generation:
+                    generation = self.api.registry.generation
+                    served = {}
+                    for info in self.api.registry.all():
+                        if "delete" in info.verbs:
+                            served.setdefault((info.group, info.plural), info)
+                    for gone in loops.keys() - served.keys():
+                        loops.pop(gone).cancel()
+                    new = served.keys() - loops.keys()
+                    for key in new:
+                        loops[key] = asyncio.create_task(
+                            informer.run(self.api.store, served[key], self._handler(served[key])))
+                    if new and generation_seen:
+                        # Owners of a newly served kind may have come and gone before its informer
+                        # started: check their dependents against the store, as kube's GC checks
+                        # owners it has not observed yet ("virtual" nodes).
+                        await self._verify_owners({served[key].kind for key in new})
+                    generation_seen = True
+                await asyncio.sleep(REGISTRY_POLL_SECONDS)
+        finally:
+            for task in loops.values():
+                task.cancel()
+            await asyncio.gather(*loops.values(), return_exceptions=True)
+
+    async def _verify_owners(self, kinds: set[str]) -> None:
+        for deps in list(self.dependents.values()):
+            for dep in list(deps):
+                info = self._info(dep[0], dep[1])
+                obj = info and self.api.store.get(info.key(dep[2], dep[3]))
+                refs = (obj or {}).get("metadata", {}).get("ownerReferences") or []
+                if any(r.get("kind") in kinds and not self._owner_alive(obj, r) for r in refs):
+                    try:
+                        await self._collect(dep)
+                    except errors.StatusError as e:
+                        if e.code not in (404, 409):
+                            raise
 
     def _handler(self, info):
         async def handle(event_type, obj, prev):
