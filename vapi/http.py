@@ -73,27 +73,29 @@ def parse_path(method: str, parts: list[str], query) -> RequestInfo | None:
 
 # --- media types ------------------------------------------------------------------------------
 
-def _media_params(part: str) -> tuple[str, dict]:
-    fields = [f.strip() for f in part.split(";")]
-    params = {}
-    for f in fields[1:]:
-        if "=" in f:
-            k, v = f.split("=", 1)
-            params[k.strip()] = v.strip()
-    return fields[0].lower(), params
+def accepted(request: web.Request) -> list[tuple[str, dict]]:
+    """The Accept header as (media type, parameters) pairs, in the client's order."""
+    out = []
+    for part in request.headers.get("Accept", "").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        params = {}
+        for f in fields[1:]:
+            if "=" in f:
+                k, v = f.split("=", 1)
+                params[k.strip()] = v.strip()
+        out.append((fields[0].lower(), params))
+    return out
 
 
 def wants_table(request: web.Request) -> bool:
-    for part in request.headers.get("Accept", "").split(","):
-        mtype, params = _media_params(part)
+    for mtype, params in accepted(request):
         if params.get("as") == "Table" and params.get("g") == "meta.k8s.io" and mtype == JSON:
             return True
     return False
 
 
 def response_type(request: web.Request) -> str:
-    for part in request.headers.get("Accept", "").split(","):
-        mtype, params = _media_params(part)
+    for mtype, params in accepted(request):
         if params.get("as"):
             continue
         if mtype in (JSON, "*/*", "application/*", ""):

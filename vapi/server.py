@@ -20,7 +20,7 @@ from .api import API, User
 from .certs import PKI, identity_from_cert
 from .controllers import Controllers
 from .discovery import AGGREGATED_VERSIONS, Discovery
-from .http import JSON, ResourceHandler, parse_path
+from .http import JSON, ResourceHandler, accepted, parse_path
 from .openapi import OpenAPI
 from .protobuf import encode_openapi_v2
 from .registry import Registry
@@ -156,11 +156,10 @@ class Server:
         return web.Response(body=orjson.dumps(self.version_info), content_type=JSON)
 
     def _aggregated_version(self, request: web.Request) -> str | None:
-        for part in request.headers.get("Accept", "").split(","):
-            fields = {k.strip(): v.strip() for k, _, v in (f.partition("=") for f in part.split(";")[1:])}
-            if fields.get("as") == "APIGroupDiscoveryList" and fields.get("g") == "apidiscovery.k8s.io" \
-                    and fields.get("v") in AGGREGATED_VERSIONS:
-                return fields["v"]
+        for _, params in accepted(request):
+            if params.get("as") == "APIGroupDiscoveryList" and params.get("g") == "apidiscovery.k8s.io" \
+                    and params.get("v") in AGGREGATED_VERSIONS:
+                return params["v"]
         return None
 
     def _cached_json(self, request, body: bytes, etag: str, content_type: str = JSON) -> web.Response:

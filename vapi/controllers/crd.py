@@ -73,9 +73,7 @@ class CRDController:
             self._unserve(name)
             return
         if crd["metadata"].get("deletionTimestamp"):
-            task = self.cleanups.get(name)
-            if task is None or task.done():
-                self.cleanups[name] = asyncio.create_task(self._cleanup(crd))
+            informer.ensure_task(self.cleanups, name, lambda: self._cleanup(crd))
             return
         if prev is not None and prev.get("spec") == crd.get("spec") and name in self.served:
             return  # only status moved; what is served stays as it is

@@ -44,3 +44,11 @@ async def run(store, info, handle, *, on_resync=None) -> None:
             log.exception("controller loop over %s failed; relisting", prefix)
             await asyncio.sleep(1)
 
+
+
+def ensure_task(tasks: dict, key, start) -> None:
+    """At most one running `start()` task per key: work that outlives the event that asked for it
+    (emptying a deleted namespace or CRD) and must not be started twice."""
+    task = tasks.get(key)
+    if task is None or task.done():
+        tasks[key] = asyncio.create_task(start())

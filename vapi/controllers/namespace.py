@@ -33,9 +33,7 @@ class NamespaceController:
         if event_type == "DELETED":
             return
         if ns["metadata"].get("deletionTimestamp"):
-            task = self.terminating.get(name)
-            if task is None or task.done():
-                self.terminating[name] = asyncio.create_task(self.finalize(name))
+            informer.ensure_task(self.terminating, name, lambda: self.finalize(name))
             return
         await self.seed(name)
 
