@@ -184,3 +184,14 @@ def test_watch_list_with_initial_events(api_client, core, namespace):
     end = next(i for i, e in enumerate(events) if e["type"] == "BOOKMARK")
     assert events[end]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
     assert all(e["type"] == "ADDED" for e in events[:end])
+
+
+def test_get_with_resource_version(api_client, core, namespace):
+    from .helpers import assert_status, raw
+    rv = core.create_namespaced_config_map(namespace, {"metadata": {"name": "g"}}).metadata.resource_version
+    path = f"/api/v1/namespaces/{namespace}/configmaps/g"
+    for asked in ("0", rv):
+        status, body = raw(api_client, "GET", path, query=f"resourceVersion={asked}")
+        assert status == 200 and int(body["metadata"]["resourceVersion"]) >= int(rv)
+    status, body = raw(api_client, "GET", path, query=f"resourceVersion={int(rv) + 10 ** 9}")
+    assert "Too large resource version" in assert_status(status, body, 504, "Timeout")["message"]

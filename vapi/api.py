@@ -200,7 +200,20 @@ class API:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def get(self, info: ResourceInfo, namespace: str | None, name: str) -> dict:
+    def _too_large(self, revision: int) -> errors.StatusError:
+        return errors.StatusError(504, "Timeout", f"Too large resource version: {revision}, "
+                                  f"current resource version: {self.store.revision}")
+
+    def _not_older_than(self, resource_version: str) -> None:
+        """A read with resourceVersion N must not answer with state older than N; the newest
+        state always qualifies, unless the store has not reached N yet."""
+        if resource_version not in ("", "0"):
+            wanted = _parse_revision(resource_version)
+            if wanted > self.store.revision:
+                raise self._too_large(wanted)
+
+    def get(self, info: ResourceInfo, namespace: str | None, name: str, resource_version: str = "") -> dict:
+        self._not_older_than(resource_version)
         obj = self.store.get(info.key(namespace, name))
         if obj is None:
             raise errors.not_found(info, name)
@@ -215,11 +228,8 @@ class API:
             revision, start = _decode_continue(opts.continue_token)
         elif opts.resource_version and opts.resource_version_match == "Exact":
             revision = _parse_revision(opts.resource_version)
-        elif opts.resource_version not in ("", "0"):
-            wanted = _parse_revision(opts.resource_version)
-            if wanted > self.store.revision:
-                raise errors.StatusError(504, "Timeout", f"Too large resource version: {wanted}, "
-                                         f"current resource version: {self.store.revision}")
+        else:
+            self._not_older_than(opts.resource_version)
         limit = opts.limit if opts.limit > 0 else None
         items: list[dict] = []
         has_more = False
@@ -248,8 +258,7 @@ class API:
                               if opts.continue_token else
                               f"too old resource version: {opts.resource_version}") from None
         except FutureRevision:
-            raise errors.StatusError(504, "Timeout", f"Too large resource version: {revision}, current "
-                                     f"resource version: {self.store.revision}") from None
+            raise self._too_large(revision) from None
         meta = {"resourceVersion": str(revision)}
         if has_more:
             meta["continue"] = _encode_continue(revision, start)

@@ -330,7 +330,7 @@ class ResourceHandler:
                                      f"{info.plural}/{ri.subresource} is not implemented yet")
         ns = ri.namespace
         if ri.verb == "get":
-            obj = self.api.get(info, ns, ri.name)
+            obj = self.api.get(info, ns, ri.name, request.query.get("resourceVersion", ""))
             if ri.subresource == "scale":
                 return encode(request, to_scale(info, obj))
             return self._object_response(request, info, obj)
