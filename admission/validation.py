@@ -385,7 +385,8 @@ def _key(base: str, key: str) -> str:
     return f"{base}[{key}]"
 
 
-def _get(obj, dotted: str):
+def dig(obj, dotted: str):
+    """The value at a dotted path such as "spec.template.metadata", or None where it stops."""
     for part in dotted.split("."):
         if not isinstance(obj, dict):
             return None
@@ -2569,8 +2570,8 @@ IMMUTABLE_FIELDS: dict[tuple[str, str], tuple[tuple[str, Callable], ...]] = {
 
 def _immutable_fields(c: _Causes, group: str, kind: str, obj: dict, old: dict) -> None:
     for dotted, render in IMMUTABLE_FIELDS.get((group, kind), ()):
-        new = _get(obj, dotted)
-        if _semantic(new) != _semantic(_get(old, dotted)):
+        new = dig(obj, dotted)
+        if _semantic(new) != _semantic(dig(old, dotted)):
             c.invalid(dotted, _Go(render(new)), _IMMUTABLE)
 
 

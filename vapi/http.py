@@ -16,6 +16,7 @@ import orjson
 import yaml
 from aiohttp import web
 
+from admission.validation import dig
 from storage.store import Compacted
 
 from . import errors, protobuf, selectors, tables
@@ -537,30 +538,22 @@ def encode_table(request, info, items, list_meta, status=200) -> web.Response:
 SCALE_INFO = ResourceInfo("autoscaling", "v1", "scale", "Scale", True, ())
 
 
-def _scale_paths(info) -> tuple[list[str], list[str], list[str] | None]:
+def _scale_paths(info) -> tuple[str, str, str | None]:
     """Where replicas live: fixed for built-ins, declared by a CRD's scale subresource otherwise."""
     if info.crd is not None:
         declared = info.crd["subresources"]["scale"]
-        split = lambda p: p.lstrip(".").split(".") if p else None
-        return split(declared["specReplicasPath"]), split(declared["statusReplicasPath"]), \
-            split(declared.get("labelSelectorPath"))
-    return ["spec", "replicas"], ["status", "replicas"], None
-
-
-def _dig(obj, path: list[str]):
-    for part in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(part)
-    return obj
+        selector = declared.get("labelSelectorPath")
+        return declared["specReplicasPath"].lstrip("."), declared["statusReplicasPath"].lstrip("."), \
+            selector.lstrip(".") if selector else None
+    return "spec.replicas", "status.replicas", None
 
 
 def set_replicas(info, obj: dict, replicas) -> dict:
-    spec_path = _scale_paths(info)[0]
+    *parents, last = _scale_paths(info)[0].split(".")
     target = obj
-    for part in spec_path[:-1]:
+    for part in parents:
         target = target.setdefault(part, {})
-    target[spec_path[-1]] = replicas
+    target[last] = replicas
     return obj
 
 
@@ -568,7 +561,7 @@ def to_scale(info, obj: dict) -> dict:
     spec_path, status_path, selector_path = _scale_paths(info)
     meta = obj["metadata"]
     if selector_path:
-        selector = _dig(obj, selector_path)
+        selector = dig(obj, selector_path)
     else:
         selector = obj.get("spec", {}).get("selector")
         if isinstance(selector, dict):
@@ -576,8 +569,8 @@ def to_scale(info, obj: dict) -> dict:
     scale = {"kind": "Scale", "apiVersion": "autoscaling/v1",
              "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
                                                "creationTimestamp") if k in meta},
-             "spec": {"replicas": _dig(obj, spec_path) or 0},
-             "status": {"replicas": _dig(obj, status_path) or 0}}
+             "spec": {"replicas": dig(obj, spec_path) or 0},
+             "status": {"replicas": dig(obj, status_path) or 0}}
     if selector:
         scale["status"]["selector"] = selector
     return scale

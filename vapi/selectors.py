@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
-from admission.validation import go_quote, is_label_value, is_qualified_name
+from admission.validation import dig, go_quote, is_label_value, is_qualified_name
 
 
 class SelectorError(ValueError):
@@ -370,12 +370,7 @@ def _render(value) -> str:
 def field_value(obj: dict, field: str) -> str:
     """The value at dotted path `field` of obj as kube renders selectable fields: strings as they
     are, booleans "true"/"false", integers in decimal, anything missing as ""."""
-    value = obj
-    for part in field.split("."):
-        if not isinstance(value, dict):
-            return ""
-        value = value.get(part)
-    return _render(value)
+    return _render(dig(obj, field))
 
 
 Getter = Callable[[dict], str]

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from admission import schemas
+from admission.validation import dig
 
 from .resources import BUILTIN
 
@@ -104,11 +105,8 @@ def since(value, now: datetime) -> str:
 # --- shared formatting ---------------------------------------------------------------------------
 
 def _dig(obj, path: str, default=None):
-    for key in path.split("."):
-        if not isinstance(obj, dict) or obj.get(key) is None:
-            return default
-        obj = obj[key]
-    return obj
+    value = dig(obj, path)
+    return default if value is None else value
 
 
 def format_labels(labels) -> str:
