@@ -220,13 +220,16 @@ def dry_run(request: web.Request) -> bool:
     return bool(values)
 
 
-def write_options(request: web.Request) -> WriteOptions:
+def write_options(request: web.Request, *, apply: bool = False) -> WriteOptions:
     validation = request.query.get("fieldValidation") or "Warn"
     if validation not in ("Strict", "Warn", "Ignore"):
         raise errors.bad_request(f"fieldValidation: Unsupported value: \"{validation}\": supported values: "
                                  '"Ignore", "Strict", "Warn"')
-    # Without a fieldManager kube names the writer after its User-Agent's product token.
-    manager = request.query.get("fieldManager") or request.headers.get("User-Agent", "").split("/")[0]
+    # Without a fieldManager kube names the writer after its User-Agent's product token, except for
+    # applies, which must name their manager (the pipeline refuses them otherwise).
+    manager = request.query.get("fieldManager", "")
+    if not manager and not apply:
+        manager = request.headers.get("User-Agent", "").split("/")[0]
     return WriteOptions(dry_run=dry_run(request), field_manager=manager, field_validation=validation,
                         user=request.get("user"))
 
@@ -385,10 +388,7 @@ class ResourceHandler:
         if ctype == "application/apply-patch+yaml":
             if ri.subresource == "scale":
                 raise errors.unsupported_media_type(ctype)
-            if not request.query.get("fieldManager"):
-                # Unlike other writes, an apply never borrows its manager's name from the User-Agent.
-                raise errors.bad_request("fieldManager is required for apply requests")
-            opts = write_options(request)
+            opts = write_options(request, apply=True)
             force = request.query.get("force") in ("true", "1")
             obj = await self.api.apply(info, ri.namespace, ri.name, patch, force=force,
                                        subresource=ri.subresource, opts=opts)
