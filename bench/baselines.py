@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 from aiohttp import web
 
-from vapi.certs import PKI
+from vapi.auth.certs import PKI
 
 START_TIMEOUT = 30.0
 PARENT_POLL_SECONDS = 1.0

@@ -9,8 +9,8 @@ import copy
 import pytest
 
 from admission import defaults, schemas
-from vapi.fieldmanager import LAST_APPLIED, ApplyConflict, FieldManager, fields_v1
-from vapi.patch import PatchError
+from vapi.writes.fieldmanager import LAST_APPLIED, ApplyConflict, FieldManager, fields_v1
+from vapi.writes.patch import PatchError
 
 SCHEMAS = schemas.load("1.33")
 T0, T1, T2, T3 = (f"2024-05-01T10:0{i}:00Z" for i in range(4))

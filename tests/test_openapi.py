@@ -10,11 +10,11 @@ import pytest
 from aiohttp import web
 
 from admission import schemas
-from vapi.discovery import Discovery
-from vapi.openapi import V2_PREFIX, V3_PREFIX, OpenAPI, content_hash
+from vapi.wire.discovery import Discovery
+from vapi.wire.openapi import V2_PREFIX, V3_PREFIX, OpenAPI, content_hash
 from vapi.registry import Registry, ResourceInfo
-from vapi.resources import ALL_VERBS
-from vapi.protobuf import encode_openapi_v2
+from vapi.registry.builtin import ALL_VERBS
+from vapi.wire.protobuf import encode_openapi_v2
 from vapi.server import OPENAPI_V2_PROTOBUF
 from vapi.testing import run_kubectl
 

@@ -1,4 +1,4 @@
-"""vapi.protobuf against what real kubectl binaries send.
+"""vapi.wire.protobuf against what real kubectl binaries send.
 
 tests/data/protobuf holds, per command, the body kubectl 1.33 sends (protobuf, <name>.pb) and the one
 kubectl 1.31 sends for the same command (JSON, <name>.json); capture.py there regenerates them.
@@ -18,15 +18,15 @@ import pytest
 import yaml
 
 from admission import schemas
-from vapi import protobuf
-from vapi.protobuf import (MAGIC, META, ProtobufError, decode_message, decode_object, encode_message,
+from vapi.wire import protobuf
+from vapi.wire.protobuf import (MAGIC, META, ProtobufError, decode_message, decode_object, encode_message,
                            encode_object, encode_openapi_v2)
 
 DATA = pathlib.Path(__file__).parent / "data" / "protobuf"
 FIXTURES = sorted(p.stem for p in DATA.glob("*.pb"))
 KUBECTL_DIR = "/usr/lib/google-cloud-sdk/bin"
 
-# Go's JSON writes, and decoding drops on purpose (see vapi/protobuf.py), values that mean "unset":
+# Go's JSON writes, and decoding drops on purpose (see vapi/wire/protobuf.py), values that mean "unset":
 # null for a zero non-pointer Time (metadata.creationTimestamp) and for nil pointers without
 # omitempty (TokenRequest spec.boundObjectRef), and "" for strings without omitempty, here:
 EMPTY_STRINGS_JSON_KEEPS = {"token": [("status", "token")], "token-bound": [("status", "token")]}
@@ -56,7 +56,7 @@ def kubectl_protobuf(name: str) -> bytes:
 
 def test_json_names_are_the_published_api_field_names():
     """Proto field names are JSON names except for inline structs and a few old spellings
-    (vapi.protobuf._INLINE, _JSON_NAMES): every key the codec reads or writes must be a property
+    (vapi.wire.protobuf._INLINE, _JSON_NAMES): every key the codec reads or writes must be a property
     of the kind's OpenAPI definition in some release kubernetes-validate ships."""
     published: dict[str, set] = {}
     for version in schemas.available_versions():
@@ -352,7 +352,7 @@ def test_unencodable_objects_are_protobuf_errors(obj):
 
 
 def test_importing_reads_no_table():
-    code = "import vapi.protobuf as p; assert p._rows.cache_info().currsize == 0, 'tables loaded at import'"
+    code = "import vapi.wire.protobuf as p; assert p._rows.cache_info().currsize == 0, 'tables loaded at import'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=pathlib.Path(__file__).parent.parent)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from vapi.selectors import (SelectorError, field_value, label_selector_from_object, parse_field_selector,
+from vapi.registry.selectors import (SelectorError, field_value, label_selector_from_object, parse_field_selector,
                             parse_label_selector, register_selectable_fields)
 
 QNAME_RULE = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "

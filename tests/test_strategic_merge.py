@@ -9,7 +9,7 @@ import copy
 import pytest
 
 from admission import schemas
-from vapi.patch import PatchError, json_merge_patch, strategic_merge
+from vapi.writes.patch import PatchError, json_merge_patch, strategic_merge
 
 SCHEMAS = schemas.load("1.33")
 

@@ -8,9 +8,9 @@ import pytest
 from aiohttp import web
 
 from admission import schemas
-from vapi import tables
+from vapi.wire import tables
 from vapi.registry import Registry, ResourceInfo
-from vapi.resources import BUILTIN
+from vapi.registry.builtin import BUILTIN
 from vapi.testing import kubectl_path, run_kubectl
 
 from test_openapi import Stub

@@ -15,11 +15,12 @@ import orjson
 from admission import crdschema, defaults, validation
 from storage.store import Compacted, Conflict, FutureRevision, KeyExists, KeyNotFound
 
-from . import errors, reviews, selectors, strategies
-from .allocators import KUBERNETES_SERVICE_IP, allocate_service
-from .fieldmanager import ApplyConflict, FieldManager
-from .patch import PatchError
-from .registry import ResourceInfo
+from . import errors
+from .auth import reviews
+from .registry import ResourceInfo, selectors, strategies
+from .registry.allocators import KUBERNETES_SERVICE_IP, allocate_service
+from .writes.fieldmanager import ApplyConflict, FieldManager
+from .writes.patch import PatchError
 
 GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 LIST_PAGE = 500

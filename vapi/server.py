@@ -17,14 +17,14 @@ from storage.sqlite import SQLiteStore
 
 from . import __version__, errors
 from .api import API, User
-from .certs import PKI, identity_from_cert
+from .auth.certs import PKI, identity_from_cert
 from .controllers import Controllers
-from .discovery import AGGREGATED_VERSIONS, Discovery
-from .http import JSON, ResourceHandler, accepted, parse_path
-from .openapi import OpenAPI
-from .protobuf import encode_openapi_v2
 from .registry import Registry
-from .selectors import SelectorError
+from .registry.selectors import SelectorError
+from .wire.discovery import AGGREGATED_VERSIONS, Discovery
+from .wire.http import JSON, ResourceHandler, accepted, parse_path
+from .wire.openapi import OpenAPI
+from .wire.protobuf import encode_openapi_v2
 
 log = logging.getLogger("vapi")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from .. import errors, selectors, strategies
+from .. import errors
 from ..api import DeleteOptions
-from ..registry import ResourceInfo
+from ..registry import ResourceInfo, selectors, strategies
 from . import informer
 
 log = logging.getLogger("vapi.controllers")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from admission.schemas import Schemas
-from . import resources
+from . import builtin as resources
 
 # kube-apiserver lists groups in this order (its group priorities); kubectl api-resources follows it.
 GROUP_ORDER = [

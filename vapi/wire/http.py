@@ -19,11 +19,12 @@ from aiohttp import web
 from admission.validation import dig
 from storage.store import Compacted
 
-from . import errors, protobuf, selectors, tables
-from . import patch as patching
-from .api import DeleteOptions, ListOptions, WriteOptions
-from .registry import ResourceInfo
-from .resources import SUBRESOURCE_VERBS
+from .. import errors
+from ..api import DeleteOptions, ListOptions, WriteOptions
+from ..registry import ResourceInfo, selectors
+from ..registry.builtin import SUBRESOURCE_VERBS
+from ..writes import patch as patching
+from . import protobuf, tables
 
 JSON = "application/json"
 YAML = "application/yaml"

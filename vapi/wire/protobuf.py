@@ -1,6 +1,6 @@
 """Kubernetes protobuf bodies and the OpenAPI v2 protobuf document, with one table-driven codec.
 
-No generated classes: vapi/data/k8s-protobuf-fields.json and openapi-v2-protobuf-fields.json describe
+No generated classes: vapi/wire/data/k8s-protobuf-fields.json and openapi-v2-protobuf-fields.json describe
 every message as [number, jsonName, label, type] rows; they are read (once) on first use so that
 importing this module costs nothing at start-up.
 """

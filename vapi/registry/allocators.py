@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import random
 
-from . import errors
+from .. import errors
 
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 KUBERNETES_SERVICE_IP = "10.96.0.1"

@@ -27,7 +27,7 @@ from typing import Any, Callable
 from admission import schemas
 from admission.validation import dig
 
-from .resources import BUILTIN
+from ..registry.builtin import BUILTIN
 
 TABLE_API_VERSION = "meta.k8s.io/v1"
 NONE = "<none>"

@@ -19,8 +19,8 @@ import orjson
 
 from admission.schemas import INT_OR_STRING, QUANTITY
 
-from .registry import GenerationCache
-from .resources import SUBRESOURCE_VERBS
+from ..registry import GenerationCache
+from ..registry.builtin import SUBRESOURCE_VERBS
 
 V2_PREFIX = "#/definitions/"
 V3_PREFIX = "#/components/schemas/"

@@ -6,8 +6,8 @@ import hashlib
 
 import orjson
 
-from .registry import GenerationCache
-from .resources import SUBRESOURCE_VERBS
+from ..registry import GenerationCache
+from ..registry.builtin import SUBRESOURCE_VERBS
 
 AGGREGATED_VERSIONS = ("v2", "v2beta1")
 

@@ -6,7 +6,7 @@ what the server really does: allowed.
 """
 from __future__ import annotations
 
-from . import errors
+from .. import errors
 
 ALLOWED_REASON = "no authorizer configured: every authenticated user is allowed"
 

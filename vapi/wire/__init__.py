@@ -1,0 +1,1 @@
+"""Wire formats: HTTP request decoding and answer encoding, protobuf, Tables, OpenAPI, discovery."""

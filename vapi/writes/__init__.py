@@ -1,0 +1,1 @@
+"""How a write changes an object: patches, field ownership and server-side apply."""
