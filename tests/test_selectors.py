@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from vapi.registry.selectors import (SelectorError, field_value, label_selector_from_object, parse_field_selector,
-                            parse_label_selector, register_selectable_fields)
+from vapi.registry import selectors
+from vapi.registry.selectors import (SelectorError, builtin_field_set, custom_field_set, field_value,
+                                     label_selector_from_object, parse_label_selector)
 
 QNAME_RULE = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
               "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
@@ -13,6 +14,10 @@ VALUE_RULE = ("a valid label must be an empty string or consist of alphanumeric 
               "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
               "'my_value',  or '12345', regex used for validation is "
               "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
+
+
+def field_selector(text: str, group: str, resource: str):
+    return selectors.parse_field_selector(text, builtin_field_set(group, resource))
 
 
 def error_of(fn, *args) -> str:
@@ -239,13 +244,13 @@ NAMED = {"metadata": {"name": "cm", "namespace": "ns"}}
     ("metadata.namespace=", False),
 ])
 def test_field_operators(text, matches):
-    sel = parse_field_selector(text, "", "configmaps")
+    sel = field_selector(text, "", "configmaps")
     assert sel.matches(NAMED) is matches
     assert sel.empty is (text == "")
 
 
 def test_field_selector_without_terms_is_empty():
-    assert parse_field_selector(",", "", "configmaps").empty
+    assert field_selector(",", "", "configmaps").empty
 
 
 @pytest.mark.parametrize("text,message", [
@@ -258,38 +263,38 @@ def test_field_selector_without_terms_is_empty():
     ("metadata.name=a\\", "invalid field selector: invalid escape sequence: \\"),
 ])
 def test_field_syntax_errors(text, message):
-    assert error_of(parse_field_selector, text, "", "configmaps") == message
+    assert error_of(field_selector, text, "", "configmaps") == message
 
 
 def test_field_escapes():
     obj = {"metadata": {"name": "a,b=c\\d"}}
-    sel = parse_field_selector("metadata.name=a\\,b\\=c\\\\d", "", "configmaps")
+    sel = field_selector("metadata.name=a\\,b\\=c\\\\d", "", "configmaps")
     assert sel.matches(obj)
     assert not sel.matches({"metadata": {"name": "a"}})
     # "==" wins over "=" at the same position, so the value does not start with "=".
-    assert parse_field_selector("metadata.name==x", "", "configmaps").matches({"metadata": {"name": "x"}})
+    assert field_selector("metadata.name==x", "", "configmaps").matches({"metadata": {"name": "x"}})
     # An escaped comma does not split terms.
-    assert len(parse_field_selector("metadata.name=a\\,b", "", "configmaps").terms) == 1
+    assert len(field_selector("metadata.name=a\\,b", "", "configmaps").terms) == 1
 
 
 def test_unsupported_fields():
-    assert error_of(parse_field_selector, "spec.nope=1", "", "configmaps") == \
+    assert error_of(field_selector, "spec.nope=1", "", "configmaps") == \
         '"spec.nope" is not a known field selector: only "metadata.name", "metadata.namespace"'
-    assert error_of(parse_field_selector, "foo=bar", "", "pods") == "field label not supported: foo"
-    assert error_of(parse_field_selector, "status.successful=1,x=1", "batch", "jobs") == \
+    assert error_of(field_selector, "foo=bar", "", "pods") == "field label not supported: foo"
+    assert error_of(field_selector, "status.successful=1,x=1", "batch", "jobs") == \
         'field label "x" not supported for batchv1.Job'
     # apps/v1 registers no conversion for ReplicaSets, so status.replicas is refused there.
-    assert error_of(parse_field_selector, "status.replicas=0", "apps", "replicasets") == \
+    assert error_of(field_selector, "status.replicas=0", "apps", "replicasets") == \
         '"status.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"'
     # Syntax is checked for every term before any label is converted.
-    assert error_of(parse_field_selector, "foo=bar,zzz", "", "pods") == \
+    assert error_of(field_selector, "foo=bar,zzz", "", "pods") == \
         "invalid selector: 'foo=bar,zzz'; can't understand 'zzz'"
 
 
 # --- field selectors: per kind -------------------------------------------------------------------
 
 def selects(group: str, resource: str, text: str, obj: dict) -> bool:
-    return parse_field_selector(text, group, resource).matches(obj)
+    return field_selector(text, group, resource).matches(obj)
 
 
 POD = {
@@ -325,19 +330,19 @@ def test_node_fields():
     node = {"metadata": {"name": "n"}, "spec": {"unschedulable": True}}
     assert selects("", "nodes", "spec.unschedulable=true,metadata.name=n", node)
     assert selects("", "nodes", "spec.unschedulable=false", {"metadata": {"name": "m"}, "spec": {}})
-    assert error_of(parse_field_selector, "metadata.namespace=x", "", "nodes") == \
+    assert error_of(field_selector, "metadata.namespace=x", "", "nodes") == \
         "field label not supported: metadata.namespace"
 
 
 def test_namespace_secret_service_fields():
     assert selects("", "namespaces", "status.phase=Active", {"metadata": {"name": "x"}, "status": {"phase": "Active"}})
-    assert error_of(parse_field_selector, "metadata.namespace=x", "", "namespaces") == \
+    assert error_of(field_selector, "metadata.namespace=x", "", "namespaces") == \
         "field label not supported: metadata.namespace"
     assert selects("", "secrets", "type=kubernetes.io/tls", {"metadata": {"name": "s"}, "type": "kubernetes.io/tls"})
     assert not selects("", "secrets", "type=kubernetes.io/tls", {"metadata": {"name": "s"}, "type": "Opaque"})
     svc = {"metadata": {"name": "s", "namespace": "ns"}, "spec": {"clusterIP": "10.96.0.10", "type": "ClusterIP"}}
     assert selects("", "services", "spec.clusterIP=10.96.0.10,spec.type=ClusterIP", svc)
-    assert error_of(parse_field_selector, "spec.ports=1", "", "services") == "field label not supported: spec.ports"
+    assert error_of(field_selector, "spec.ports=1", "", "services") == "field label not supported: spec.ports"
 
 
 def test_counted_fields_render_as_decimal_with_zero_default():
@@ -350,7 +355,7 @@ def test_counted_fields_render_as_decimal_with_zero_default():
 def test_certificate_signing_request_fields():
     csr = {"metadata": {"name": "c"}, "spec": {"signerName": "kubernetes.io/kubelet-serving"}}
     assert selects("certificates.k8s.io", "certificatesigningrequests", "spec.signerName=kubernetes.io/kubelet-serving", csr)
-    assert error_of(parse_field_selector, "metadata.namespace=", "certificates.k8s.io", "certificatesigningrequests") == \
+    assert error_of(field_selector, "metadata.namespace=", "certificates.k8s.io", "certificatesigningrequests") == \
         "field label not supported: metadata.namespace"
 
 
@@ -397,9 +402,9 @@ def test_events_v1_fields(text):
 
 
 def test_events_v1_uses_its_own_names():
-    assert error_of(parse_field_selector, "involvedObject.name=p", "events.k8s.io", "events") == \
+    assert error_of(field_selector, "involvedObject.name=p", "events.k8s.io", "events") == \
         "field label not supported: involvedObject.name"
-    assert error_of(parse_field_selector, "regarding.name=p", "", "events") == \
+    assert error_of(field_selector, "regarding.name=p", "", "events") == \
         "field label not supported: regarding.name"
 
 
@@ -410,30 +415,28 @@ def test_metadata_namespace_of_cluster_scoped_kinds_without_a_conversion_reads_e
 
 
 def test_custom_resource_selectable_fields():
-    register_selectable_fields("test.selectors.example", "widgets", {"spec.color": ".spec.color",
-                                                                      "spec.size": ".spec.size",
-                                                                      "spec.on": ".spec.on"})
+    widgets = custom_field_set({"spec.color": ".spec.color", "spec.size": ".spec.size", "spec.on": ".spec.on"})
     widget = {"metadata": {"name": "w", "namespace": "ns"}, "spec": {"color": "blue", "size": 3, "on": False}}
-    assert selects("test.selectors.example", "widgets", "spec.color=blue,spec.size=3,spec.on=false", widget)
-    assert selects("test.selectors.example", "widgets", "metadata.namespace=ns", widget)
-    assert selects("test.selectors.example", "widgets", "spec.color=", {"metadata": {"name": "x"}})
-    assert error_of(parse_field_selector, "spec.shape=round", "test.selectors.example", "widgets") == \
+    assert selectors.parse_field_selector("spec.color=blue,spec.size=3,spec.on=false", widgets).matches(widget)
+    assert selectors.parse_field_selector("metadata.namespace=ns", widgets).matches(widget)
+    assert selectors.parse_field_selector("spec.color=", widgets).matches({"metadata": {"name": "x"}})
+    assert error_of(selectors.parse_field_selector, "spec.shape=round", widgets) == \
         "field label not supported: spec.shape"
 
 
 def test_cluster_scoped_custom_resources_refuse_metadata_namespace():
-    register_selectable_fields("test.selectors.example", "gadgets", {}, namespaced=False)
-    assert selects("test.selectors.example", "gadgets", "metadata.name=g", {"metadata": {"name": "g"}})
-    assert error_of(parse_field_selector, "metadata.namespace=", "test.selectors.example", "gadgets") == \
+    gadgets = custom_field_set({}, namespaced=False)
+    assert selectors.parse_field_selector("metadata.name=g", gadgets).matches({"metadata": {"name": "g"}})
+    assert error_of(selectors.parse_field_selector, "metadata.namespace=", gadgets) == \
         "field label not supported: metadata.namespace"
 
 
-def test_registering_again_replaces_the_fields():
-    register_selectable_fields("test.selectors.example", "gizmos", {"spec.a": ".spec.a"})
-    register_selectable_fields("test.selectors.example", "gizmos", {"spec.b": ".spec.b"})
-    parse_field_selector("spec.b=1", "test.selectors.example", "gizmos")
-    assert error_of(parse_field_selector, "spec.a=1", "test.selectors.example", "gizmos") == \
-        "field label not supported: spec.a"
+def test_field_sets_are_per_resource():
+    # Each custom resource's strategy holds its own set: one CRD's fields never leak into another's.
+    custom_field_set({"spec.a": ".spec.a"})
+    b = custom_field_set({"spec.b": ".spec.b"})
+    selectors.parse_field_selector("spec.b=1", b)
+    assert error_of(selectors.parse_field_selector, "spec.a=1", b) == "field label not supported: spec.a"
 
 
 @pytest.mark.parametrize("obj,path,rendered", [

@@ -12,28 +12,22 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from admission import crdschema, defaults, validation
+from admission.chain import CREATE, DELETE, UPDATE, AdmissionError, Attributes, Chain
 from storage.store import Compacted, Conflict, FutureRevision, KeyExists, KeyNotFound
 
-from . import errors
-from .auth import reviews
-from .registry import ResourceInfo, selectors, strategies
-from .registry.allocators import KUBERNETES_SERVICE_IP, allocate_service
-from .writes.fieldmanager import ApplyConflict, FieldManager
+from . import errors, subresources
+from .registry import ResourceInfo, selectors
+from .registry.strategies import now_rfc3339
+from .writes import patch as patching
+from .writes.fieldmanager import ApplyConflict
 from .writes.patch import PatchError
 
 GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 LIST_PAGE = 500
-SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-CRD_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
 # kube's DefaultGarbageCollectionPolicy for every kind served here (only extensions-era kinds orphaned).
 DEFAULT_PROPAGATION = "Background"
 # Who the server's own controllers write as, when they name no field manager.
 INTERNAL_MANAGER = "kube-controller-manager"
-
-
-def _crd_schema(info: ResourceInfo) -> dict:
-    return (info.crd.get("schema") or {}).get("openAPIV3Schema") or {}
 
 
 @dataclass
@@ -72,6 +66,7 @@ class DeleteOptions:
     propagation_policy: str | None = None
     preconditions: dict | None = None
     dry_run: bool = False
+    user: User | None = None
 
 
 def _encode_continue(revision: int, start: str) -> str:
@@ -109,11 +104,18 @@ def _meta(obj: dict) -> dict:
     return meta
 
 
+def _patch_error(e: PatchError) -> errors.StatusError:
+    reason = {400: "BadRequest", 415: "UnsupportedMediaType", 422: "Invalid"}.get(e.code, "InternalError")
+    return errors.StatusError(e.code, reason, str(e))
+
+
 class API:
-    def __init__(self, registry, store, schemas):
+    def __init__(self, registry, store, schemas, admission: Chain | None = None):
         self.registry = registry
         self.store = store
         self.schemas = schemas
+        # Set by the composition root, which knows where namespaces are cached.
+        self.admission = admission or Chain([])
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -133,15 +135,7 @@ class API:
     def _check_decodes(self, info: ResourceInfo, obj: dict, opts: WriteOptions) -> None:
         """What kube finds while decoding a body: wrong types (400) and unknown fields, which are
         dropped and then refused, reported or ignored as the request's fieldValidation says."""
-        if info.crd is not None:
-            # Custom resources have no Go types to decode into: their schema prunes them instead.
-            unknown = crdschema.prune(_crd_schema(info), obj)
-        else:
-            problems = validation.decode_errors(self.schemas, info.group, info.version, info.kind, obj)
-            if problems:
-                raise errors.bad_request(problems[0])
-            unknown = validation.unknown_fields(self.schemas, info.group, info.version, info.kind, obj, drop=True)
-        self._report_unknown(info, unknown, opts)
+        self._report_unknown(info, info.strategy.decode(obj), opts)
 
     @staticmethod
     def _report_unknown(info: ResourceInfo, unknown: list[str], opts: WriteOptions) -> None:
@@ -155,24 +149,6 @@ class API:
                                      f'{info.kind}: strict decoding error: {", ".join(found)}')
         opts.warnings.extend(found)
 
-    def _default(self, info: ResourceInfo, obj: dict) -> None:
-        if info.crd is not None:
-            crdschema.apply_defaults(_crd_schema(info), obj)
-        else:
-            defaults.apply_defaults(self.schemas, info.group, info.version, info.kind, obj)
-
-    def _validate(self, info: ResourceInfo, obj: dict, old: dict | None, subresource: str | None) -> None:
-        causes = validation.validate(self.schemas, info.group, info.version, info.kind, obj, old,
-                                     namespaced=info.namespaced, subresource=subresource)
-        if info.crd is not None and subresource in (None, "status"):
-            causes += crdschema.validate(_crd_schema(info), obj, old)
-        elif (info.group, info.kind) == CRD_KIND and subresource is None:
-            causes += crdschema.validate_crd(obj, old)
-        if causes:
-            name = obj.get("metadata", {}).get("name", "")
-            raise errors.invalid(info, info.kind, name, causes,
-                                 validation.invalid_message(info.kind, name, causes, group=info.group))
-
     def _namespace_for_write(self, info: ResourceInfo, namespace: str | None, obj: dict) -> None:
         meta = _meta(obj)
         if not info.namespaced:
@@ -184,16 +160,17 @@ class API:
                                      "sent on the request")
         meta["namespace"] = namespace or body_ns or ""
 
-    def _require_live_namespace(self, info: ResourceInfo, namespace: str) -> None:
-        if not info.namespaced:
-            return
-        ns_info = self.registry.get("", "v1", "namespaces")
-        ns = self.store.get(ns_info.key(None, namespace))
-        if ns is None:
-            raise errors.not_found(ns_info, namespace)
-        if ns["metadata"].get("deletionTimestamp"):
-            raise errors.forbidden(info, "", f"{info.kind.lower()}s is forbidden: unable to create new "
-                                   f"content in namespace {namespace} because it is being terminated")
+    @staticmethod
+    def _attributes(operation: str, info: ResourceInfo, namespace: str | None, name: str, obj, old,
+                    subresource: str | None, user, dry_run: bool) -> Attributes:
+        return Attributes(operation, info.group, info.version, info.kind, info.plural, subresource or "",
+                          namespace or "", name, obj, old, user, dry_run, info.strategy)
+
+    async def _admit(self, attrs: Attributes, phase) -> None:
+        try:
+            await phase(attrs)
+        except AdmissionError as e:
+            raise errors.StatusError(e.code, e.reason, e.message, e.details) from None
 
     def output(self, info: ResourceInfo, obj: dict) -> dict:
         obj["apiVersion"], obj["kind"] = info.group_version, info.kind
@@ -213,7 +190,10 @@ class API:
             if wanted > self.store.revision:
                 raise self._too_large(wanted)
 
-    def get(self, info: ResourceInfo, namespace: str | None, name: str, resource_version: str = "") -> dict:
+    def get(self, info: ResourceInfo, namespace: str | None, name: str, resource_version: str = "",
+            subresource: str | None = None) -> dict:
+        if subresource:
+            return subresources.handler(info, subresource).get(self, info, namespace, name, resource_version)
         self._not_older_than(resource_version)
         obj = self.store.get(info.key(namespace, name))
         if obj is None:
@@ -222,7 +202,7 @@ class API:
 
     def list(self, info: ResourceInfo, namespace: str | None, opts: ListOptions) -> dict:
         label_sel = selectors.parse_label_selector(opts.label_selector)
-        field_sel = selectors.parse_field_selector(opts.field_selector, info.group, info.plural)
+        field_sel = info.strategy.field_selector(opts.field_selector)
         prefix = info.prefix(namespace)
         revision, start = None, None
         if opts.continue_token:
@@ -271,23 +251,24 @@ class API:
     async def create(self, info: ResourceInfo, namespace: str | None, obj: dict,
                      opts: WriteOptions | None = None, *, track: bool = True) -> dict:
         opts = opts or WriteOptions()
+        strategy = info.strategy
         self._check_type(info, obj)
-        if reviews.is_review(info):
+        if not strategy.stores:
             self._check_decodes(info, obj, opts)
-            return reviews.answer(info, obj, opts.user or User("system:anonymous"), namespace)
+            return strategy.answer(obj, opts.user or User("system:anonymous"), namespace)
         self._namespace_for_write(info, namespace, obj)
         meta = _meta(obj)
+        self._check_decodes(info, obj, opts)
+        attrs = self._attributes(CREATE, info, meta["namespace"] if info.namespaced else None,
+                                 meta.get("name") or "", obj, None, None, opts.user, opts.dry_run)
+        await self._admit(attrs, self.admission.admit)
+        strategy.prepare_for_create(obj)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(random.choices(GENERATE_NAME_ALPHABET, k=5))
-        self._check_decodes(info, obj, opts)
-        strategies.prepare_for_create(info, obj)
-        self._default(info, obj)
         if track:
             self._track(info, None, obj, None, opts)
-        self._validate(info, obj, None, None)
-        if info.namespaced:
-            self._require_live_namespace(info, meta["namespace"])
-        self._allocate(info, obj)
+        await self._admit(attrs, self.admission.validate)
+        strategy.allocate(self, obj)
         if opts.dry_run:
             return self.output(info, obj)
         try:
@@ -298,11 +279,52 @@ class API:
 
     async def update(self, info: ResourceInfo, namespace: str | None, name: str, obj: dict, *,
                      subresource: str | None = None, opts: WriteOptions | None = None) -> dict:
-        """PUT: replace the object; a resourceVersion in the body makes it conditional."""
+        """PUT: replace the object (or write a subresource); a resourceVersion in the body makes it
+        conditional."""
+        if subresource:
+            return await subresources.handler(info, subresource).update(self, info, namespace, name, obj, opts)
+        return await self.replace(info, namespace, name, obj, opts=opts)
+
+    async def replace(self, info: ResourceInfo, namespace: str | None, name: str, obj: dict, *,
+                      subresource: str | None = None, opts: WriteOptions | None = None) -> dict:
         self._check_type(info, obj)
         rv = obj.get("metadata", {}).get("resourceVersion") if isinstance(obj.get("metadata"), dict) else None
         return await self.guaranteed_update(info, namespace, name, lambda _: copy.deepcopy(obj),
                                             subresource=subresource, opts=opts, precondition_rv=rv or None)
+
+    async def patch(self, info: ResourceInfo, namespace: str | None, name: str, patch_type: str, patch, *,
+                    subresource: str | None = None, opts: WriteOptions | None = None,
+                    force: bool = False) -> dict:
+        """PATCH with any of kube's patch types, server-side apply included."""
+        if patch_type not in patching.PATCH_TYPES:
+            raise errors.unsupported_media_type(patch_type)
+        if subresource:
+            return await subresources.handler(info, subresource).patch(
+                self, info, namespace, name, patch_type, patch, opts, force)
+        return await self.patch_object(info, namespace, name, patch_type, patch, opts=opts, force=force)
+
+    async def patch_object(self, info: ResourceInfo, namespace: str | None, name: str, patch_type: str,
+                           patch, *, subresource: str | None = None, opts: WriteOptions | None = None,
+                           force: bool = False) -> dict:
+        if patch_type == patching.APPLY:
+            return await self.apply(info, namespace, name, patch, force=force, subresource=subresource,
+                                    opts=opts)
+        return await self.guaranteed_update(info, namespace, name,
+                                            lambda current: self.patched(info.strategy.strategic_merge_kind, patch_type, current, patch),
+                                            subresource=subresource, opts=opts)
+
+    def patched(self, kind: tuple[str, str, str] | None, patch_type: str, current: dict, patch) -> dict:
+        """`current` with the patch applied. Strategic merges follow the schema of `kind`; custom
+        resources (kind None) have none, so kube refuses to merge them strategically."""
+        schema = None
+        if patch_type == patching.STRATEGIC:
+            if kind is None:
+                raise errors.unsupported_media_type(patch_type)
+            schema = self.schemas.for_kind(*kind)
+        try:
+            return patching.apply_patch(patch_type, current, patch, self.schemas, schema)
+        except PatchError as e:
+            raise _patch_error(e) from None
 
     async def guaranteed_update(self, info: ResourceInfo, namespace: str | None, name: str, mutate, *,
                                 subresource: str | None = None, opts: WriteOptions | None = None,
@@ -341,11 +363,13 @@ class API:
 
     async def _write_update(self, info, key, old, obj, subresource, opts: WriteOptions, *,
                             track: bool = True) -> dict:
-        strategies.prepare_for_update(info, obj, old, subresource)
-        self._default(info, obj)
+        attrs = self._attributes(UPDATE, info, old["metadata"].get("namespace"), old["metadata"]["name"],
+                                 obj, old, subresource, opts.user, opts.dry_run)
+        await self._admit(attrs, self.admission.admit)
+        info.strategy.prepare_for_update(obj, old, subresource)
         if track:
             self._track(info, old, obj, subresource, opts)
-        self._validate(info, obj, old, subresource)
+        await self._admit(attrs, self.admission.validate)
         obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if obj == old or opts.dry_run:
             # kube skips no-op writes: same resourceVersion, no watch event.
@@ -357,30 +381,15 @@ class API:
                                   "apply your changes to the latest version and try again") from None
         except KeyNotFound:
             raise errors.not_found(info, obj["metadata"]["name"]) from None
-        if self._finalized(stored):
+        if self._finalized(info, stored):
             return await self._remove(info, key, stored)
         return self.output(info, stored)
-
-    def _field_manager(self, info: ResourceInfo, subresource: str | None) -> FieldManager:
-        if info.crd is not None:
-            schema, resolve = _crd_schema(info), (lambda node: node)
-        else:
-            schema, resolve = self.schemas.for_kind(info.group, info.version, info.kind), self.schemas.resolve
-        # kube's ResetFields: a write to one part of the object never owns the part another writes.
-        if subresource == "status":
-            reset = [("spec",)]
-        elif subresource is None and strategies.has_status_subresource(info):
-            reset = [("status",)]
-        else:
-            reset = []
-        return FieldManager(schema, resolve, info.group_version, reset_paths=reset)
 
     def _track(self, info: ResourceInfo, old: dict | None, new: dict, subresource: str | None,
                opts: WriteOptions) -> None:
         """managedFields for an Update operation: what this write changed now belongs to its manager."""
-        self._field_manager(info, subresource).update(
-            old, new, opts.field_manager or INTERNAL_MANAGER, subresource=subresource or "",
-            now=strategies.now_rfc3339())
+        info.strategy.field_manager(subresource).update(
+            old, new, opts.field_manager or INTERNAL_MANAGER, subresource=subresource or "", now=now_rfc3339())
 
     async def apply(self, info: ResourceInfo, namespace: str | None, name: str, config, *, force: bool,
                     subresource: str | None = None, opts: WriteOptions | None = None) -> dict:
@@ -399,21 +408,20 @@ class API:
         self._namespace_for_write(info, namespace, config)
         self._check_decodes(info, config, opts)
         key = info.key(namespace, name)
-        manager = self._field_manager(info, subresource)
+        manager = info.strategy.field_manager(subresource)
         while True:
             live = self.store.get(key)
             if live is None and subresource:
                 raise errors.not_found(info, name)
             try:
                 merged = manager.apply(live, copy.deepcopy(config), opts.field_manager, force=force,
-                                       subresource=subresource or "", now=strategies.now_rfc3339())
+                                       subresource=subresource or "", now=now_rfc3339())
             except ApplyConflict as e:
                 raise errors.StatusError(409, "Conflict", e.message(),
                                          {"name": name, "group": info.group, "kind": info.plural,
                                           "causes": e.causes()}) from None
             except PatchError as e:
-                reason = {400: "BadRequest", 422: "Invalid"}.get(e.code, "InternalError")
-                raise errors.StatusError(e.code, reason, str(e)) from None
+                raise _patch_error(e) from None
             if live is None:
                 try:
                     return await self.create(info, namespace, merged, opts, track=False)
@@ -429,13 +437,8 @@ class API:
                 raise
 
     @staticmethod
-    def _pending_finalizers(obj: dict) -> bool:
-        # Namespaces carry the namespace controller's own finalizer in spec, not in metadata.
-        return bool(obj["metadata"].get("finalizers")) or (
-            obj.get("kind") == "Namespace" and bool(obj.get("spec", {}).get("finalizers")))
-
-    def _finalized(self, obj: dict) -> bool:
-        return bool(obj["metadata"].get("deletionTimestamp")) and not self._pending_finalizers(obj)
+    def _finalized(info: ResourceInfo, obj: dict) -> bool:
+        return bool(obj["metadata"].get("deletionTimestamp")) and not info.strategy.pending_finalizers(obj)
 
     async def _remove(self, info, key, obj) -> dict:
         try:
@@ -452,6 +455,7 @@ class API:
                      opts: DeleteOptions | None = None) -> tuple[dict, bool]:
         """Returns (object, finished): finished is False while finalizers hold the object."""
         opts = opts or DeleteOptions()
+        strategy = info.strategy
         key = info.key(namespace, name)
         while True:
             obj = self.store.get(key)
@@ -466,14 +470,17 @@ class API:
                 raise errors.conflict(info, name, "Precondition failed: ResourceVersion in precondition: "
                                       f"{pre['resourceVersion']}, ResourceVersion in object meta: "
                                       f"{meta.get('resourceVersion')}")
+            attrs = self._attributes(DELETE, info, namespace, name, None, obj, None, opts.user, opts.dry_run)
+            await self._admit(attrs, self.admission.admit)
+            await self._admit(attrs, self.admission.validate)
             finalizers = list(meta.get("finalizers") or [])
             policy = opts.propagation_policy or DEFAULT_PROPAGATION
             if policy == "Orphan" and "orphan" not in finalizers:
                 finalizers.append("orphan")
             elif policy == "Foreground" and "foregroundDeletion" not in finalizers:
                 finalizers.append("foregroundDeletion")
-            graceful = self._grace_period(info, obj, opts)
-            if not finalizers and not graceful and not self._pending_finalizers(obj):
+            graceful = strategy.grace_period(obj, opts.grace_period_seconds)
+            if not finalizers and not graceful and not strategy.pending_finalizers(obj):
                 if opts.dry_run:
                     return self.output(info, obj), True
                 try:
@@ -484,12 +491,12 @@ class API:
             if meta.get("deletionTimestamp"):
                 return self.output(info, obj), False
             new = copy.deepcopy(obj)
-            new["metadata"]["deletionTimestamp"] = strategies.now_rfc3339()
+            new["metadata"]["deletionTimestamp"] = now_rfc3339()
             new["metadata"]["deletionGracePeriodSeconds"] = graceful or 0
             new["metadata"]["finalizers"] = finalizers
             if new["metadata"].get("generation"):
                 new["metadata"]["generation"] += 1
-            strategies.prepare_for_delete(info, new)
+            strategy.prepare_for_delete(new)
             if opts.dry_run:
                 return self.output(info, new), False
             try:
@@ -497,20 +504,6 @@ class API:
             except (Conflict, KeyNotFound):
                 continue
             return self.output(info, stored), False
-
-    @staticmethod
-    def _grace_period(info: ResourceInfo, obj: dict, opts: DeleteOptions) -> int:
-        if (info.group, info.kind) == ("", "Namespace"):
-            # Namespaces always go through the namespace controller, which empties them first.
-            return 0
-        if (info.group, info.kind) != ("", "Pod"):
-            return 0
-        # An unscheduled pod, or one that finished, has no kubelet to wait for.
-        if not obj.get("spec", {}).get("nodeName") or obj.get("status", {}).get("phase") in ("Succeeded", "Failed"):
-            return 0
-        if opts.grace_period_seconds is not None:
-            return max(opts.grace_period_seconds, 0)
-        return obj.get("spec", {}).get("terminationGracePeriodSeconds", 30)
 
     async def delete_collection(self, info: ResourceInfo, namespace: str | None, list_opts: ListOptions,
                                 opts: DeleteOptions) -> dict:
@@ -526,23 +519,3 @@ class API:
             deleted.append(gone)
         listed["items"] = deleted
         return listed
-
-    # --- per-kind allocation -----------------------------------------------------------------
-
-    def _allocate(self, info: ResourceInfo, obj: dict) -> None:
-        if (info.group, info.kind) == ("", "Service"):
-            allocate_service(self, obj)
-
-    async def ensure_kubernetes_service(self) -> None:
-        info = self.registry.get("", "v1", "services")
-        if self.store.get(info.key("default", "kubernetes")) is None:
-            await self.create(info, "default", {"metadata": {
-                "name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-                "spec": {"clusterIP": KUBERNETES_SERVICE_IP, "ports": [
-                    {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}})
-
-    async def ensure_system_namespaces(self) -> None:
-        ns_info = self.registry.get("", "v1", "namespaces")
-        for name in SYSTEM_NAMESPACES:
-            if self.store.get(ns_info.key(None, name)) is None:
-                await self.create(ns_info, None, {"metadata": {"name": name}})

@@ -13,12 +13,14 @@ import orjson
 from aiohttp import web
 
 from admission import schemas as schema_store
+from admission.plugins import default_chain
 from storage.sqlite import SQLiteStore
 
 from . import __version__, errors
 from .api import API, User
 from .auth.certs import PKI, identity_from_cert
 from .controllers import Controllers
+from .controllers.bootstrap import ensure_system_objects
 from .registry import Registry
 from .registry.selectors import SelectorError
 from .wire.discovery import AGGREGATED_VERSIONS, Discovery
@@ -91,6 +93,7 @@ class Server:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = SQLiteStore(str(config.data_dir / "state.db"), **config.store_options)
         self.api = API(self.registry, self.store, self.schemas)
+        self.api.admission = default_chain(lambda name: None, self._namespace)
         self.discovery = Discovery(self.registry)
         self.openapi = OpenAPI(self.registry)
         self.resources = ResourceHandler(self.api, self.registry)
@@ -128,8 +131,7 @@ class Server:
     async def start(self) -> None:
         self.pki.ensure()
         await self.store.start()
-        await self.api.ensure_system_namespaces()
-        await self.api.ensure_kubernetes_service()
+        await ensure_system_objects(self.api)
         self.controllers.crds.serve_stored()
         self.runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True)
         await self.runner.setup()
@@ -140,6 +142,15 @@ class Server:
         self.kubeconfig = self.config.data_dir / "kubeconfig.yaml"
         self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
         self.controllers.start()
+
+    async def _namespace(self, name: str) -> dict | None:
+        """A namespace as stored now: admission's look-up when its cache has not seen it yet."""
+        try:
+            return self.api.get(self.registry.get("", "v1", "namespaces"), None, name)
+        except errors.StatusError as e:
+            if e.code == 404:
+                return None
+            raise
 
     async def stop(self) -> None:
         await self.controllers.stop()

@@ -58,10 +58,6 @@ REVIEWS = {
 }
 
 
-def is_review(info) -> bool:
-    return (info.group, info.plural) in REVIEWS
-
-
 def answer(info, obj: dict, user, namespace: str | None) -> dict:
     """The review with its status filled in, as the server would return it from a create."""
     if isinstance(obj.get("spec"), dict) and (info.group, info.plural) == ("authorization.k8s.io",

@@ -11,13 +11,13 @@ import logging
 
 from .. import errors
 from ..api import DeleteOptions
-from ..registry import ResourceInfo, selectors, strategies
+from ..registry import ResourceInfo
+from ..registry.strategies import CLEANUP_FINALIZER, now_rfc3339
 from . import informer
 
 log = logging.getLogger("vapi.controllers")
 
 CRD_GROUP = "apiextensions.k8s.io"
-CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 
 
 def schema_name(group: str, version: str, kind: str) -> str:
@@ -109,8 +109,6 @@ class CRDController:
         infos = resource_infos(crd)
         for info in infos:
             self.api.registry.add(info)
-            fields = {f["jsonPath"].lstrip("."): f["jsonPath"] for f in info.crd.get("selectableFields") or []}
-            selectors.register_selectable_fields(info.group, info.plural, fields, namespaced=info.namespaced)
         self.served[name] = infos
 
     def _unserve(self, name: str) -> None:
@@ -181,8 +179,8 @@ def _set_condition(status: dict, kind: str, ok: bool, reason: str, message: str)
     for cond in conditions:
         if cond["type"] == kind:
             if cond["status"] != value:
-                cond["lastTransitionTime"] = strategies.now_rfc3339()
+                cond["lastTransitionTime"] = now_rfc3339()
             cond.update(status=value, reason=reason, message=message)
             return
-    conditions.append({"type": kind, "status": value, "lastTransitionTime": strategies.now_rfc3339(),
+    conditions.append({"type": kind, "status": value, "lastTransitionTime": now_rfc3339(),
                        "reason": reason, "message": message})

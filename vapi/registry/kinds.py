@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from admission.schemas import Schemas
 from . import builtin as resources
+from . import strategies
 
 # kube-apiserver lists groups in this order (its group priorities); kubectl api-resources follows it.
 GROUP_ORDER = [
@@ -37,8 +38,10 @@ class ResourceInfo:
     singular: str = ""
     schema_name: str | None = None
     storage_version: str = ""
-    # A CustomResourceDefinition's name and its version entry, for custom resources.
+    # A CustomResourceDefinition's version entry, for custom resources.
     crd: dict | None = None
+    # How this resource behaves: set once by the registry that serves it.
+    strategy: "strategies.Strategy | None" = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         self.singular = self.singular or self.kind.lower()
@@ -78,6 +81,7 @@ class Registry:
                                       dict(subs), schema_name=name, storage_version=versions[0]))
 
     def add(self, info: ResourceInfo) -> None:
+        info.strategy = strategies.for_resource(info, self.schemas)
         self._by_gvr[(info.group, info.version, info.plural)] = info
         self._by_gvk[(info.group, info.version, info.kind)] = info
         self.generation += 1

@@ -392,9 +392,9 @@ def _first_pod_ip(obj: dict) -> str:
 
 
 @dataclass(frozen=True)
-class _Kind:
+class FieldSet:
     """What a resource's field label conversion accepts, the value each accepted label selects,
-    and how the conversion words a refusal."""
+    and how the conversion words a refusal. Each kind's strategy holds its own."""
     fields: dict[str, Getter]
     reject: Callable[[str], str]
 
@@ -413,12 +413,12 @@ def _not_known(label: str) -> str:
 
 # Kinds without a registered conversion get DefaultMetaV1FieldSelectorConversion; for a cluster-scoped
 # kind metadata.namespace is accepted but its field set has no such field, so it reads "".
-_DEFAULT = _Kind(_NAME_NAMESPACE, _not_known)
+_DEFAULT = FieldSet(_NAME_NAMESPACE, _not_known)
 
 _INVOLVED_OBJECT = ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")
 
-_BUILTIN: dict[tuple[str, str], _Kind] = {
-    ("", "pods"): _Kind({
+_BUILTIN: dict[tuple[str, str], FieldSet] = {
+    ("", "pods"): FieldSet({
         **_NAME_NAMESPACE,
         "spec.nodeName": _at("spec.nodeName"),
         # v1 clients of old sent spec.host; the conversion renames it to spec.nodeName.
@@ -434,10 +434,10 @@ _BUILTIN: dict[tuple[str, str], _Kind] = {
         "status.podIPs": lambda obj: "",
         "status.nominatedNodeName": _at("status.nominatedNodeName"),
     }, _not_supported),
-    ("", "nodes"): _Kind({**_NAME, "spec.unschedulable": _at("spec.unschedulable", "false")}, _not_supported),
-    ("", "replicationcontrollers"): _Kind(
+    ("", "nodes"): FieldSet({**_NAME, "spec.unschedulable": _at("spec.unschedulable", "false")}, _not_supported),
+    ("", "replicationcontrollers"): FieldSet(
         {**_NAME_NAMESPACE, "status.replicas": _at("status.replicas", "0")}, _not_supported),
-    ("", "events"): _Kind({
+    ("", "events"): FieldSet({
         **_NAME_NAMESPACE,
         **{f"involvedObject.{f}": _at(f"involvedObject.{f}") for f in _INVOLVED_OBJECT},
         "reason": _at("reason"),
@@ -445,16 +445,16 @@ _BUILTIN: dict[tuple[str, str], _Kind] = {
         "source": _first_of("source.component", "reportingComponent"),
         "type": _at("type"),
     }, _not_supported),
-    ("", "namespaces"): _Kind({**_NAME, "status.phase": _at("status.phase")}, _not_supported),
-    ("", "secrets"): _Kind({**_NAME_NAMESPACE, "type": _at("type")}, _not_supported),
-    ("", "services"): _Kind({**_NAME_NAMESPACE, "spec.clusterIP": _at("spec.clusterIP"),
+    ("", "namespaces"): FieldSet({**_NAME, "status.phase": _at("status.phase")}, _not_supported),
+    ("", "secrets"): FieldSet({**_NAME_NAMESPACE, "type": _at("type")}, _not_supported),
+    ("", "services"): FieldSet({**_NAME_NAMESPACE, "spec.clusterIP": _at("spec.clusterIP"),
                              "spec.type": _at("spec.type")}, _not_supported),
-    ("batch", "jobs"): _Kind({**_NAME_NAMESPACE, "status.successful": _at("status.succeeded", "0")},
+    ("batch", "jobs"): FieldSet({**_NAME_NAMESPACE, "status.successful": _at("status.succeeded", "0")},
                              lambda label: f"field label {go_quote(label)} not supported for batchv1.Job"),
-    ("certificates.k8s.io", "certificatesigningrequests"): _Kind(
+    ("certificates.k8s.io", "certificatesigningrequests"): FieldSet(
         {**_NAME, "spec.signerName": _at("spec.signerName")}, _not_supported),
     # events.k8s.io/v1 shares the core event field set under its own names.
-    ("events.k8s.io", "events"): _Kind({
+    ("events.k8s.io", "events"): FieldSet({
         **_NAME_NAMESPACE,
         **{f"regarding.{f}": _at(f"regarding.{f}") for f in _INVOLVED_OBJECT},
         "reason": _at("reason"),
@@ -464,17 +464,18 @@ _BUILTIN: dict[tuple[str, str], _Kind] = {
     }, _not_supported),
 }
 
-_custom: dict[tuple[str, str], _Kind] = {}
+def builtin_field_set(group: str, resource: str) -> FieldSet:
+    return _BUILTIN.get((group, resource), _DEFAULT)
 
 
-def register_selectable_fields(group: str, resource: str, fields: dict[str, str], namespaced: bool = True):
-    """Serve a custom resource's field selectors as apiextensions-apiserver does: metadata.name,
+def custom_field_set(fields: dict[str, str], namespaced: bool = True) -> FieldSet:
+    """A custom resource's field selectors as apiextensions-apiserver serves them: metadata.name,
     metadata.namespace when namespaced, and the CRD's selectableFields (field name -> JSON path such
-    as ".spec.color"). Registering again replaces the earlier registration."""
+    as ".spec.color")."""
     accepted = dict(_NAME_NAMESPACE if namespaced else _NAME)
     for name, path in fields.items():
         accepted[name] = _at(path.lstrip("."))
-    _custom[(group, resource)] = _Kind(accepted, _not_supported)
+    return FieldSet(accepted, _not_supported)
 
 
 # --- field selectors ------------------------------------------------------------------------------
@@ -550,9 +551,9 @@ def _unescape(value: str) -> str:
     return "".join(out)
 
 
-def parse_field_selector(text: str, group: str, resource: str) -> FieldSelector:
-    """The fieldSelector query parameter for a list or watch of group/resource: parsed as
-    fields.ParseSelector does, then every term passed through the kind's field label conversion."""
+def parse_field_selector(text: str, kind: FieldSet) -> FieldSelector:
+    """The fieldSelector query parameter for a list or watch: parsed as fields.ParseSelector does,
+    then every term passed through the kind's field label conversion."""
     parsed = []
     # kube sorts the raw terms first, so the first bad term in sorted order is the one reported.
     for part in sorted(_split_terms(text)) if text else []:
@@ -563,7 +564,6 @@ def parse_field_selector(text: str, group: str, resource: str) -> FieldSelector:
             raise SelectorError(f"invalid selector: '{text}'; can't understand '{part}'")
         label, op, raw = split
         parsed.append((label, op != "!=", _unescape(raw)))
-    kind = _custom.get((group, resource)) or _BUILTIN.get((group, resource), _DEFAULT)
     terms = []
     for label, equal, value in parsed:
         get = kind.fields.get(label)

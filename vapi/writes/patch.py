@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
+import jsonpatch
+
 DIRECTIVE = "$patch"
 RETAIN_KEYS = "$retainKeys"
 SET_ELEMENT_ORDER = "$setElementOrder"
@@ -34,6 +36,30 @@ class PatchError(ValueError):
     def __init__(self, message: str, code: int = 500):
         super().__init__(message)
         self.code = code
+
+
+JSON_PATCH = "application/json-patch+json"
+MERGE = "application/merge-patch+json"
+STRATEGIC = "application/strategic-merge-patch+json"
+APPLY = "application/apply-patch+yaml"
+PATCH_TYPES = (JSON_PATCH, MERGE, STRATEGIC, APPLY)
+
+
+def apply_patch(patch_type: str, current: dict, patch, schemas, schema: dict | None) -> dict:
+    """`current` with a JSON, merge or strategic merge patch applied (strategic merges by `schema`);
+    apply patches are the field manager's business, not a patch of this kind."""
+    if patch_type == JSON_PATCH:
+        if not isinstance(patch, list):
+            raise PatchError("the body of a json patch must be a list of operations", 400)
+        try:
+            return jsonpatch.JsonPatch(patch).apply(current)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as e:
+            raise PatchError(f"the server rejected our request due to an error in our request: {e}", 422) from None
+    if not isinstance(patch, dict):
+        raise PatchError("the body of a merge patch must be a JSON object", 400)
+    if patch_type == MERGE:
+        return json_merge_patch(current, patch)
+    return strategic_merge(schemas, schema, current, patch)
 
 
 def strategic_merge(schemas, schema: dict | None, original: dict, patch: dict) -> dict:

@@ -1,0 +1,13 @@
+"""Namespaces: the namespace controller's finalizer lives in spec, and deletion means Terminating."""
+from __future__ import annotations
+
+from .builtin import BuiltinStrategy
+
+
+class NamespaceStrategy(BuiltinStrategy):
+    def pending_finalizers(self, obj: dict) -> bool:
+        # Namespaces carry the namespace controller's own finalizer in spec, not in metadata.
+        return super().pending_finalizers(obj) or bool(obj.get("spec", {}).get("finalizers"))
+
+    def prepare_for_delete(self, obj: dict) -> None:
+        obj.setdefault("status", {})["phase"] = "Terminating"

@@ -1,0 +1,14 @@
+"""Pods: a delete waits for the kubelet that runs the pod (kube's pod strategy and graceful delete)."""
+from __future__ import annotations
+
+from .builtin import BuiltinStrategy
+
+
+class PodStrategy(BuiltinStrategy):
+    def grace_period(self, obj: dict, requested: int | None) -> int:
+        # An unscheduled pod, or one that finished, has no kubelet to wait for.
+        if not obj.get("spec", {}).get("nodeName") or obj.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+            return 0
+        if requested is not None:
+            return max(requested, 0)
+        return obj.get("spec", {}).get("terminationGracePeriodSeconds", 30)

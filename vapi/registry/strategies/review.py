@@ -1,0 +1,12 @@
+"""Review kinds (access reviews, whoami, token reviews): questions answered, never stored."""
+from __future__ import annotations
+
+from ...auth import reviews
+from .builtin import BuiltinStrategy
+
+
+class ReviewStrategy(BuiltinStrategy):
+    stores = False
+
+    def answer(self, obj: dict, user, namespace: str | None) -> dict:
+        return reviews.answer(self.info, obj, user, namespace)
