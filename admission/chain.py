@@ -50,8 +50,10 @@ class Attributes:
     def forbidden(self, why: str) -> AdmissionError:
         """kube's admission.NewForbidden: the resource and name, then the plugin's reason."""
         what = f'{self.group_resource} "{self.name}"' if self.name else self.group_resource
-        details = {"name": self.name, "group": self.group, "kind": self.resource} if self.name else \
-            {"group": self.group, "kind": self.resource}
+        details = {"name": self.name} if self.name else {}
+        if self.group:
+            details["group"] = self.group
+        details["kind"] = self.resource
         return AdmissionError(403, "Forbidden", f"{what} is forbidden: {why}", details)
 
 

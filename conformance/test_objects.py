@@ -66,8 +66,24 @@ def test_already_exists_and_not_found(core, namespace):
 
 
 def test_no_create_in_missing_namespace(core):
-    expect_status(lambda: core.create_namespaced_config_map("no-such-ns", {"metadata": {"name": "x"}}),
-                  404, "NotFound")
+    status = expect_status(lambda: core.create_namespaced_config_map("no-such-ns", {"metadata": {"name": "x"}}),
+                           404, "NotFound")
+    assert status["message"] == 'namespaces "no-such-ns" not found'
+    assert status["details"] == {"name": "no-such-ns", "kind": "namespaces"}
+
+
+def test_missing_namespace_is_found_before_an_invalid_object(core):
+    # NamespaceLifecycle is a mutating admission plugin: it runs before the strategy validates.
+    status = expect_status(lambda: core.create_namespaced_config_map("no-such-ns", {"metadata": {"name": "Bad_Name"}}),
+                           404, "NotFound")
+    assert status["message"] == 'namespaces "no-such-ns" not found'
+
+
+def test_system_namespaces_may_not_be_deleted(core):
+    for name in ("default", "kube-system", "kube-public"):
+        status = expect_status(lambda: core.delete_namespace(name), 403, "Forbidden")
+        assert status["message"] == f'namespaces "{name}" is forbidden: this namespace may not be deleted'
+        assert core.read_namespace(name).status.phase == "Active"
 
 
 def test_terminating_namespace_refuses_new_content(core):
@@ -78,7 +94,9 @@ def test_terminating_namespace_refuses_new_content(core):
     assert core.read_namespace(ns).status.phase == "Terminating"
     status = expect_status(lambda: core.create_namespaced_config_map(ns, {"metadata": {"name": "new"}}),
                            403, "Forbidden")
-    assert "being terminated" in status["message"]
+    assert status["message"] == (f'configmaps "new" is forbidden: unable to create new content in namespace '
+                                 f"{ns} because it is being terminated")
+    assert status["details"] == {"name": "new", "kind": "configmaps"}
     core.patch_namespaced_config_map("held", ns, {"metadata": {"finalizers": None}})
     _eventually(lambda: _gone(lambda: core.read_namespace(ns)))
 

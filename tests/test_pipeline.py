@@ -1,0 +1,133 @@
+"""The pipeline from inside the process: admission as a chain, subresources through the
+in-process client, exactly as HTTP clients reach them.
+
+Each test runs a real server in its own event loop and drives it from both sides: the
+in-process API (as controllers do) and kubectl over HTTPS.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from admission.chain import CREATE, AdmissionError, Attributes, Chain, ValidatingPlugin
+from vapi import errors
+from vapi.api import WriteOptions
+from vapi.server import Config, Server
+from vapi.testing import run_kubectl
+
+
+def serve(tmp_path, scenario):
+    """Run `await scenario(server, kubectl)` against a started server; kubectl runs in a thread."""
+    async def main():
+        server = Server(Config(data_dir=tmp_path, port=0))
+        await server.start()
+        try:
+            async def kubectl(*args, check=True):
+                return await asyncio.to_thread(run_kubectl, server.kubeconfig, *args,
+                                               cache_dir=tmp_path / "cache", check=check)
+            await scenario(server, kubectl)
+        finally:
+            await server.stop()
+    asyncio.run(main())
+
+
+class RefuseLabelled(ValidatingPlugin):
+    """A plugin as a later issue's plugins will be: it sees the attributes and may refuse."""
+    name = "RefuseLabelled"
+    operations = frozenset((CREATE,))
+
+    def __init__(self):
+        self.seen: list[Attributes] = []
+
+    async def validate(self, attrs: Attributes) -> None:
+        self.seen.append(attrs)
+        if (attrs.object["metadata"].get("labels") or {}).get("refuse") == "yes":
+            raise attrs.forbidden("refused by the test plugin")
+
+
+def test_chain_runs_kube_order_and_takes_new_plugins(tmp_path):
+    async def scenario(server, kubectl):
+        chain = server.api.admission
+        assert chain.names() == ["Defaulting", "NamespaceLifecycle", "SchemaValidation"]
+        plugin = RefuseLabelled()
+        server.api.admission = Chain(chain.plugins + [plugin])
+        await kubectl("create", "configmap", "fine", "-n", "default")
+        proc = await asyncio.to_thread(
+            run_kubectl, server.kubeconfig, "apply", "-f", "-", "-n", "default",
+            input=json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "no", "labels": {"refuse": "yes"}}}),
+            cache_dir=tmp_path / "cache", check=False)
+        assert proc.returncode != 0
+        assert 'configmaps "no" is forbidden: refused by the test plugin' in proc.stderr
+        attrs = next(a for a in plugin.seen if a.name == "fine")
+        assert (attrs.operation, attrs.group, attrs.version, attrs.kind, attrs.resource) == \
+            ("CREATE", "", "v1", "ConfigMap", "configmaps")
+        assert (attrs.namespace, attrs.name, attrs.subresource, attrs.dry_run) == ("default", "fine", "", False)
+        assert (attrs.user.name, "system:masters" in attrs.user.groups) == ("kubernetes-admin", True)
+        # Validating plugins see the object after defaulting and the strategy's preparation.
+        assert attrs.object["metadata"]["uid"]
+        # The in-process client meets the same chain.
+        info = server.registry.get("", "v1", "configmaps")
+        with pytest.raises(errors.StatusError) as refused:
+            await server.api.create(info, "default", {"metadata": {"name": "no2", "labels": {"refuse": "yes"}}},
+                                    WriteOptions())
+        assert (refused.value.code, refused.value.reason) == (403, "Forbidden")
+    serve(tmp_path, scenario)
+
+
+def test_admission_error_is_a_status(tmp_path):
+    async def scenario(server, kubectl):
+        class Deny(ValidatingPlugin):
+            name = "Deny"
+            operations = frozenset((CREATE,))
+
+            async def validate(self, attrs):
+                raise AdmissionError(429, "TooManyRequests", "slow down", {"retryAfterSeconds": 1})
+        server.api.admission = Chain(server.api.admission.plugins + [Deny()])
+        info = server.registry.get("", "v1", "secrets")
+        with pytest.raises(errors.StatusError) as e:
+            await server.api.create(info, "default", {"metadata": {"name": "s"}})
+        assert (e.value.code, e.value.reason, e.value.message, e.value.details) == \
+            (429, "TooManyRequests", "slow down", {"retryAfterSeconds": 1})
+        # Refused before storage: nothing was written.
+        with pytest.raises(errors.StatusError) as missing:
+            server.api.get(info, "default", "s")
+        assert missing.value.code == 404
+    serve(tmp_path, scenario)
+
+
+def test_subresources_in_process_as_over_http(tmp_path):
+    async def scenario(server, kubectl):
+        await kubectl("create", "deployment", "web", "--image=nginx", "--replicas=2", "-n", "default")
+        deployments = server.registry.get("apps", "v1", "deployments")
+        scale = server.api.get(deployments, "default", "web", subresource="scale")
+        assert (scale["kind"], scale["apiVersion"], scale["spec"]["replicas"]) == ("Scale", "autoscaling/v1", 2)
+        assert scale["status"]["selector"] == "app=web"
+        scale = await server.api.update(deployments, "default", "web", {"spec": {"replicas": 3}},
+                                        subresource="scale")
+        assert scale["spec"]["replicas"] == 3
+        out = await kubectl("get", "deploy", "web", "-n", "default", "-o", "jsonpath={.spec.replicas}")
+        assert out.stdout == "3"
+        scale = await server.api.patch(deployments, "default", "web", "application/merge-patch+json",
+                                       {"spec": {"replicas": 5}}, subresource="scale")
+        assert scale["spec"]["replicas"] == 5
+        await kubectl("scale", "deploy", "web", "--replicas=1", "-n", "default")
+        assert server.api.get(deployments, "default", "web", subresource="scale")["spec"]["replicas"] == 1
+
+        # status: a write to it changes status only.
+        live = server.api.get(deployments, "default", "web")
+        live["spec"]["replicas"] = 9
+        live["status"] = {"replicas": 1, "readyReplicas": 1}
+        written = await server.api.update(deployments, "default", "web", live, subresource="status")
+        assert (written["spec"]["replicas"], written["status"]["readyReplicas"]) == (1, 1)
+        out = await kubectl("get", "deploy", "web", "-n", "default", "-o", "jsonpath={.status.readyReplicas}")
+        assert out.stdout == "1"
+
+        pods = server.registry.get("", "v1", "pods")
+        with pytest.raises(errors.StatusError) as e:
+            server.api.get(pods, "default", "p", subresource="log")
+        assert (e.value.code, e.value.reason, e.value.message) == \
+            (501, "NotImplemented", "pods/log is not implemented yet")
+    serve(tmp_path, scenario)
