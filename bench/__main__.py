@@ -17,7 +17,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from dataclasses import dataclass, field, replace
@@ -29,7 +28,9 @@ from vapi.testing import ServerProcess, run_kubectl
 from . import load
 from .baselines import BareServer
 from .load import Outcome, Target
+from .runner import Row, start_server
 from .storage_baseline import disk_bytes, sqlite_commit_rate, store_create_rate
+from .write_cpu import write_cpu
 
 MB = 1024 * 1024
 LOG_TAIL = 40  # lines of the server's output shown when a benchmark fails
@@ -59,18 +60,11 @@ class Scale:
     updates: int = 100_000
     update_limit_seconds: float = 1200.0
     idle_seconds: float = 3.0
+    cpu_requests: int = 3000       # per verb, in write-cpu
 
 
 QUICK = Scale(namespaces=2, secrets=300, seconds=2.0, runs=1, sqlite_seconds=0.3, store_creates=1_000,
-              updates=2_000, idle_seconds=1.0)
-
-
-@dataclass
-class Row:
-    figure: str
-    value: str
-    target: str = ""
-    met: bool | None = None
+              updates=2_000, idle_seconds=1.0, cpu_requests=300)
 
 
 @dataclass
@@ -81,6 +75,8 @@ class Bench:
     outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
     # Figures that a closing row compares across benchmarks.
     figures: dict[str, float] = field(default_factory=dict)
+    # A git revision whose server write-cpu measures beside this tree's.
+    against: str | None = None
 
     def measure(self, what: str, fn: Callable[..., Outcome], *args) -> Outcome:
         outcome = self.pool.submit(fn, *args).result()
@@ -98,19 +94,6 @@ class Bench:
     def kubectl_get_ns(self, server: ServerProcess) -> None:
         # A fresh discovery cache each time: every timed kubectl does the same discovery work.
         run_kubectl(server.kubeconfig, "get", "ns", cache_dir=Path(tempfile.mkdtemp(dir=self.workdir)))
-
-
-def start_server(data_dir: Path | None = None) -> ServerProcess:
-    server = ServerProcess(data_dir).start()
-    # Nobody else reads the server's output after start-up, and a full pipe would stall it.
-    threading.Thread(target=_drain, args=(server,), daemon=True).start()
-    return server
-
-
-def _drain(server: ServerProcess) -> None:
-    with contextlib.suppress(ValueError, OSError):  # the pipe is closed under us by stop()
-        for line in server.proc.stdout:
-            server.output.append(line)
 
 
 @contextlib.contextmanager
@@ -285,6 +268,7 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Row]]] = {
     "sqlite": sqlite_rates,
     "db-size": db_size,
     "startup": startup,
+    "write-cpu": write_cpu,
 }
 
 
@@ -315,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
                         help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
     parser.add_argument("--updates", type=int, help=f"updates in db-size (default {Scale.updates:,})")
+    parser.add_argument("--against", metavar="REV", help="write-cpu: also measure a server run from this "
+                        "git revision, in the same run")
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else Scale()
     if args.updates is not None:
@@ -324,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     with tempfile.TemporaryDirectory(prefix="vapi-bench-") as workdir, \
             concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        bench = Bench(scale, Path(workdir), pool)
+        bench = Bench(scale, Path(workdir), pool, against=args.against)
         for name in args.only or BENCHMARKS:
             print(f"bench: {name}", file=sys.stderr, flush=True)
             try:

@@ -23,6 +23,7 @@ import yaml
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
 CONNECTIONS = 64
 ERROR_SAMPLES = 3
 
@@ -89,6 +90,13 @@ def post_object(collection: str, template: dict, prefix: str, i: int) -> Request
 
 def delete_object(collection: str, prefix: str, i: int) -> Request:
     return "DELETE", f"{collection}/{name(prefix, i)}", None, None
+
+
+def apply_object(collection: str, prefix: str, objects: int, i: int) -> Request:
+    """Server-side apply of object i mod `objects`, changing one key every time."""
+    body = orjson.dumps({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": {"name": name(prefix, i % objects)}, "data": {"applied": str(i)}})
+    return "PATCH", f"{collection}/{name(prefix, i % objects)}?fieldManager=bench", body, APPLY_PATCH
 
 
 def patch_object(collection: str, prefix: str, objects: int, i: int) -> Request:

@@ -19,8 +19,11 @@ KUBECTL_VERSIONS = ("1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33")
 
 class ServerProcess:
     def __init__(self, data_dir: Path | None = None, extra_args: tuple[str, ...] = (),
-                 startup_timeout: float = 30.0):
+                 startup_timeout: float = 30.0, source: Path | None = None):
+        """`source`: a source tree to run the server from instead of the installed one (benchmarks
+        compare against an earlier revision this way)."""
         self._tmp = None
+        self.source = source
         if data_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="vapi-")
             data_dir = Path(self._tmp)
@@ -38,8 +41,11 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         cmd = [sys.executable, "-m", "vapi", "serve", "--port", str(self.port or 0), "--data-dir",
                str(self.data_dir), "--exit-with-pid", str(os.getpid()), *self.extra_args]
+        env = None
+        if self.source is not None:
+            env = {**os.environ, "PYTHONPATH": str(self.source)}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     bufsize=1)
+                                     bufsize=1, cwd=self.source, env=env)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()

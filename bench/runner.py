@@ -1,0 +1,30 @@
+"""What every benchmark shares: the table's row, and a server started for measuring."""
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from vapi.testing import ServerProcess
+
+
+@dataclass
+class Row:
+    figure: str
+    value: str
+    target: str = ""
+    met: bool | None = None
+
+
+def start_server(data_dir: Path | None = None, source: Path | None = None) -> ServerProcess:
+    server = ServerProcess(data_dir, source=source).start()
+    # Nobody else reads the server's output after start-up, and a full pipe would stall it.
+    threading.Thread(target=_drain, args=(server,), daemon=True).start()
+    return server
+
+
+def _drain(server: ServerProcess) -> None:
+    with contextlib.suppress(ValueError, OSError):  # the pipe is closed under us by stop()
+        for line in server.proc.stdout:
+            server.output.append(line)
