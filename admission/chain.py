@@ -2,27 +2,17 @@
 
 Every write is described once as `Attributes` (who, what operation, which kind and resource, the
 object and the object it replaces) and handed to the plugins: all mutating plugins first, in
-order, then all validating ones. A plugin refuses a request by raising `AdmissionError`, which
-the pipeline answers as a Kubernetes Status. Plugins see the kind's behaviour through
-`Attributes.behaviour` (its strategy: `default`, `validate`), so this layer needs nothing from
-the server above it.
+order, then all validating ones. A plugin refuses a request by raising a `StatusError`, which the
+server answers as it is. Plugins see the kind's behaviour through `Attributes.behaviour` (its
+strategy: `default`, `validate`), so this layer needs nothing from the server above it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .status import StatusError
+
 CREATE, UPDATE, DELETE, CONNECT = "CREATE", "UPDATE", "DELETE", "CONNECT"
-
-
-class AdmissionError(Exception):
-    """A refusal, in the terms of a Kubernetes Status (code, reason, message, details)."""
-
-    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
-        super().__init__(message)
-        self.code = code
-        self.reason = reason
-        self.message = message
-        self.details = details
 
 
 @dataclass(slots=True)
@@ -47,14 +37,14 @@ class Attributes:
     def group_resource(self) -> str:
         return f"{self.resource}.{self.group}" if self.group else self.resource
 
-    def forbidden(self, why: str) -> AdmissionError:
+    def forbidden(self, why: str) -> StatusError:
         """kube's admission.NewForbidden: the resource and name, then the plugin's reason."""
         what = f'{self.group_resource} "{self.name}"' if self.name else self.group_resource
         details = {"name": self.name} if self.name else {}
         if self.group:
             details["group"] = self.group
         details["kind"] = self.resource
-        return AdmissionError(403, "Forbidden", f"{what} is forbidden: {why}", details)
+        return StatusError(403, "Forbidden", f"{what} is forbidden: {why}", details)
 
 
 class Plugin:

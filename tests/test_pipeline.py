@@ -11,7 +11,8 @@ import json
 
 import pytest
 
-from admission.chain import CREATE, AdmissionError, Attributes, Chain, ValidatingPlugin
+from admission.chain import CREATE, Attributes, Chain, ValidatingPlugin
+from admission.status import StatusError
 from vapi import errors
 from vapi.api import WriteOptions
 from vapi.server import Config, Server
@@ -84,7 +85,7 @@ def test_admission_error_is_a_status(tmp_path):
             operations = frozenset((CREATE,))
 
             async def validate(self, attrs):
-                raise AdmissionError(429, "TooManyRequests", "slow down", {"retryAfterSeconds": 1})
+                raise StatusError(429, "TooManyRequests", "slow down", {"retryAfterSeconds": 1})
         server.api.admission = Chain(server.api.admission.plugins + [Deny()])
         info = server.registry.get("", "v1", "secrets")
         with pytest.raises(errors.StatusError) as e:

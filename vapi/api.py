@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from admission.chain import CREATE, DELETE, UPDATE, AdmissionError, Attributes, Chain
+from admission.chain import CREATE, DELETE, UPDATE, Attributes, Chain
 from storage.store import Compacted, Conflict, FutureRevision, KeyExists, KeyNotFound
 
 from . import errors, subresources
@@ -166,12 +166,6 @@ class API:
         return Attributes(operation, info.group, info.version, info.kind, info.plural, subresource or "",
                           namespace or "", name, obj, old, user, dry_run, info.strategy)
 
-    async def _admit(self, attrs: Attributes, phase) -> None:
-        try:
-            await phase(attrs)
-        except AdmissionError as e:
-            raise errors.StatusError(e.code, e.reason, e.message, e.details) from None
-
     def output(self, info: ResourceInfo, obj: dict) -> dict:
         obj["apiVersion"], obj["kind"] = info.group_version, info.kind
         return obj
@@ -261,13 +255,13 @@ class API:
         self._check_decodes(info, obj, opts)
         attrs = self._attributes(CREATE, info, meta["namespace"] if info.namespaced else None,
                                  meta.get("name") or "", obj, None, None, opts.user, opts.dry_run)
-        await self._admit(attrs, self.admission.admit)
+        await self.admission.admit(attrs)
         strategy.prepare_for_create(obj)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(random.choices(GENERATE_NAME_ALPHABET, k=5))
         if track:
             self._track(info, None, obj, None, opts)
-        await self._admit(attrs, self.admission.validate)
+        await self.admission.validate(attrs)
         strategy.allocate(self, obj)
         if opts.dry_run:
             return self.output(info, obj)
@@ -365,11 +359,11 @@ class API:
                             track: bool = True) -> dict:
         attrs = self._attributes(UPDATE, info, old["metadata"].get("namespace"), old["metadata"]["name"],
                                  obj, old, subresource, opts.user, opts.dry_run)
-        await self._admit(attrs, self.admission.admit)
+        await self.admission.admit(attrs)
         info.strategy.prepare_for_update(obj, old, subresource)
         if track:
             self._track(info, old, obj, subresource, opts)
-        await self._admit(attrs, self.admission.validate)
+        await self.admission.validate(attrs)
         obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if obj == old or opts.dry_run:
             # kube skips no-op writes: same resourceVersion, no watch event.
@@ -471,8 +465,8 @@ class API:
                                       f"{pre['resourceVersion']}, ResourceVersion in object meta: "
                                       f"{meta.get('resourceVersion')}")
             attrs = self._attributes(DELETE, info, namespace, name, None, obj, None, opts.user, opts.dry_run)
-            await self._admit(attrs, self.admission.admit)
-            await self._admit(attrs, self.admission.validate)
+            await self.admission.admit(attrs)
+            await self.admission.validate(attrs)
             finalizers = list(meta.get("finalizers") or [])
             policy = opts.propagation_policy or DEFAULT_PROPAGATION
             if policy == "Orphan" and "orphan" not in finalizers:

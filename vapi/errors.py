@@ -1,21 +1,9 @@
-"""Kubernetes Status errors: every failure a client sees is one of these."""
+"""Kubernetes Status errors: every failure a client sees is one of these, made here by kind."""
 from __future__ import annotations
 
+from admission.status import StatusError
 
-class StatusError(Exception):
-    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
-        super().__init__(message)
-        self.code = code
-        self.reason = reason
-        self.message = message
-        self.details = details
-
-    def status(self) -> dict:
-        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason, "code": self.code}
-        if self.details:
-            body["details"] = self.details
-        return body
+__all__ = ["StatusError"]
 
 
 def _details(info, name: str | None, **extra) -> dict:

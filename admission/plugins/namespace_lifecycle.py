@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from ..chain import CREATE, DELETE, UPDATE, AdmissionError, Attributes, MutatingPlugin
+from ..chain import CREATE, DELETE, UPDATE, Attributes, MutatingPlugin
+from ..status import StatusError
 
 IMMORTAL = frozenset(("default", "kube-system", "kube-public"))
 # Asking about access leaks nothing about a namespace, so reviews are never refused here.
@@ -37,7 +38,7 @@ class NamespaceLifecycle(MutatingPlugin):
         if namespace is None:
             namespace = await self.live(attrs.namespace)
         if namespace is None:
-            raise AdmissionError(404, "NotFound", f'namespaces "{attrs.namespace}" not found',
+            raise StatusError(404, "NotFound", f'namespaces "{attrs.namespace}" not found',
                                  {"name": attrs.namespace, "kind": "namespaces"})
         if attrs.operation == CREATE and (namespace["metadata"].get("deletionTimestamp")
                                           or namespace.get("status", {}).get("phase") == "Terminating"):

@@ -7,7 +7,8 @@ keeps that order while letting the chain show every step a write goes through.
 from __future__ import annotations
 
 from .. import validation
-from ..chain import CREATE, UPDATE, AdmissionError, Attributes, MutatingPlugin, ValidatingPlugin
+from ..chain import CREATE, UPDATE, Attributes, MutatingPlugin, ValidatingPlugin
+from ..status import StatusError
 
 
 class Defaulting(MutatingPlugin):
@@ -26,6 +27,6 @@ class SchemaValidation(ValidatingPlugin):
         causes = attrs.behaviour.validate(attrs.object, attrs.old_object, attrs.subresource or None)
         if causes:
             name = attrs.object.get("metadata", {}).get("name", "")
-            raise AdmissionError(422, "Invalid",
+            raise StatusError(422, "Invalid",
                                  validation.invalid_message(attrs.kind, name, causes, group=attrs.group),
                                  {"group": attrs.group, "kind": attrs.kind, "name": name, "causes": causes})
