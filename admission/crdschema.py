@@ -37,36 +37,39 @@ if TYPE_CHECKING:
     import cel
 
 from admission import schemas as builtin_schemas
-from admission.validation import (_IMMUTABLE, _at, _Causes, _dict, _Go, _go_float, _go_interface, _go_string_list,
-                                  _go_value, _key, _list, _meta_create, _with_detail, go_quote, is_dns1035_label,
-                                  is_dns1123_subdomain, is_path_segment_name)
+from admission.gofmt import Go, go_float, go_interface, go_quote, go_string_list, go_value
+from admission.validation.fielderrors import Causes, child, IMMUTABLE, keyed, with_detail
+from admission.validation.names import is_dns1035_label, is_dns1123_subdomain, is_path_segment_name
+from admission.validation.objects import as_dict, as_list
+from admission.validation.rules.meta import validate_object_meta
+
 
 META_FIELDS = ("apiVersion", "kind", "metadata")
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 _ABSENT = object()  # no correlated old value: create, or a part of the object kube cannot match up
 
 
-class _Errors(_Causes):
+class _Errors(Causes):
     """Field errors as custom resources get them: a nil path prints "<nil>", and type, size and
     count errors have their own reasons."""
 
-    def _add(self, reason: str, field: str, message: str) -> None:
-        super()._add(reason, field or "<nil>", message)
+    def add(self, reason: str, field: str, message: str) -> None:
+        super().add(reason, field or "<nil>", message)
 
     def type_invalid(self, field: str, value, detail: str) -> None:
-        self._add("FieldValueTypeInvalid", field, _with_detail(f"Invalid value: {_go_value(value)}", detail))
+        self.add("FieldValueTypeInvalid", field, with_detail(f"Invalid value: {go_value(value)}", detail))
 
     def too_many(self, field: str, actual: int, limit: int) -> None:
-        self._add("FieldValueTooMany", field, f"Too many: {actual}: must have at most {limit} "
-                                              f"{'item' if limit == 1 else 'items'}")
+        self.add("FieldValueTooMany", field, f"Too many: {actual}: must have at most {limit} "
+                                             f"{'item' if limit == 1 else 'items'}")
 
 
 def _cr_value(value):
     """A decoded JSON value as a field error prints it (nil is the string "null")."""
     if value is None:
-        return _Go('"null"')
+        return Go('"null"')
     if isinstance(value, (dict, list)):
-        return _Go(_go_interface(value))
+        return Go(go_interface(value))
     return value
 
 
@@ -86,7 +89,7 @@ def _json_key(value) -> str:
 # --- schema access -----------------------------------------------------------------------------
 
 def _props(s: dict) -> dict:
-    return _dict(s.get("properties"))
+    return as_dict(s.get("properties"))
 
 
 def _items(s: dict) -> dict | None:
@@ -117,9 +120,9 @@ def _subschemas(s: dict) -> Iterator[dict]:
         if isinstance(s.get(key), dict):
             yield s[key]
     for key in ("items", "allOf", "anyOf", "oneOf"):
-        yield from (sub for sub in _list(s.get(key)) if isinstance(sub, dict))
+        yield from (sub for sub in as_list(s.get(key)) if isinstance(sub, dict))
     for key in ("properties", "patternProperties", "definitions", "dependencies"):
-        yield from (sub for sub in _dict(s.get(key)).values() if isinstance(sub, dict))
+        yield from (sub for sub in as_dict(s.get(key)).values() if isinstance(sub, dict))
 
 
 def _any_schema(s, predicate: Callable[[dict], bool]) -> bool:
@@ -139,7 +142,7 @@ def _prune_object_meta(obj: dict, path: str, out: list[str]) -> dict | None:
     if not isinstance(meta, dict):
         return None
     for k in [k for k in meta if k not in _object_meta_fields()]:
-        out.append(_at(path, "metadata", k))
+        out.append(child(path, "metadata", k))
         del meta[k]
     return meta
 
@@ -150,7 +153,7 @@ def _prune(x, s: dict | None, path: str, out: list[str], embedded: bool = False)
     there is no schema, so objects there lose all their fields, as in kube."""
     if isinstance(x, dict):
         if s is None:
-            out += [_at(path, k) for k in x]
+            out += [child(path, k) for k in x]
             x.clear()
             return
         embedded = embedded or _embedded(s)
@@ -159,12 +162,12 @@ def _prune(x, s: dict | None, path: str, out: list[str], embedded: bool = False)
             if embedded and k in META_FIELDS:
                 continue
             if k in props:
-                _prune(x[k], props[k], _at(path, k), out)
+                _prune(x[k], props[k], child(path, k), out)
             elif "additionalProperties" in s:
-                _prune(x[k], _additional(s), _at(path, k), out)
+                _prune(x[k], _additional(s), child(path, k), out)
             elif not _preserves(s):
                 if not (k in META_FIELDS and not path):
-                    out.append(_at(path, k))
+                    out.append(child(path, k))
                 del x[k]
     elif isinstance(x, list):
         for i, v in enumerate(x):
@@ -179,7 +182,7 @@ def _walk(x, s: dict | None, path: str) -> Iterator[tuple[object, dict, str]]:
     yield x, s, path
     if isinstance(x, dict):
         for k, v in list(x.items()):
-            yield from _walk(v, _child_schema(s, k), _at(path, k))
+            yield from _walk(v, _child_schema(s, k), child(path, k))
     elif isinstance(x, list):
         for i, v in enumerate(x):
             yield from _walk(v, _items(s), f"{path}[{i}]")
@@ -429,18 +432,18 @@ def _type_failures(s: dict, data, name: str) -> list[_Failure]:
 def _junctor_failures(s: dict, data, name: str, old) -> list[_Failure]:
     """allOf, anyOf, oneOf and not; a failed anyOf or oneOf also reports its closest alternative."""
     out: list[_Failure] = []
-    any_of = [_schema_failures(_dict(sub), data, name, old) for sub in _list(s.get("anyOf"))]
+    any_of = [_schema_failures(as_dict(sub), data, name, old) for sub in as_list(s.get("anyOf"))]
     if any_of and all(any_of):
         out.append(_Failure("composite", name, message=f"{go_quote(name)} must validate at least one schema (anyOf)"))
         out += min(any_of, key=len)
-    one_of = [_schema_failures(_dict(sub), data, name, old) for sub in _list(s.get("oneOf"))]
+    one_of = [_schema_failures(as_dict(sub), data, name, old) for sub in as_list(s.get("oneOf"))]
     valid = sum(not f for f in one_of)
     if one_of and valid != 1:
         found = "Found none valid" if not valid else f"Found {valid} valid alternatives"
         out.append(_Failure("composite", name, message=f"{go_quote(name)} must validate one and only one schema "
                                                        f"(oneOf). {found}"))
         out += min(one_of, key=len) if not valid else []
-    all_of = [_schema_failures(_dict(sub), data, name, old) for sub in _list(s.get("allOf"))]
+    all_of = [_schema_failures(as_dict(sub), data, name, old) for sub in as_list(s.get("allOf"))]
     for failures in all_of:
         out += failures
     if any(all_of):
@@ -471,7 +474,7 @@ def _string_failures(s: dict, data: str, name: str) -> list[_Failure]:
 
 
 def _number_text(value) -> str:
-    return _go_float(value) if isinstance(value, float) else str(value)
+    return go_float(value) if isinstance(value, float) else str(value)
 
 
 def _is_json_integer(value: float) -> bool:
@@ -528,7 +531,7 @@ def _correlated_item(s: dict, item, old) -> object:
     if list_type == "set":
         return item if any(_same(item, o) for o in old) else _ABSENT
     if list_type == "map" and isinstance(item, dict):
-        keys = _list(s.get("x-kubernetes-list-map-keys"))
+        keys = as_list(s.get("x-kubernetes-list-map-keys"))
         for o in old:
             if isinstance(o, dict) and all(_same(item.get(k), o.get(k)) for k in keys):
                 return o
@@ -585,8 +588,8 @@ def _object_failures(s: dict, data: dict, name: str, old) -> list[_Failure]:
             out += _schema_failures(extra, v, f"{name}.{k}", old_map.get(k, _ABSENT))
     for k, sub in props.items():
         if k in data:
-            out += _schema_failures(_dict(sub), data[k], _at(name, k), old_map.get(k, _ABSENT))
-    out += [_Failure("required", f"{name}.{k}") for k in _list(s.get("required")) if k not in data]
+            out += _schema_failures(as_dict(sub), data[k], child(name, k), old_map.get(k, _ABSENT))
+    out += [_Failure("required", f"{name}.{k}") for k in as_list(s.get("required")) if k not in data]
     return out
 
 
@@ -619,7 +622,7 @@ def _report(c: _Errors, failures: list[_Failure], base: str) -> None:
         if f.kind == "composite":
             c.invalid(base, "", f.message)
             continue
-        field = _at(base, f.name[1:] if f.name.startswith(".") else f.name) if f.name not in ("", ".") else base
+        field = child(base, f.name[1:] if f.name.startswith(".") else f.name) if f.name not in ("", ".") else base
         if f.kind == "required":
             c.required(field)
         elif f.kind == "enum":
@@ -641,9 +644,9 @@ def _embedded_resource(c: _Errors, x: dict, path: str) -> None:
     valid ObjectMeta (a missing name is fine: the resource is not stored by itself)."""
     for field in ("apiVersion", "kind"):
         if field not in x:
-            c.required(_at(path, field))
+            c.required(child(path, field))
     for k, v in x.items():
-        at = _at(path, k)
+        at = child(path, k)
         if k in ("apiVersion", "kind") and not isinstance(v, str):
             c.invalid(at, _cr_value(v), "must be a string")
         elif k in ("apiVersion", "kind") and not v:
@@ -654,7 +657,7 @@ def _embedded_resource(c: _Errors, x: dict, path: str) -> None:
             _dns1035(c, at, v, mixed_case=True)
         elif k == "metadata" and isinstance(v, dict):
             meta = {**v, "name": v.get("name") or "fakename"}
-            _meta_create(c, meta, is_path_segment_name, bool(meta.get("namespace")), at)
+            validate_object_meta(c, meta, is_path_segment_name, bool(meta.get("namespace")), at)
         elif k == "metadata":
             c.invalid(at, _cr_value(v), f"json: cannot unmarshal {_json_type(v)} into Go value of type v1.ObjectMeta")
 
@@ -688,10 +691,10 @@ def _list_types(c: _Errors, schema: dict, obj, path: str) -> None:
             if wrong is not None:
                 c.invalid(f"{at}[{wrong}]", _cr_value(x[wrong]), "must be an object for an array of list-type map")
                 continue
-            names = _list(s.get("x-kubernetes-list-map-keys"))
+            names = as_list(s.get("x-kubernetes-list-map-keys"))
             keys = [{k: v[k] for k in names if k in v} if isinstance(v, dict) else {} for v in x]
             for i in _second_occurrences([_json_key(k) for k in keys]):
-                c.duplicate(f"{at}[{i}]", _Go(_go_interface(keys[i])))
+                c.duplicate(f"{at}[{i}]", Go(go_interface(keys[i])))
 
 
 # --- CEL ---------------------------------------------------------------------------------------
@@ -926,7 +929,7 @@ class _CelRun:
             old_map = old if isinstance(old, dict) and s.get("x-kubernetes-map-type") != "atomic" else {}
             props, extra = _props(s), _additional(s)
             for k, v in value.items():
-                sub, at = (props[k], _at(path, k)) if k in props else (extra, _key(path, k))
+                sub, at = (props[k], child(path, k)) if k in props else (extra, keyed(path, k))
                 self.walk(sub, v, old_map.get(k, _ABSENT), at, _embedded(sub), unchanged)
 
     def _rules(self, s: dict, value, old, path: str, resource: bool, unchanged: bool) -> None:
@@ -934,8 +937,8 @@ class _CelRun:
         variables = {"self": _to_cel(value, s, resource)}
         old_value = None if old is _ABSENT else _to_cel(old, s, resource)
         largest = _largest([value, None if old is _ABSENT else old])
-        for rule in _list(s.get("x-kubernetes-validations")):
-            rule = _dict(rule)
+        for rule in as_list(s.get("x-kubernetes-validations")):
+            rule = as_dict(rule)
             program, error = _program(str(rule.get("rule") or ""))
             if program is None:
                 if not _beyond_the_engine(error):
@@ -970,7 +973,7 @@ class _CelRun:
         field_path = str(rule.get("fieldPath") or "").strip()
         if field_path:
             try:
-                path = _at(path, _field_path(field_path, s)[0])
+                path = child(path, _field_path(field_path, s)[0])
             except ValueError:
                 pass  # refused when the CRD was written; a stored CRD from elsewhere keeps the rule's own path
         detail = self._message_expression(rule, variables) or (
@@ -1042,11 +1045,11 @@ def _field_path(json_path: str, schema: dict, allow_arrays: bool = True) -> tupl
             if name not in _props(schema):
                 raise ValueError("does not refer to a valid field")
             schema = _props(schema)[name]
-            return _at(path, name)
+            return child(path, name)
         if "additionalProperties" not in schema:
             raise ValueError("does not refer to a valid field")
         schema = _additional(schema)
-        return _key(path, name)
+        return keyed(path, name)
 
     for token in tokens:
         if token == "[":
@@ -1087,8 +1090,8 @@ def validate(schema: dict, obj: dict, old: dict | None = None) -> list[dict]:
         _list_types(c, schema, obj, "")
     if _any_schema(schema, lambda s: bool(s.get("x-kubernetes-validations"))):
         if any(cause["reason"] in _BLOCKING for cause in c.items):
-            c.invalid("", _Go('"null"'), "some validation rules were not checked because the object was invalid; "
-                                         "correct the existing errors to complete validation")
+            c.invalid("", Go('"null"'), "some validation rules were not checked because the object was invalid; "
+                                        "correct the existing errors to complete validation")
         else:
             _CelRun(c, schema, ratchet=True).walk(schema, obj, _ABSENT if old is None else old, "", True, False)
     return c.items
@@ -1146,42 +1149,42 @@ def _unsupported(s) -> str:
 
 
 def _int_or_string_any_of(any_of) -> bool:
-    return isinstance(any_of, list) and [_nonzero(_dict(a)) for a in any_of] == [{"type": "integer"},
-                                                                                  {"type": "string"}]
+    return isinstance(any_of, list) and [_nonzero(as_dict(a)) for a in any_of] == [{"type": "integer"},
+                                                                                    {"type": "string"}]
 
 
 def _structural_nested(c: _Errors, v: dict, level: str, path: str, skip_any_of: bool = False) -> None:
     """validateNestedValueValidation: inside allOf, anyOf, oneOf and not only value checks."""
     _structural_junctors(c, v, level, path, skip_any_of, False)
     if isinstance(v.get("items"), dict):
-        _structural_nested(c, v["items"], level, _at(path, "items"))
+        _structural_nested(c, v["items"], level, child(path, "items"))
     for k, sub in _props(v).items():
-        _structural_nested(c, _dict(sub), "field", _key(_at(path, "properties"), k))
+        _structural_nested(c, as_dict(sub), "field", keyed(child(path, "properties"), k))
     for key, message in _GENERIC_NESTED:
         if _is_set(v.get(key)) or key == "default" and v.get(key) is not None:
-            c.forbidden(_at(path, key), message)
+            c.forbidden(child(path, key), message)
     if "additionalProperties" in v:
-        c.forbidden(_at(path, "additionalProperties"), "must be undefined to be structural")
+        c.forbidden(child(path, "additionalProperties"), "must be undefined to be structural")
     if "metadata" in _props(v):
-        c.forbidden(_key(_at(path, "properties"), "metadata"), "must not be specified in a nested context")
+        c.forbidden(keyed(child(path, "properties"), "metadata"), "must not be specified in a nested context")
 
 
 def _structural_junctors(c: _Errors, s: dict, level: str, path: str, skip_any_of: bool,
                          skip_first_all_of: bool) -> None:
     if not skip_any_of:
-        for i, sub in enumerate(_list(s.get("anyOf"))):
-            _structural_nested(c, _dict(sub), level, f"{_at(path, 'anyOf')}[{i}]")
-    for i, sub in enumerate(_list(s.get("allOf"))):
-        _structural_nested(c, _dict(sub), level, f"{_at(path, 'allOf')}[{i}]", skip_first_all_of and i == 0)
-    for i, sub in enumerate(_list(s.get("oneOf"))):
-        _structural_nested(c, _dict(sub), level, f"{_at(path, 'oneOf')}[{i}]")
+        for i, sub in enumerate(as_list(s.get("anyOf"))):
+            _structural_nested(c, as_dict(sub), level, f"{child(path, 'anyOf')}[{i}]")
+    for i, sub in enumerate(as_list(s.get("allOf"))):
+        _structural_nested(c, as_dict(sub), level, f"{child(path, 'allOf')}[{i}]", skip_first_all_of and i == 0)
+    for i, sub in enumerate(as_list(s.get("oneOf"))):
+        _structural_nested(c, as_dict(sub), level, f"{child(path, 'oneOf')}[{i}]")
     if isinstance(s.get("not"), dict):
-        _structural_nested(c, s["not"], level, _at(path, "not"))
+        _structural_nested(c, s["not"], level, child(path, "not"))
     if s.get("pattern"):
         try:
             _go_regexp_check(s["pattern"])
         except re.error as e:
-            c.invalid(_at(path, "pattern"), s["pattern"], f"must be a valid regular expression, but isn't: {e}")
+            c.invalid(child(path, "pattern"), s["pattern"], f"must be a valid regular expression, but isn't: {e}")
 
 
 def _go_regexp_check(pattern: str) -> None:
@@ -1194,7 +1197,7 @@ def _go_regexp_check(pattern: str) -> None:
 
 def _structural_metadata(c: _Errors, meta: dict, check: bool, level: str, path: str) -> None:
     if check and meta.get("type") != "object":
-        c.invalid(_at(path, "type"), meta.get("type") or "", "must be object")
+        c.invalid(child(path, "type"), meta.get("type") or "", "must be object")
     if level != "root":
         return
     rest = {k: v for k, v in _nonzero(meta).items() if k not in _METADATA_IGNORED}
@@ -1209,57 +1212,58 @@ def _structural_invariants(c: _Errors, s: dict, level: str, path: str) -> None:
     """validateStructuralInvariants."""
     kind = s.get("type") or ""
     if kind == "array" and "items" not in s:
-        c.required(_at(path, "items"), "must be specified")
+        c.required(child(path, "items"), "must be specified")
     if isinstance(s.get("items"), dict):
-        _structural_invariants(c, s["items"], "item", _at(path, "items"))
+        _structural_invariants(c, s["items"], "item", child(path, "items"))
     for k, sub in _props(s).items():
-        _structural_invariants(c, _dict(sub), "field", _key(_at(path, "properties"), k))
+        _structural_invariants(c, as_dict(sub), "field", keyed(child(path, "properties"), k))
     if "additionalProperties" in s:
         if level == "root":
-            c.forbidden(_at(path, "additionalProperties"), "must not be used at the root")
+            c.forbidden(child(path, "additionalProperties"), "must not be used at the root")
         if _additional(s) is not None:
-            _structural_invariants(c, _additional(s), "field", _at(path, "additionalProperties"))
+            _structural_invariants(c, _additional(s), "field", child(path, "additionalProperties"))
     int_or_string, embedded = s.get("x-kubernetes-int-or-string"), _embedded(s)
     if int_or_string and _preserves(s):
-        c.invalid(_at(path, "x-kubernetes-preserve-unknown-fields"), True,
+        c.invalid(child(path, "x-kubernetes-preserve-unknown-fields"), True,
                   "must be false if x-kubernetes-int-or-string is true")
     if int_or_string and embedded:
-        c.invalid(_at(path, "x-kubernetes-embedded-resource"), True, "must be false if x-kubernetes-int-or-string is "
-                                                                     "true")
-    all_of = _list(s.get("allOf"))
+        c.invalid(child(path, "x-kubernetes-embedded-resource"), True, "must be false if x-kubernetes-int-or-string is "
+                                                                       "true")
+    all_of = as_list(s.get("allOf"))
     _structural_junctors(c, s, level, path, _int_or_string_any_of(s.get("anyOf")),
-                         bool(all_of) and _int_or_string_any_of(_dict(all_of[0]).get("anyOf")))
+                         bool(all_of) and _int_or_string_any_of(as_dict(all_of[0]).get("anyOf")))
     if embedded and kind != "object":
         if kind:
-            c.invalid(_at(path, "type"), kind, "must be object if x-kubernetes-embedded-resource is true")
+            c.invalid(child(path, "type"), kind, "must be object if x-kubernetes-embedded-resource is true")
         else:
-            c.required(_at(path, "type"), "must be object if x-kubernetes-embedded-resource is true")
+            c.required(child(path, "type"), "must be object if x-kubernetes-embedded-resource is true")
     elif not kind and not int_or_string and not _preserves(s):
-        c.required(_at(path, "type"), _LEVEL_TYPE[level])
+        c.required(child(path, "type"), _LEVEL_TYPE[level])
     if embedded and "additionalProperties" in s:
-        c.forbidden(_at(path, "additionalProperties"), "must not be used if x-kubernetes-embedded-resource is set")
+        c.forbidden(child(path, "additionalProperties"), "must not be used if x-kubernetes-embedded-resource is set")
     if level == "root" and kind and kind != "object":
-        c.invalid(_at(path, "type"), kind, "must be object at the root")
+        c.invalid(child(path, "type"), kind, "must be object at the root")
     check_meta = level == "root" or embedded
     props = _props(s)
     for field in ("kind", "apiVersion"):
-        if field in props and check_meta and _dict(props[field]).get("type") != "string":
-            c.invalid(_at(_key(_at(path, "properties"), field), "type"), _dict(props[field]).get("type") or "",
+        if field in props and check_meta and as_dict(props[field]).get("type") != "string":
+            c.invalid(child(keyed(child(path, "properties"), field), "type"), as_dict(props[field]).get("type") or "",
                       "must be string")
     if "metadata" in props:
-        _structural_metadata(c, _dict(props["metadata"]), check_meta, level, _key(_at(path, "properties"), "metadata"))
+        _structural_metadata(c, as_dict(props["metadata"]), check_meta, level,
+                             keyed(child(path, "properties"), "metadata"))
     if embedded and not _preserves(s) and not props:
-        c.required(_at(path, "properties"), "must not be empty if x-kubernetes-embedded-resource is true without "
-                                            "x-kubernetes-preserve-unknown-fields")
+        c.required(child(path, "properties"), "must not be empty if x-kubernetes-embedded-resource is true without "
+                                              "x-kubernetes-preserve-unknown-fields")
 
 
 def _completeness(c: _Errors, v: dict, s: dict | None, s_path: str, v_path: str) -> None:
     """validateStructuralCompleteness: what value validations name must exist structurally."""
     for junctor in ("allOf", "anyOf", "oneOf"):
-        for i, sub in enumerate(_list(v.get(junctor))):
-            _nested_completeness(c, _dict(sub), s, s_path, f"{_at(v_path, junctor)}[{i}]")
+        for i, sub in enumerate(as_list(v.get(junctor))):
+            _nested_completeness(c, as_dict(sub), s, s_path, f"{child(v_path, junctor)}[{i}]")
     if isinstance(v.get("not"), dict):
-        _nested_completeness(c, v["not"], s, s_path, _at(v_path, "not"))
+        _nested_completeness(c, v["not"], s, s_path, child(v_path, "not"))
 
 
 def _nested_completeness(c: _Errors, v: dict, s: dict | None, s_path: str, v_path: str) -> None:
@@ -1268,13 +1272,13 @@ def _nested_completeness(c: _Errors, v: dict, s: dict | None, s_path: str, v_pat
         return
     _completeness(c, v, s, s_path, v_path)
     if isinstance(v.get("items"), dict):
-        _nested_completeness(c, v["items"], _items(s), _at(s_path, "items"), _at(v_path, "items"))
+        _nested_completeness(c, v["items"], _items(s), child(s_path, "items"), child(v_path, "items"))
     for k, sub in _props(v).items():
-        s_at, v_at = _key(_at(s_path, "properties"), k), _key(_at(v_path, "properties"), k)
+        s_at, v_at = keyed(child(s_path, "properties"), k), keyed(child(v_path, "properties"), k)
         if k not in _props(s):
             c.required(s_at, f"because it is defined in {v_at}")
         else:
-            _nested_completeness(c, _dict(sub), _props(s)[k], s_at, v_at)
+            _nested_completeness(c, as_dict(sub), _props(s)[k], s_at, v_at)
 
 
 def _structural_errors(schema: dict, path: str) -> list[dict]:
@@ -1293,7 +1297,7 @@ def _default_errors(c: _Errors, s: dict, path: str, root: dict, inside_meta: boo
         inside_meta, root = False, s
     resource = s is root  # the root counts as an embedded resource
     if s.get("default") is not None:
-        value, at = s["default"], _at(path, "default")
+        value, at = s["default"], child(path, "default")
         if not inside_meta and require_pruned and _pruned_differs(s, resource):
             c.invalid(at, _cr_value(value), "must not have unknown fields")
         before = len(c.items)
@@ -1306,9 +1310,9 @@ def _default_errors(c: _Errors, s: dict, path: str, root: dict, inside_meta: boo
         if len(c.items) == before:
             _CelRun(c, s, ratchet=False).walk(s, value, value, at, resource, False)
     if isinstance(s.get("items"), dict):
-        _default_errors(c, s["items"], _at(path, "items"), root, inside_meta, require_pruned)
+        _default_errors(c, s["items"], child(path, "items"), root, inside_meta, require_pruned)
     for k, sub in _props(s).items():
-        _default_errors(c, _dict(sub), _key(_at(path, "properties"), k), root,
+        _default_errors(c, as_dict(sub), keyed(child(path, "properties"), k), root,
                         inside_meta or resource and k in META_FIELDS, require_pruned)
 
 
@@ -1360,16 +1364,16 @@ class _Scope:
         return self if self.old_self_forbidden else dataclasses.replace(self, old_self_forbidden=path)
 
 
-def _go_validation_rule(rule: dict) -> _Go:
+def _go_validation_rule(rule: dict) -> Go:
     """%#v of an apiextensions.ValidationRule, as kube shows a rule it cannot compile."""
     def pointer(key: str, go_type: str) -> str:
         return f"(*{go_type})(nil)" if rule.get(key) is None else f"(*{go_type})(0xc000000000)"
-    return _Go(f"apiextensions.ValidationRule{{Rule:{go_quote(str(rule.get('rule') or ''))}, "
-               f"Message:{go_quote(str(rule.get('message') or ''))}, "
-               f"MessageExpression:{go_quote(str(rule.get('messageExpression') or ''))}, "
-               f"Reason:{pointer('reason', 'apiextensions.FieldValueErrorReason')}, "
-               f"FieldPath:{go_quote(str(rule.get('fieldPath') or ''))}, "
-               f"OptionalOldSelf:{pointer('optionalOldSelf', 'bool')}}}")
+    return Go(f"apiextensions.ValidationRule{{Rule:{go_quote(str(rule.get('rule') or ''))}, "
+              f"Message:{go_quote(str(rule.get('message') or ''))}, "
+              f"MessageExpression:{go_quote(str(rule.get('messageExpression') or ''))}, "
+              f"Reason:{pointer('reason', 'apiextensions.FieldValueErrorReason')}, "
+              f"FieldPath:{go_quote(str(rule.get('fieldPath') or ''))}, "
+              f"OptionalOldSelf:{pointer('optionalOldSelf', 'bool')}}}")
 
 
 class _SchemaCheck:
@@ -1385,36 +1389,36 @@ class _SchemaCheck:
         c, start = self.errors, len(self.errors.items)
         self._standard(s, path, scope)
         if s.get("uniqueItems") is True:
-            c.forbidden(_at(path, "uniqueItems"), "uniqueItems cannot be set to true since the runtime complexity "
-                                                  "becomes quadratic")
+            c.forbidden(child(path, "uniqueItems"), "uniqueItems cannot be set to true since the runtime complexity "
+                                                    "becomes quadratic")
         if "additionalProperties" in s:
             if _props(s) and (s["additionalProperties"] is False or isinstance(s["additionalProperties"], dict)):
-                c.forbidden(_at(path, "additionalProperties"),
+                c.forbidden(child(path, "additionalProperties"),
                             "additionalProperties and properties are mutual exclusive")
             if _additional(s) is not None:
                 reason = "inside additionalProperties applying to object metadata"
                 sub_scope = dataclasses.replace(scope, defaults_forbidden=reason) if scope.inside_meta else scope
-                self.node(_additional(s), _at(path, "additionalProperties"), sub_scope, cel_here=cel_here)
+                self.node(_additional(s), child(path, "additionalProperties"), sub_scope, cel_here=cel_here)
         for k, sub in _props(s).items():
             sub_scope = scope if s.get("x-kubernetes-map-type") != "atomic" else scope.forbid_old_self(path)
             if (is_root or _embedded(s)) and k in META_FIELDS:
                 sub_scope = dataclasses.replace(sub_scope, inside_meta=True)
                 if is_root:
                     sub_scope = dataclasses.replace(sub_scope, defaults_forbidden=f"in top-level {k}")
-            self.node(_dict(sub), _key(_at(path, "properties"), k), sub_scope, cel_here=cel_here)
+            self.node(as_dict(sub), keyed(child(path, "properties"), k), sub_scope, cel_here=cel_here)
         if isinstance(s.get("not"), dict):
-            self.node(s["not"], _at(path, "not"), scope, cel_here=False)
+            self.node(s["not"], child(path, "not"), scope, cel_here=False)
         for junctor in ("allOf", "oneOf", "anyOf"):
-            for i, sub in enumerate(_list(s.get(junctor))):
-                self.node(_dict(sub), f"{_at(path, junctor)}[{i}]", scope, cel_here=False)
-        for k, sub in _dict(s.get("definitions")).items():
-            self.node(_dict(sub), _key(_at(path, "definitions"), k), scope, cel_here=False)
+            for i, sub in enumerate(as_list(s.get(junctor))):
+                self.node(as_dict(sub), f"{child(path, junctor)}[{i}]", scope, cel_here=False)
+        for k, sub in as_dict(s.get("definitions")).items():
+            self.node(as_dict(sub), keyed(child(path, "definitions"), k), scope, cel_here=False)
         if isinstance(s.get("items"), dict):
             item_scope = scope if s.get("x-kubernetes-list-type") == "map" else scope.forbid_old_self(path)
-            self.node(s["items"], _at(path, "items"), item_scope, cel_here=cel_here)
-        for k, sub in _dict(s.get("dependencies")).items():
+            self.node(s["items"], child(path, "items"), item_scope, cel_here=cel_here)
+        for k, sub in as_dict(s.get("dependencies")).items():
             if isinstance(sub, dict):
-                self.node(sub, _key(_at(path, "dependencies"), k), scope, cel_here=False)
+                self.node(sub, keyed(child(path, "dependencies"), k), scope, cel_here=False)
         self._extensions(s, path)
         self._rule_texts(s, path)
         if len(c.items) == start and scope.cel and cel_here:
@@ -1424,47 +1428,47 @@ class _SchemaCheck:
         c = self.errors
         kind = s.get("type")
         if self.rules.valid_types and kind and kind not in _OPENAPI_TYPES:
-            c.not_supported(_at(path, "type"), kind, _OPENAPI_TYPES)
+            c.not_supported(child(path, "type"), kind, _OPENAPI_TYPES)
         if s.get("default") is not None and scope.defaults_forbidden:
-            c.forbidden(_at(path, "default"), f"must not be set {scope.defaults_forbidden}")
+            c.forbidden(child(path, "default"), f"must not be set {scope.defaults_forbidden}")
         for key in ("id", "additionalItems", "patternProperties", "definitions", "dependencies", "$ref"):
             if _is_set(s.get(key)) or s.get(key) is False:
-                c.forbidden(_at(path, key), f"{key} is not supported")
+                c.forbidden(child(path, key), f"{key} is not supported")
         if kind == "null":
-            c.forbidden(_at(path, "type"), "type cannot be set to null, use nullable as an alternative")
+            c.forbidden(child(path, "type"), "type cannot be set to null, use nullable as an alternative")
         if isinstance(s.get("items"), list) and s["items"]:
-            c.forbidden(_at(path, "items"), "items must be a schema object and not an array")
+            c.forbidden(child(path, "items"), "items must be a schema object and not an array")
         if scope.inside_meta and _embedded(s):
-            c.forbidden(_at(path, "x-kubernetes-embedded-resource"), "must not be used inside of resource meta")
+            c.forbidden(child(path, "x-kubernetes-embedded-resource"), "must not be used inside of resource meta")
 
     def _extensions(self, s: dict, path: str) -> None:
         c = self.errors
         kind, list_type, map_type = s.get("type") or "", s.get("x-kubernetes-list-type"), s.get("x-kubernetes-map-type")
         if s.get("x-kubernetes-preserve-unknown-fields") is False:
-            c.invalid(_at(path, "x-kubernetes-preserve-unknown-fields"), False, "must be true or undefined")
+            c.invalid(child(path, "x-kubernetes-preserve-unknown-fields"), False, "must be true or undefined")
         for ext, value, needed in (("x-kubernetes-map-type", map_type, "object"),
                                    ("x-kubernetes-list-type", list_type, "array")):
             if value is not None and kind != needed:
-                (c.invalid(_at(path, "type"), kind, f"must be {needed} if {ext} is specified") if kind
-                 else c.required(_at(path, "type"), f"must be {needed} if {ext} is specified"))
+                (c.invalid(child(path, "type"), kind, f"must be {needed} if {ext} is specified") if kind
+                 else c.required(child(path, "type"), f"must be {needed} if {ext} is specified"))
         if map_type is not None and map_type not in ("atomic", "granular"):
-            c.not_supported(_at(path, "x-kubernetes-map-type"), map_type, ["atomic", "granular"])
+            c.not_supported(child(path, "x-kubernetes-map-type"), map_type, ["atomic", "granular"])
         item = _items(s)
         if list_type == "set" and kind == "array" and self.rules.atomic_sets and item is not None:
             if item.get("type") == "array" and item.get("x-kubernetes-list-type") not in (None, "atomic"):
-                c.invalid(_at(path, "items", "x-kubernetes-list-type"), item["x-kubernetes-list-type"],
+                c.invalid(child(path, "items", "x-kubernetes-list-type"), item["x-kubernetes-list-type"],
                           "must be atomic as item of a list with x-kubernetes-list-type=set")
             elif item.get("type") == "object" and item.get("x-kubernetes-map-type") != "atomic":
-                c.invalid(_at(path, "items", "x-kubernetes-map-type"), _Go('"null"'),
+                c.invalid(child(path, "items", "x-kubernetes-map-type"), Go('"null"'),
                           "must be atomic as item of a list with x-kubernetes-list-type=set")
         if list_type is not None and list_type not in ("atomic", "set", "map"):
-            c.not_supported(_at(path, "x-kubernetes-list-type"), list_type, ["atomic", "set", "map"])
-        keys = _list(s.get("x-kubernetes-list-map-keys"))
+            c.not_supported(child(path, "x-kubernetes-list-type"), list_type, ["atomic", "set", "map"])
+        keys = as_list(s.get("x-kubernetes-list-map-keys"))
         if keys and list_type is None:
-            c.required(_at(path, "x-kubernetes-list-type"), "must be map if x-kubernetes-list-map-keys is non-empty")
+            c.required(child(path, "x-kubernetes-list-type"), "must be map if x-kubernetes-list-map-keys is non-empty")
         elif keys and list_type != "map":
-            c.invalid(_at(path, "x-kubernetes-list-type"), list_type, "must be map if x-kubernetes-list-map-keys is "
-                                                                      "non-empty")
+            c.invalid(child(path, "x-kubernetes-list-type"), list_type, "must be map if x-kubernetes-list-map-keys is "
+                                                                        "non-empty")
         if list_type == "map":
             self._list_map(s, path, keys)
         if self.rules.map_list_keys:
@@ -1473,29 +1477,29 @@ class _SchemaCheck:
     def _list_map(self, s: dict, path: str, keys: list) -> None:
         c = self.errors
         if not keys:
-            c.required(_at(path, "x-kubernetes-list-map-keys"), "must not be empty if x-kubernetes-list-type is map")
+            c.required(child(path, "x-kubernetes-list-map-keys"), "must not be empty if x-kubernetes-list-type is map")
         if "items" not in s:
-            c.required(_at(path, "items"), "must have a schema if x-kubernetes-list-type is map")
+            c.required(child(path, "items"), "must have a schema if x-kubernetes-list-type is map")
         elif isinstance(s["items"], list):
-            c.invalid(_at(path, "items"), _cr_value(s["items"]), "must only have a single schema if "
-                                                                 "x-kubernetes-list-type is map")
+            c.invalid(child(path, "items"), _cr_value(s["items"]), "must only have a single schema if "
+                                                                   "x-kubernetes-list-type is map")
         item = _items(s)
         if item is None:
             return
         if item.get("type") != "object":
-            c.invalid(_at(path, "items", "type"), item.get("type") or "", "must be object if parent array's "
-                                                                          "x-kubernetes-list-type is map")
+            c.invalid(child(path, "items", "type"), item.get("type") or "", "must be object if parent array's "
+                                                                            "x-kubernetes-list-type is map")
             return
         for i, k in enumerate(keys):
             if k in _props(item):
-                if _dict(_props(item)[k]).get("type") in ("array", "object"):
-                    c.invalid(_at(_key(_at(path, "items", "properties"), k), "type"), "object",
+                if as_dict(_props(item)[k]).get("type") in ("array", "object"):
+                    c.invalid(child(keyed(child(path, "items", "properties"), k), "type"), "object",
                               "must be a scalar type if parent array's x-kubernetes-list-type is map")
             else:
-                c.invalid(_at(path, "x-kubernetes-list-map-keys"), _go_string_list(keys),
+                c.invalid(child(path, "x-kubernetes-list-map-keys"), go_string_list(keys),
                           "entries must all be names of item properties")
             if k in keys[:i]:
-                c.invalid(_at(path, "x-kubernetes-list-map-keys"), _go_string_list(keys),
+                c.invalid(child(path, "x-kubernetes-list-map-keys"), go_string_list(keys),
                           "must not contain duplicate entries")
 
     def _list_map_keys_set(self, s: dict, path: str) -> None:
@@ -1504,40 +1508,40 @@ class _SchemaCheck:
         if item is None or list_type not in ("set", "map"):
             return
         if item.get("nullable"):
-            c.forbidden(_at(path, "items", "nullable"),
+            c.forbidden(child(path, "items", "nullable"),
                         f"cannot be nullable when x-kubernetes-list-type is {list_type}")
         if list_type != "map":
             return
-        required = set(_list(item.get("required")))
-        for k in _list(s.get("x-kubernetes-list-map-keys")):
+        required = set(as_list(item.get("required")))
+        for k in as_list(s.get("x-kubernetes-list-map-keys")):
             prop = _props(item).get(k)
             if not isinstance(prop, dict):
                 continue
-            at = _key(_at(path, "items", "properties"), k)
+            at = keyed(child(path, "items", "properties"), k)
             if k not in required and prop.get("default") is None:
-                c.required(_at(at, "default"), "this property is in x-kubernetes-list-map-keys, so it must have a "
-                                               "default or be a required property")
+                c.required(child(at, "default"), "this property is in x-kubernetes-list-map-keys, so it must have a "
+                                                 "default or be a required property")
             if prop.get("nullable"):
-                c.forbidden(_at(at, "nullable"), "this property is in x-kubernetes-list-map-keys, so it cannot be "
-                                                 "nullable")
+                c.forbidden(child(at, "nullable"), "this property is in x-kubernetes-list-map-keys, so it cannot be "
+                                                   "nullable")
 
     def _rule_texts(self, s: dict, path: str) -> None:
         c = self.errors
-        for i, rule in enumerate(_list(s.get("x-kubernetes-validations"))):
-            rule, at = _dict(rule), f"{_at(path, 'x-kubernetes-validations')}[{i}]"
+        for i, rule in enumerate(as_list(s.get("x-kubernetes-validations"))):
+            rule, at = as_dict(rule), f"{child(path, 'x-kubernetes-validations')}[{i}]"
             text, message = str(rule.get("rule") or ""), str(rule.get("message") or "")
             if not text.strip():
-                c.required(_at(at, "rule"), "rule is not specified")
+                c.required(child(at, "rule"), "rule is not specified")
             elif message and not message.strip():
-                c.invalid(_at(at, "message"), message, "message must be non-empty if specified")
+                c.invalid(child(at, "message"), message, "message must be non-empty if specified")
             elif re.search(r"[\n\r]", message.strip()):
-                c.invalid(_at(at, "message"), message, "message must not contain line breaks")
+                c.invalid(child(at, "message"), message, "message must not contain line breaks")
             elif re.search(r"[\n\r]", text.strip()) and not message.strip():
-                c.required(_at(at, "message"), "message must be specified if rule contains line breaks")
+                c.required(child(at, "message"), "message must be specified if rule contains line breaks")
             if rule.get("messageExpression") and not str(rule["messageExpression"]).strip():
-                c.required(_at(at, "messageExpression"), "messageExpression must be non-empty if specified")
+                c.required(child(at, "messageExpression"), "messageExpression must be non-empty if specified")
             if rule.get("reason") is not None and rule["reason"] not in _VALIDATION_REASONS:
-                c.not_supported(_at(at, "reason"), rule["reason"], _VALIDATION_REASONS)
+                c.not_supported(child(at, "reason"), rule["reason"], _VALIDATION_REASONS)
             self._rule_field_path(s, rule, at)
 
     def _rule_field_path(self, s: dict, rule: dict, at: str) -> None:
@@ -1545,11 +1549,11 @@ class _SchemaCheck:
         if not field_path:
             return
         if not field_path.strip():
-            c.invalid(_at(at, "fieldPath"), field_path, "fieldPath must be non-empty if specified")
+            c.invalid(child(at, "fieldPath"), field_path, "fieldPath must be non-empty if specified")
         if re.search(r"[\n\r]", field_path):
-            c.invalid(_at(at, "fieldPath"), field_path, "fieldPath must not contain line breaks")
+            c.invalid(child(at, "fieldPath"), field_path, "fieldPath must not contain line breaks")
         if not _unsupported(s) and not self._path_ok(field_path, s):
-            c.invalid(_at(at, "fieldPath"), field_path, "fieldPath must be a valid path")
+            c.invalid(child(at, "fieldPath"), field_path, "fieldPath must be a valid path")
 
     @staticmethod
     def _path_ok(field_path: str, s: dict) -> bool:
@@ -1561,40 +1565,40 @@ class _SchemaCheck:
 
     def _compile_rules(self, s: dict, path: str, scope: _Scope) -> None:
         c = self.cel
-        for i, rule in enumerate(_list(s.get("x-kubernetes-validations"))):
-            rule, at = _dict(rule), f"{_at(path, 'x-kubernetes-validations')}[{i}]"
+        for i, rule in enumerate(as_list(s.get("x-kubernetes-validations"))):
+            rule, at = as_dict(rule), f"{child(path, 'x-kubernetes-validations')}[{i}]"
             program, error = _program(str(rule.get("rule") or ""))
             if program is None and not _beyond_the_engine(error):
-                c.invalid(_at(at, "rule"), _go_validation_rule(rule), f"compilation failed: {error}")
+                c.invalid(child(at, "rule"), _go_validation_rule(rule), f"compilation failed: {error}")
             if rule.get("messageExpression"):
                 message, error = _program(str(rule["messageExpression"]))
                 if message is None and not _beyond_the_engine(error):
-                    c.invalid(_at(at, "messageExpression"), _go_validation_rule(rule),
+                    c.invalid(child(at, "messageExpression"), _go_validation_rule(rule),
                               f"messageExpression compilation failed: {error}")
             if program is None:
                 continue
             if _uses_old_self(program):
                 if scope.old_self_forbidden:
-                    c.invalid(_at(at, "rule"), str(rule.get("rule")), "oldSelf cannot be used on the uncorrelatable "
-                                                                      f"portion of the schema within "
-                                                                      f"{scope.old_self_forbidden}")
+                    c.invalid(child(at, "rule"), str(rule.get("rule")), "oldSelf cannot be used on the uncorrelatable "
+                                                                        f"portion of the schema within "
+                                                                        f"{scope.old_self_forbidden}")
             elif rule.get("optionalOldSelf") is not None:
-                c.invalid(_at(at, "optionalOldSelf"), rule["optionalOldSelf"], "may not be set if oldSelf is not used "
-                                                                               "in rule")
+                c.invalid(child(at, "optionalOldSelf"), rule["optionalOldSelf"],
+                          "may not be set if oldSelf is not used in rule")
 
 
 def _version_schema(c: _Errors, schema: dict, status: bool, rules: _Rules, path: str) -> None:
     """validateCustomResourceDefinitionValidation for `schema.openAPIV3Schema`."""
-    at = _at(path, "openAPIV3Schema")
+    at = child(path, "openAPIV3Schema")
     if status:
         if schema.get("type") and schema["type"] != "object":
-            c.invalid(_at(at, "type"), schema["type"], 'only "object" is allowed as the type at the root of the '
-                                                       "schema if the status subresource is enabled")
+            c.invalid(child(at, "type"), schema["type"], 'only "object" is allowed as the type at the root of the '
+                                                         "schema if the status subresource is enabled")
         elif any(k not in _ROOT_WITH_STATUS for k in _nonzero(schema)):
             c.invalid(at, _cr_value(schema), f"only {_ROOT_WITH_STATUS_GO} fields are allowed at the root of the "
                                              "schema if the status subresource is enabled")
     if schema.get("nullable"):
-        c.forbidden(_at(at, "nullable"), "nullable cannot be true at the root")
+        c.forbidden(child(at, "nullable"), "nullable cannot be true at the root")
     unsupported = _unsupported(schema)
     structural = [] if unsupported else _structural_errors(schema, at)
     c.items += structural
@@ -1630,16 +1634,16 @@ def _names(c: _Errors, names: dict, path: str) -> None:
     """ValidateCustomResourceDefinitionNames."""
     for field in ("plural", "singular"):
         if names.get(field):
-            _dns1035(c, _at(path, field), names[field])
+            _dns1035(c, child(path, field), names[field])
     for field in ("kind", "listKind"):
         if names.get(field):
-            _dns1035(c, _at(path, field), names[field], mixed_case=True)
-    for i, short in enumerate(_list(names.get("shortNames"))):
-        _dns1035(c, f"{_at(path, 'shortNames')}[{i}]", short)
+            _dns1035(c, child(path, field), names[field], mixed_case=True)
+    for i, short in enumerate(as_list(names.get("shortNames"))):
+        _dns1035(c, f"{child(path, 'shortNames')}[{i}]", short)
     if names.get("kind") and names.get("kind") == names.get("listKind"):
-        c.invalid(_at(path, "listKind"), names["listKind"], "kind and listKind may not be the same")
-    for i, category in enumerate(_list(names.get("categories"))):
-        _dns1035(c, f"{_at(path, 'categories')}[{i}]", category)
+        c.invalid(child(path, "listKind"), names["listKind"], "kind and listKind may not be the same")
+    for i, category in enumerate(as_list(names.get("categories"))):
+        _dns1035(c, f"{child(path, 'categories')}[{i}]", category)
 
 
 def _simple_json_path(c: _Errors, value: str, path: str) -> bool:
@@ -1657,7 +1661,7 @@ def _subresources(c: _Errors, subresources: dict, path: str) -> None:
     for field, prefixes, where in (("specReplicasPath", (".spec.",), ".spec"),
                                    ("statusReplicasPath", (".status.",), ".status"),
                                    ("labelSelectorPath", (".spec.", ".status."), "either .spec or .status")):
-        value, at = scale.get(field) or "", _at(path, "scale", field)
+        value, at = scale.get(field) or "", child(path, "scale", field)
         if not value:
             if field != "labelSelectorPath":
                 c.required(at)
@@ -1667,18 +1671,18 @@ def _subresources(c: _Errors, subresources: dict, path: str) -> None:
 
 def _printer_column(c: _Errors, column: dict, path: str) -> None:
     if not column.get("name"):
-        c.required(_at(path, "name"))
+        c.required(child(path, "name"))
     if not column.get("type"):
-        c.required(_at(path, "type"), "must be one of " + ",".join(_PRINTER_TYPES))
+        c.required(child(path, "type"), "must be one of " + ",".join(_PRINTER_TYPES))
     elif column["type"] not in _PRINTER_TYPES:
-        c.invalid(_at(path, "type"), column["type"], "must be one of " + ",".join(_PRINTER_TYPES))
+        c.invalid(child(path, "type"), column["type"], "must be one of " + ",".join(_PRINTER_TYPES))
     if column.get("format") and column["format"] not in _PRINTER_FORMATS:
-        c.invalid(_at(path, "format"), column["format"], "must be one of " + ",".join(_PRINTER_FORMATS))
+        c.invalid(child(path, "format"), column["format"], "must be one of " + ",".join(_PRINTER_FORMATS))
     # kube names the field after its Go name here, JSONPath, not jsonPath.
     if not column.get("jsonPath"):
-        c.required(_at(path, "JSONPath"))
+        c.required(child(path, "JSONPath"))
     else:
-        _simple_json_path(c, column["jsonPath"], _at(path, "JSONPath"))
+        _simple_json_path(c, column["jsonPath"], child(path, "JSONPath"))
 
 
 def _selectable_fields(c: _Errors, fields: list, schema: dict | None, path: str) -> None:
@@ -1687,7 +1691,7 @@ def _selectable_fields(c: _Errors, fields: list, schema: dict | None, path: str)
         return
     seen: list[str] = []
     for i, selectable in enumerate(fields):
-        json_path, at = _dict(selectable).get("jsonPath") or "", _at(f"{path}[{i}]", "jsonPath")
+        json_path, at = as_dict(selectable).get("jsonPath") or "", child(f"{path}[{i}]", "jsonPath")
         if not json_path:
             c.required(at)
             continue
@@ -1698,7 +1702,7 @@ def _selectable_fields(c: _Errors, fields: list, schema: dict | None, path: str)
             continue
         if found.split(".")[0] == "metadata":
             c.invalid(at, json_path, "must not point to fields in metadata")
-        if _dict(target).get("type") not in ("string", "boolean", "integer"):
+        if as_dict(target).get("type") not in ("string", "boolean", "integer"):
             c.invalid(at, json_path, "must point to a field of type string, boolean or integer. Enum string fields "
                                      "and strings with formats are allowed.")
         if found in seen:
@@ -1713,7 +1717,7 @@ def _deprecation_warning(c: _Errors, version: dict, path: str) -> None:
     warning = version.get("deprecationWarning")
     if warning is None:
         return
-    at = _at(path, "deprecationWarning")
+    at = child(path, "deprecationWarning")
     if not version.get("deprecated"):
         c.invalid(at, warning, "can only be set for deprecated versions")
         return
@@ -1730,27 +1734,27 @@ def _deprecation_warning(c: _Errors, version: dict, path: str) -> None:
 def _version(c: _Errors, version: dict, path: str, rules: _Rules) -> None:
     """validateCustomResourceDefinitionVersion."""
     _deprecation_warning(c, version, path)
-    schema = _dict(version.get("schema")).get("openAPIV3Schema")
-    subresources = _dict(version.get("subresources"))
+    schema = as_dict(version.get("schema")).get("openAPIV3Schema")
+    subresources = as_dict(version.get("subresources"))
     if isinstance(schema, dict):
-        _version_schema(c, schema, isinstance(subresources.get("status"), dict), rules, _at(path, "schema"))
-    _subresources(c, subresources, _at(path, "subresources"))
-    for i, column in enumerate(_list(version.get("additionalPrinterColumns"))):
-        _printer_column(c, _dict(column), f"{_at(path, 'additionalPrinterColumns')}[{i}]")
-    if _list(version.get("selectableFields")):
+        _version_schema(c, schema, isinstance(subresources.get("status"), dict), rules, child(path, "schema"))
+    _subresources(c, subresources, child(path, "subresources"))
+    for i, column in enumerate(as_list(version.get("additionalPrinterColumns"))):
+        _printer_column(c, as_dict(column), f"{child(path, 'additionalPrinterColumns')}[{i}]")
+    if as_list(version.get("selectableFields")):
         _selectable_fields(c, version["selectableFields"], schema if isinstance(schema, dict) else None,
-                           _at(path, "selectableFields"))
+                           child(path, "selectableFields"))
 
 
 def _schemas(spec: dict) -> list:
-    return [_dict(_dict(v).get("schema")).get("openAPIV3Schema") for v in _list(spec.get("versions"))]
+    return [as_dict(as_dict(v).get("schema")).get("openAPIV3Schema") for v in as_list(spec.get("versions"))]
 
 
 def _rules_for(old: dict | None) -> _Rules:
     """On update, kube does not tighten what the stored CRD already got away with."""
     if old is None:
         return _Rules()
-    schemas = _schemas(_dict(old.get("spec")))
+    schemas = _schemas(as_dict(old.get("spec")))
 
     def nodes_with(predicate: Callable[[dict], bool]) -> bool:
         return any(_any_schema(s, predicate) for s in schemas)
@@ -1783,13 +1787,13 @@ def _conversion(c: _Errors, conversion: dict, path: str) -> None:
     """Only the None strategy: vapi serves each version from the one stored object as is."""
     strategy = conversion.get("strategy")
     if not strategy:
-        c.required(_at(path, "strategy"))
+        c.required(child(path, "strategy"))
     elif strategy != "None":
-        c.not_supported(_at(path, "strategy"), strategy, ["None"])
+        c.not_supported(child(path, "strategy"), strategy, ["None"])
         return
     for field in ("webhookClientConfig", "webhook", "conversionReviewVersions"):
         if conversion.get(field):
-            c.forbidden(_at(path, field), "should not be set when strategy is not set to Webhook")
+            c.forbidden(child(path, field), "should not be set when strategy is not set to Webhook")
 
 
 def _spec(c: _Errors, spec: dict, rules: _Rules) -> None:
@@ -1802,10 +1806,10 @@ def _spec(c: _Errors, spec: dict, rules: _Rules) -> None:
     elif "." not in group:
         c.invalid("spec.group", group, "should be a domain with at least one dot")
     c.one_of("spec.scope", spec.get("scope"), ["Cluster", "Namespaced"])
-    versions = [_dict(v) for v in _list(spec.get("versions"))]
+    versions = [as_dict(v) for v in as_list(spec.get("versions"))]
     if rules.require_schema:
         for i, version in enumerate(versions):
-            if not isinstance(_dict(version.get("schema")).get("openAPIV3Schema"), dict):
+            if not isinstance(as_dict(version.get("schema")).get("openAPIV3Schema"), dict):
                 c.required(f"spec.versions[{i}].schema.openAPIV3Schema", "schemas are required")
     if spec.get("preserveUnknownFields") is True and any(
             _any_schema(s, lambda n: n.get("default") is not None) for s in _schemas(spec)):
@@ -1814,37 +1818,37 @@ def _spec(c: _Errors, spec: dict, rules: _Rules) -> None:
     for i, version in enumerate(versions):
         _dns1035(c, f"spec.versions[{i}].name", version.get("name") or "")
         _version(c, version, f"spec.versions[{i}]", rules)
-    shown = _Go("[]apiextensions.CustomResourceDefinitionVersion{" + ", ".join(
+    shown = Go("[]apiextensions.CustomResourceDefinitionVersion{" + ", ".join(
         f"apiextensions.CustomResourceDefinitionVersion{{Name:{go_quote(str(v.get('name') or ''))}, "
-        f"Served:{_go_value(bool(v.get('served')))}, Storage:{_go_value(bool(v.get('storage')))}, ...}}"
+        f"Served:{go_value(bool(v.get('served')))}, Storage:{go_value(bool(v.get('storage')))}, ...}}"
         for v in versions) + "}")
     if len(set(names)) < len(names):
         c.invalid("spec.versions", shown, "must contain unique version names")
     if sum(1 for v in versions if v.get("storage") is True) != 1:
         c.invalid("spec.versions", shown, "must have exactly one version marked as storage version")
-    crd_names = _dict(spec.get("names"))
+    crd_names = as_dict(spec.get("names"))
     for field in ("plural", "singular", "kind", "listKind"):
         if not crd_names.get(field):
             c.required(f"spec.names.{field}")
     _names(c, crd_names, "spec.names")
     if spec.get("conversion") is not None:
-        if spec.get("preserveUnknownFields") is True and _dict(spec["conversion"]).get("strategy") != "None":
-            c.invalid("spec.conversion.strategy", _dict(spec["conversion"]).get("strategy") or "",
+        if spec.get("preserveUnknownFields") is True and as_dict(spec["conversion"]).get("strategy") != "None":
+            c.invalid("spec.conversion.strategy", as_dict(spec["conversion"]).get("strategy") or "",
                       "must be None if spec.preserveUnknownFields is true")
-        _conversion(c, _dict(spec["conversion"]), "spec.conversion")
+        _conversion(c, as_dict(spec["conversion"]), "spec.conversion")
 
 
 def _established(crd: dict) -> bool:
-    return any(_dict(cond).get("type") == "Established" and _dict(cond).get("status") == "True"
-               for cond in _list(_dict(crd.get("status")).get("conditions")))
+    return any(as_dict(cond).get("type") == "Established" and as_dict(cond).get("status") == "True"
+               for cond in as_list(as_dict(crd.get("status")).get("conditions")))
 
 
 def stored_versions(crd: dict, old: dict | None = None) -> list[str]:
     """status.storedVersions as kube's strategy sets them before validation: a create starts from
     the storage version, an update adds the new storage version to those stored so far."""
-    stored = [] if old is None else [str(v) for v in _list(_dict(old.get("status")).get("storedVersions"))]
-    storage = next((_dict(v).get("name") for v in _list(_dict(crd.get("spec")).get("versions"))
-                    if _dict(v).get("storage") is True), None)
+    stored = [] if old is None else [str(v) for v in as_list(as_dict(old.get("status")).get("storedVersions"))]
+    storage = next((as_dict(v).get("name") for v in as_list(as_dict(crd.get("spec")).get("versions"))
+                    if as_dict(v).get("storage") is True), None)
     if storage and storage not in stored:
         stored.append(storage)
     return stored
@@ -1852,8 +1856,8 @@ def stored_versions(crd: dict, old: dict | None = None) -> list[str]:
 
 def _stored_versions(c: _Errors, stored: list[str], versions: list) -> None:
     if not stored:
-        c.invalid("status.storedVersions", _go_string_list(None), "must have at least one stored version")
-    served = {_dict(v).get("name") for v in versions}
+        c.invalid("status.storedVersions", go_string_list(None), "must have at least one stored version")
+    served = {as_dict(v).get("name") for v in versions}
     for i, name in enumerate(stored):
         if name not in served:
             c.invalid(f"status.storedVersions[{i}]", name, f"missing from spec.versions; {name} was previously a "
@@ -1862,7 +1866,7 @@ def _stored_versions(c: _Errors, stored: list[str], versions: list) -> None:
 
 
 def _approval_state(crd: dict) -> tuple[str, str]:
-    annotation = str(_dict(_dict(crd.get("metadata")).get("annotations")).get(_APPROVAL) or "")
+    annotation = str(as_dict(as_dict(crd.get("metadata")).get("annotations")).get(_APPROVAL) or "")
     parsed = urllib.parse.urlparse(annotation)
     if not annotation:
         return "missing", f"protected groups must have approval annotation {go_quote(_APPROVAL)}, {_APPROVAL_DOC}"
@@ -1876,17 +1880,17 @@ def _approval_state(crd: dict) -> tuple[str, str]:
 
 def _api_approval(c: _Errors, crd: dict, old: dict | None) -> None:
     """Groups under k8s.io and kubernetes.io belong to the Kubernetes project, which approves them."""
-    group = str(_dict(crd.get("spec")).get("group") or "")
+    group = str(as_dict(crd.get("spec")).get("group") or "")
     if not any(group == d or group.endswith("." + d) for d in ("k8s.io", "kubernetes.io")):
         return
     state, reason = _approval_state(crd)
     if old is not None and _approval_state(old)[0] == state:
         return
-    field = _key("metadata.annotations", _APPROVAL)
+    field = keyed("metadata.annotations", _APPROVAL)
     if state == "missing":
         c.required(field, reason)
     elif state == "invalid":
-        c.invalid(field, _dict(_dict(crd.get("metadata")).get("annotations")).get(_APPROVAL), reason)
+        c.invalid(field, as_dict(as_dict(crd.get("metadata")).get("annotations")).get(_APPROVAL), reason)
 
 
 def validate_crd(crd: dict, old: dict | None = None) -> list[dict]:
@@ -1894,23 +1898,23 @@ def validate_crd(crd: dict, old: dict | None = None) -> list[dict]:
     create (old is None) or update, as StatusCauses. The request's status is not trusted: status
     storedVersions are judged as kube's strategy sets them (see `stored_versions`)."""
     c = _Errors()
-    spec = _dict(crd.get("spec"))
+    spec = as_dict(crd.get("spec"))
     _spec(c, spec, _rules_for(old))
     if old is not None:
-        old_spec = _dict(old.get("spec"))
+        old_spec = as_dict(old.get("spec"))
         immutable = [("spec.group", ("group",)), ("spec.names.plural", ("names", "plural"))]
         if _established(old):
             immutable += [("spec.scope", ("scope",)), ("spec.names.kind", ("names", "kind"))]
         for field, keys in immutable:
             new_value, old_value = spec, old_spec
             for k in keys:
-                new_value, old_value = _dict(new_value).get(k), _dict(old_value).get(k)
+                new_value, old_value = as_dict(new_value).get(k), as_dict(old_value).get(k)
             if (new_value or "") != (old_value or ""):
-                c.invalid(field, new_value or "", _IMMUTABLE)
-    _names(c, _dict(_dict(crd.get("status")).get("acceptedNames")), "status.acceptedNames")
-    _stored_versions(c, stored_versions(crd, old), _list(spec.get("versions")))
+                c.invalid(field, new_value or "", IMMUTABLE)
+    _names(c, as_dict(as_dict(crd.get("status")).get("acceptedNames")), "status.acceptedNames")
+    _stored_versions(c, stored_versions(crd, old), as_list(spec.get("versions")))
     _api_approval(c, crd, old)
-    old_preserved = old is not None and _dict(old.get("spec")).get("preserveUnknownFields") is True
+    old_preserved = old is not None and as_dict(old.get("spec")).get("preserveUnknownFields") is True
     if spec.get("preserveUnknownFields") is True and not old_preserved:
         c.invalid("spec.preserveUnknownFields", True, "cannot set to true, set x-kubernetes-preserve-unknown-fields to "
                                                       "true in spec.versions[*].schema instead")
