@@ -745,13 +745,6 @@ def test_parse_jsonpath(path, steps):
     assert tables.parse_jsonpath(path) == steps
 
 
-@pytest.mark.parametrize("value,text", [(1.0, "1"), (0.5, "0.5"), (123456.0, "123456"), (1234567.0, "1.234567e+06"),
-                                        (1e6, "1e+06"), (0.0001, "0.0001"), (0.00001, "1e-05"), (-2.5e-7, "-2.5e-07"),
-                                        (12.125, "12.125")])
-def test_go_float(value, text):
-    assert tables._go_float(value) == text
-
-
 # --- what kubectl makes of it -------------------------------------------------------------------
 
 class TableStub(Stub):

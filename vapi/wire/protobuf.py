@@ -15,6 +15,8 @@ import re
 import struct
 from pathlib import Path
 
+from admission.gotime import parse_rfc3339
+
 MAGIC = b"k8s\x00"
 
 META = "k8s.io.apimachinery.pkg.apis.meta.v1"
@@ -375,11 +377,9 @@ def _time_from(fields: dict, micro: bool):
 
 def _time_to(value) -> dict:
     try:
-        t = datetime.datetime.fromisoformat(value)
+        t = parse_rfc3339(value)
     except (TypeError, ValueError):
         raise ProtobufError(f"invalid time {value!r}") from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=datetime.timezone.utc)
     delta = t - _EPOCH
     return {"seconds": delta.days * 86400 + delta.seconds, "nanos": delta.microseconds * 1000}
 

@@ -21,10 +21,11 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any, Callable
 
 from admission import schemas
+from admission.gofmt import go_float
+from admission.gotime import parse_rfc3339
 from admission.validation import dig
 
 from ..registry.builtin import BUILTIN
@@ -39,16 +40,6 @@ _ZERO_TIME = datetime(1, 1, 1, tzinfo=timezone.utc)
 
 
 # --- time ----------------------------------------------------------------------------------------
-
-_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
-
-
-def parse_rfc3339(value: str) -> datetime:
-    """A Time or MicroTime as Go's time.Parse(time.RFC3339) reads it; ValueError otherwise."""
-    if not _RFC3339.fullmatch(value):
-        raise ValueError(f"not an RFC 3339 time: {value!r}")
-    return datetime.fromisoformat(value)
-
 
 def parse_time(value) -> datetime | None:
     """A timestamp field; None when unset, zero or unreadable (all print as `<unknown>`)."""
@@ -1175,29 +1166,8 @@ def _go_text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return _go_float(value)
+        return go_float(value)
     return str(value)
-
-
-def _go_float(value: float) -> str:
-    """Go's %v of a float64: the shortest digits, in exponent form below 1e-4 or from 1e6."""
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "+Inf" if value > 0 else "-Inf"
-    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
-    mantissa = "".join(map(str, digits))
-    power = len(digits) + exponent - 1
-    minus = "-" if sign else ""
-    if value == 0:
-        return minus + "0"
-    if power < -4 or power >= 6:
-        head = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
-        return f"{minus}{head}e{'-' if power < 0 else '+'}{abs(power):02d}"
-    if power < 0:
-        return f"{minus}0.{'0' * (-power - 1)}{mantissa}"
-    whole = mantissa[:power + 1].ljust(power + 1, "0")
-    return minus + whole + ("." + mantissa[power + 1:] if len(mantissa) > power + 1 else "")
 
 
 def _typed_cell(kind: str, value, now: datetime):

@@ -29,6 +29,8 @@ from collections import deque
 from itertools import chain
 from typing import NamedTuple
 
+from admission.gotime import parse_rfc3339
+
 from .patch import PatchError
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -763,12 +765,7 @@ class _Entry(NamedTuple):
 
 
 def _seconds(time: str | None) -> int:
-    return int(_parse_time(time).timestamp()) if time else 0
-
-
-def _parse_time(text: str) -> datetime.datetime:
-    parsed = datetime.datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+    return int(parse_rfc3339(time).timestamp()) if time else 0
 
 
 def _decode(entries) -> dict[_Identity, _Entry]:
@@ -791,7 +788,7 @@ def _decode(entries) -> dict[_Identity, _Entry]:
                              else f"missing fieldsType in managed fields entry {number}")
         time = entry.get("time")
         if time is not None:
-            time = _parse_time(time).astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            time = parse_rfc3339(time).astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         identity = _Identity(entry.get("manager") or "", operation, "" if operation == "Apply" else version,
                              entry.get("subresource") or "")
         out[identity] = _Entry(_Set.from_fields_v1(entry.get("fieldsV1") or {}), version,

@@ -12,7 +12,8 @@ apply's metadata.
 from __future__ import annotations
 
 import copy
-from decimal import Decimal
+
+from admission.gofmt import go_float
 
 import jsonpatch
 
@@ -441,18 +442,7 @@ def _go_format(value, verb: str = "v") -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, float):
-        text = _go_float(value)
+        text = go_float(value)
     else:
         text = str(value)
     return f"%!s({_go_type(value)}={text})" if verb == "s" else text
-
-
-def _go_float(value: float) -> str:
-    # %v takes the shortest digits, in exponent form when the exponent is below -4 or at least 6.
-    shortest = Decimal(repr(value)).normalize()
-    sign, digits, exponent = shortest.as_tuple()
-    power = len(digits) + exponent - 1
-    if -4 <= power < 6:
-        return format(shortest, "f")
-    mantissa = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
-    return f"{'-' if sign else ''}{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
