@@ -15,6 +15,7 @@ import re
 import orjson
 
 DEFAULT_VERSION = "1.33"
+OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 _DIR_RE = re.compile(r"^v(\d+)\.(\d+)\.\d+-local$")
 
 INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
@@ -81,6 +82,11 @@ class Schemas:
                 if fmt:
                     fixed["format"] = fmt
                 self.definitions[name] = fixed
+
+    @functools.cached_property
+    def object_meta_fields(self) -> frozenset[str]:
+        """The fields Go's ObjectMeta has in this release: a custom resource's metadata keeps only these."""
+        return frozenset(self.definitions[OBJECT_META]["properties"])
 
     def name_for(self, group: str, version: str, kind: str) -> str | None:
         return self._by_gvk.get((group, version, kind))

@@ -15,6 +15,7 @@ import pytest
 from admission import crdschema, defaults, schemas
 
 SCHEMA_PATH = "spec.versions[0].schema.openAPIV3Schema"
+META_FIELDS = schemas.load().object_meta_fields
 CRON_PATTERN = r"^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$"
 CRONTAB_SCHEMA = {
     "type": "object",
@@ -513,7 +514,7 @@ def test_embedded_resources_keep_their_type_and_object_meta():
     obj = {"spec": {"template": {"apiVersion": "v1", "kind": "ConfigMap", "extra": True,
                                  "metadata": {"name": "cm", "labels": {"a": "b"}, "colour": "red"},
                                  "spec": {"size": 1, "shape": "round"}}}}
-    assert crdschema.prune(EMBEDDED_SCHEMA, obj, is_root=False) == ["spec.template.spec.shape",
+    assert crdschema.prune(EMBEDDED_SCHEMA, obj, META_FIELDS, is_root=False) == ["spec.template.spec.shape",
                                                                    "spec.template.metadata.colour"]
     assert obj["spec"]["template"] == {"apiVersion": "v1", "kind": "ConfigMap", "extra": True,
                                        "metadata": {"name": "cm", "labels": {"a": "b"}, "creationTimestamp": None},
@@ -693,7 +694,7 @@ def test_pruning_reports_unknown_fields_and_keeps_what_the_schema_preserves():
                     "containers": [{"name": "a", "port": 80}, {"name": "b"}],
                     "config": {"anything": {"goes": True}, "level": {"value": 1, "unit": "x"}}},
            "status": {"phase": "Running"}}
-    assert crdschema.prune(schema, obj) == ["metadata.clusterName", "spec.imagePullPolicy", "spec.containers[0].port",
+    assert crdschema.prune(schema, obj, META_FIELDS) == ["metadata.clusterName", "spec.imagePullPolicy", "spec.containers[0].port",
                                             "spec.config.level.unit", "status"]
     assert obj == {"apiVersion": "stable.example.com/v1", "kind": "CronTab",
                    "metadata": {"name": "c", "namespace": "default"},
@@ -717,7 +718,7 @@ def test_defaults_apply_to_missing_fields_nested_in_arrays_and_maps():
     obj = {"spec": {"containers": [{"name": "web", "ports": [{"containerPort": 80}]}, {"name": "side",
                                                                                        "pullPolicy": "Always"}],
                     "limits": {"cpu": None}, "note": None, "paused": None}}
-    crdschema.prune(schema, obj, is_root=False)
+    crdschema.prune(schema, obj, META_FIELDS, is_root=False)
     crdschema.apply_defaults(schema, obj)
     assert obj == {"spec": {
         "containers": [{"name": "web", "pullPolicy": "IfNotPresent", "ports": [{"containerPort": 80,
@@ -729,7 +730,7 @@ def test_defaults_apply_to_missing_fields_nested_in_arrays_and_maps():
 def test_nulls_without_a_default_are_dropped_unless_nullable():
     schema = schema_with({"image": {"type": "string"}, "note": {"type": "string", "nullable": True}})
     obj = {"spec": {"image": None, "note": None}}
-    assert crdschema.prune(schema, obj, is_root=False) == []
+    assert crdschema.prune(schema, obj, META_FIELDS, is_root=False) == []
     assert obj == {"spec": {"note": None}}
 
 

@@ -5,27 +5,18 @@ defaulting sets the schema's defaults, parents before children.
 from __future__ import annotations
 
 import copy
-import functools
 
-from admission import schemas as builtin_schemas
 from admission.crdschema.schemanodes import (additional_of, child_schema, is_embedded, items_of, META_FIELDS,
                                              preserves, properties_of, walk_values)
 from admission.validation.fielderrors import child
 
-OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
-
-
-@functools.cache
-def _object_meta_fields() -> frozenset[str]:
-    return frozenset(builtin_schemas.load().definitions[OBJECT_META]["properties"])
-
-
-def _prune_object_meta(obj: dict, path: str, out: list[str]) -> dict | None:
-    """ObjectMeta survives decoding only with the fields Go's ObjectMeta has."""
+def _prune_object_meta(obj: dict, path: str, out: list[str], meta_fields: frozenset[str]) -> dict | None:
+    """ObjectMeta survives decoding only with the fields Go's ObjectMeta has (`meta_fields`, those
+    of the served release)."""
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         return None
-    for k in [k for k in meta if k not in _object_meta_fields()]:
+    for k in [k for k in meta if k not in meta_fields]:
         out.append(child(path, "metadata", k))
         del meta[k]
     return meta
@@ -58,11 +49,11 @@ def prune_unknown(x, s: dict | None, path: str, out: list[str], embedded: bool =
             prune_unknown(v, None if s is None else items_of(s), f"{path}[{i}]", out)
 
 
-def _coerce_embedded_meta(obj, schema: dict, out: list[str]) -> None:
+def _coerce_embedded_meta(obj, schema: dict, out: list[str], meta_fields: frozenset[str]) -> None:
     """objectmeta.Coerce below the root: nested embedded resources' metadata is decoded into
     ObjectMeta as well."""
     for x, s, path in walk_values(obj, schema, ""):
-        meta = _prune_object_meta(x, path, out) if isinstance(x, dict) and is_embedded(s) else None
+        meta = _prune_object_meta(x, path, out, meta_fields) if isinstance(x, dict) and is_embedded(s) else None
         if meta is not None:
             # Written back from a Go ObjectMeta, whose zero creationTimestamp is a null.
             meta.setdefault("creationTimestamp", None)
@@ -82,16 +73,16 @@ def _drop_nulls(x, s: dict | None) -> None:
             _drop_nulls(v, None if s is None else items_of(s))
 
 
-def prune(schema: dict, obj: dict, *, is_root: bool = True) -> list[str]:
+def prune(schema: dict, obj: dict, meta_fields: frozenset[str], *, is_root: bool = True) -> list[str]:
     """Drops, in place, what the schema does not know; returns the dropped paths ("spec.foo")
     for `unknown field "spec.foo"` warnings or Strict errors. At the root (and in embedded
     resources) apiVersion, kind and metadata stay, metadata cut down to ObjectMeta's fields."""
     out: list[str] = []
     if is_root and isinstance(obj, dict):
-        _prune_object_meta(obj, "", out)
+        _prune_object_meta(obj, "", out, meta_fields)
     prune_unknown(obj, schema, "", out, embedded=is_root)
     _drop_nulls(obj, schema)
-    _coerce_embedded_meta(obj, schema, out)
+    _coerce_embedded_meta(obj, schema, out, meta_fields)
     return out
 
 

@@ -25,7 +25,7 @@ class CustomResourceStrategy(Strategy):
         self.printer_columns = self.version.get("additionalPrinterColumns") or None
 
     def decode(self, obj: dict) -> list[str]:
-        return crdschema.prune(self.openapi_schema, obj)
+        return crdschema.prune(self.openapi_schema, obj, self.schemas.object_meta_fields)
 
     def default(self, obj: dict) -> None:
         crdschema.apply_defaults(self.openapi_schema, obj)
