@@ -15,8 +15,27 @@ class StatusError(Exception):
         self.details = details
 
     def status(self) -> dict:
-        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason, "code": self.code}
-        if self.details:
-            body["details"] = self.details
+        """The metav1.Status body, keys in Go's field order and empty fields left out, as kube's
+        encoder writes it (clients compare these bytes)."""
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure"}
+        if self.message:
+            body["message"] = self.message
+        if self.reason:
+            body["reason"] = self.reason
+        details = _details(self.details or {})
+        if details:
+            body["details"] = details
+        body["code"] = self.code
         return body
+
+
+# metav1.StatusDetails and metav1.StatusCause, in Go's field order; every field is omitempty.
+_DETAILS = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+_CAUSE = ("reason", "message", "field")
+
+
+def _details(details: dict) -> dict:
+    out = {key: details[key] for key in _DETAILS if details.get(key)}
+    if "causes" in out:
+        out["causes"] = [{key: cause[key] for key in _CAUSE if cause.get(key)} for cause in out["causes"]]
+    return out

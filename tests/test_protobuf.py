@@ -56,7 +56,7 @@ def kubectl_protobuf(name: str) -> bytes:
 
 def test_json_names_are_the_published_api_field_names():
     """Proto field names are JSON names except for inline structs and a few old spellings
-    (vapi.wire.protobuf._INLINE, _JSON_NAMES): every key the codec reads or writes must be a property
+    (vapi.registry.gotypes.INLINE, JSON_NAMES): every key the codec reads or writes must be a property
     of the kind's OpenAPI definition in some release kubernetes-validate ships."""
     published: dict[str, set] = {}
     for version in schemas.available_versions():
@@ -491,3 +491,9 @@ def test_openapi_v2_as_gnostic_document():
 def test_openapi_v2_rejects_what_gnostic_cannot_type():
     with pytest.raises(ProtobufError):
         encode_openapi_v2({**SWAGGER, "parameters": {"p": {"name": "p", "in": "cookie", "type": "string"}}})
+
+
+def test_the_codec_and_the_type_catalogue_agree_on_opaque_messages():
+    # Messages the codec converts specially are the ones whose JSON the field order leaves alone.
+    from vapi.registry import gotypes
+    assert set(protobuf._SPECIAL) == gotypes.OPAQUE

@@ -249,7 +249,7 @@ class API:
         self._check_type(info, obj)
         if not strategy.stores:
             self._check_decodes(info, obj, opts)
-            return strategy.answer(obj, opts.user or User("system:anonymous"), namespace)
+            return strategy.in_wire_order(strategy.answer(obj, opts.user or User("system:anonymous"), namespace))
         self._namespace_for_write(info, namespace, obj)
         meta = _meta(obj)
         self._check_decodes(info, obj, opts)
@@ -263,7 +263,10 @@ class API:
             self._track(info, None, obj, None, opts)
         await self.admission.validate(attrs)
         strategy.allocate(self, obj)
+        meta["resourceVersion"] = ""  # a place for the store's revision, in ObjectMeta's order
+        obj = strategy.in_wire_order(obj)
         if opts.dry_run:
+            del obj["metadata"]["resourceVersion"]
             return self.output(info, obj)
         try:
             stored = await self.store.create(info.key(meta.get("namespace"), meta["name"]), obj)
@@ -365,6 +368,7 @@ class API:
             self._track(info, old, obj, subresource, opts)
         await self.admission.validate(attrs)
         obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+        obj = info.strategy.in_wire_order(obj)
         if obj == old or opts.dry_run:
             # kube skips no-op writes: same resourceVersion, no watch event.
             return self.output(info, obj)
@@ -491,6 +495,7 @@ class API:
             if new["metadata"].get("generation"):
                 new["metadata"]["generation"] += 1
             strategy.prepare_for_delete(new)
+            new = strategy.in_wire_order(new)
             if opts.dry_run:
                 return self.output(info, new), False
             try:

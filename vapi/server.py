@@ -23,6 +23,7 @@ from .controllers import Controllers
 from .controllers.bootstrap import ensure_system_objects
 from .registry import Registry
 from .registry.selectors import SelectorError
+from .wire import gojson
 from .wire.discovery import AGGREGATED_VERSIONS, Discovery
 from .wire.http import JSON, ResourceHandler, accepted, parse_path
 from .wire.openapi import OpenAPI
@@ -34,7 +35,7 @@ log = logging.getLogger("vapi")
 OPENAPI_V2_PROTOBUF_ACCEPT = "application/com.github.proto-openapi.spec.v2"
 OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 # What anyone may read without credentials, as kube's system:public-info-viewer role allows.
-PUBLIC_PATHS = {"/healthz", "/livez", "/readyz", "/version"}
+PUBLIC_PATHS = {"/healthz", "/livez", "/readyz", "/version", "/version/"}
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Config:
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
-    return web.Response(body=orjson.dumps(err.status()), status=err.code, content_type=JSON)
+    return web.Response(body=gojson.dumps(err.status()), status=err.code, content_type=JSON)
 
 
 @web.middleware
@@ -117,6 +118,7 @@ class Server:
             r.add_get(path, self.health)
             r.add_get(path + "/{check:.*}", self.health)
         r.add_get("/version", self.version)
+        r.add_get("/version/", self.version)
         r.add_get("/api", self.api_root)
         r.add_get("/apis", self.apis_root)
         r.add_get("/openapi/v2", self.openapi_v2)
@@ -164,7 +166,8 @@ class Server:
         return web.Response(text="ok")
 
     async def version(self, request: web.Request) -> web.Response:
-        return web.Response(body=orjson.dumps(self.version_info), content_type=JSON)
+        # kube writes version.Info indented, without a trailing newline (responsewriters.WriteRawJSON).
+        return web.Response(body=orjson.dumps(self.version_info, option=orjson.OPT_INDENT_2), content_type=JSON)
 
     def _aggregated_version(self, request: web.Request) -> str | None:
         for _, params in accepted(request):
@@ -199,6 +202,8 @@ class Server:
 
     async def core_group(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.match_info["path"].split("/") if p]
+        if not parts and request.method == "GET":
+            return await self.api_root(request)  # /api/, as kube answers it
         if parts == ["v1"]:
             body, etag = self.discovery.resource_list("", "v1")
             return self._cached_json(request, body, etag)
@@ -209,6 +214,8 @@ class Server:
 
     async def named_group(self, request: web.Request) -> web.StreamResponse:
         parts = [p for p in request.match_info["path"].split("/") if p]
+        if not parts and request.method == "GET":
+            return await self.apis_root(request)  # /apis/, as kube answers it
         if len(parts) == 1 and request.method == "GET":
             found = self.discovery.group(parts[0])
             if found:

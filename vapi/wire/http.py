@@ -22,7 +22,7 @@ from ..api import DeleteOptions, ListOptions, WriteOptions
 from ..registry import selectors
 from ..registry.builtin import SUBRESOURCE_VERBS
 from ..writes.patch import PATCH_TYPES
-from . import protobuf, tables
+from . import gojson, protobuf, tables
 
 JSON = "application/json"
 YAML = "application/yaml"
@@ -102,11 +102,11 @@ def response_type(request: web.Request) -> str:
     return JSON
 
 
-def encode(request: web.Request, body: dict, status: int = 200) -> web.Response:
+def encode(request: web.Request, body: dict, status: int = 200, *, sort_keys: bool = False) -> web.Response:
     if response_type(request) == YAML:
-        return web.Response(body=yaml.safe_dump(body, sort_keys=False).encode(), status=status,
+        return web.Response(body=yaml.safe_dump(body, sort_keys=sort_keys).encode(), status=status,
                             content_type=YAML)
-    return web.Response(body=orjson.dumps(body), status=status, content_type=JSON)
+    return web.Response(body=gojson.dumps(body, sort_keys=sort_keys), status=status, content_type=JSON)
 
 
 async def read_body(request: web.Request, opts: WriteOptions | None = None) -> tuple[object, str]:
@@ -305,7 +305,7 @@ class ResourceHandler:
             result = self.api.list(info, ns, list_options(request))
             if wants_table(request):
                 return encode_table(request, info, result["items"], result["metadata"])
-            return encode(request, result)
+            return encode(request, result, sort_keys=info.strategy.unstructured)
         if ri.verb == "watch":
             return await self.watch(request, info, ns)
         if ri.verb == "create":
@@ -335,14 +335,16 @@ class ResourceHandler:
                 body, _ = await read_body(request)
             result = await self.api.delete_collection(info, ns, list_options(request),
                                                       delete_options(request, body))
-            return encode(request, result)
+            return encode(request, result, sort_keys=info.strategy.unstructured)
         raise errors.method_not_allowed(ri.verb.upper(), info)
 
     def _object_response(self, request, info, obj, status=200):
-        if wants_table(request) and obj.get("kind") == info.kind:
+        # A subresource may speak another kind (Scale), which is typed even for custom resources.
+        own_kind = obj.get("kind") == info.kind
+        if wants_table(request) and own_kind:
             return encode_table(request, info, [obj], {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
                                 status=status)
-        return encode(request, obj, status)
+        return encode(request, obj, status, sort_keys=own_kind and info.strategy.unstructured)
 
     async def patch(self, request: web.Request, info, ri: RequestInfo) -> web.Response:
         ctype = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -382,7 +384,8 @@ class ResourceHandler:
                 first_table[0] = False
             elif event_type not in ("BOOKMARK", "ERROR"):
                 obj = self.api.output(info, obj)
-            await response.write(orjson.dumps({"type": event_type, "object": obj}) + b"\n")
+            await response.write(gojson.event(event_type, obj, sort_keys=info.strategy.unstructured
+                                              and event_type not in ("ERROR", "BOOKMARK") and not as_table))
 
         rv = opts.resource_version
         if rv in ("", "0") or initial:
@@ -461,4 +464,4 @@ def encode_table(request, info, items, list_meta, status=200) -> web.Response:
     table = tables.build_table(info.group, info.plural, items, list_meta=list_meta,
                                include_object=request.query.get("includeObject", "Metadata"),
                                columns=info.strategy.printer_columns)
-    return web.Response(body=orjson.dumps(table), status=status, content_type=JSON)
+    return web.Response(body=gojson.dumps(table), status=status, content_type=JSON)

@@ -1,6 +1,6 @@
 """Kubernetes protobuf bodies and the OpenAPI v2 protobuf document, with one table-driven codec.
 
-No generated classes: vapi/wire/data/k8s-protobuf-fields.json and openapi-v2-protobuf-fields.json describe
+No generated classes: vapi/data/k8s-protobuf-fields.json and openapi-v2-protobuf-fields.json describe
 every message as [number, jsonName, label, type] rows; they are read (once) on first use so that
 importing this module costs nothing at start-up.
 """
@@ -13,17 +13,18 @@ import functools
 import json
 import re
 import struct
-from pathlib import Path
 
 from admission.gotime import parse_rfc3339
 
+from ..registry import gotypes
+from ..registry.gotypes import META
+
 MAGIC = b"k8s\x00"
 
-META = "k8s.io.apimachinery.pkg.apis.meta.v1"
 V2 = "openapi.v2"
 _UNKNOWN = "k8s.io.apimachinery.pkg.runtime.Unknown"
 _UNKNOWN_FIELDS = {1: "k8s.io.apimachinery.pkg.runtime.TypeMeta", 2: "bytes", 3: "string", 4: "string"}
-_TABLES = ("k8s-protobuf-fields.json", "openapi-v2-protobuf-fields.json")
+_OPENAPI_TABLE = "openapi-v2-protobuf-fields.json"
 
 
 class ProtobufError(ValueError):
@@ -31,19 +32,6 @@ class ProtobufError(ValueError):
 
 
 # --- JSON form rules ------------------------------------------------------------------------------
-
-# Go structs embedded with `json:",inline"`: the proto has a field for them, JSON spreads their fields
-# into the parent. Entries are field names, or Message.field where the name alone is too common.
-_INLINE = frozenset({
-    "localObjectReference",  # configMapKeyRef, secretKeyRef, configMap volumes...: {"name": ...}
-    "volumeSource", "persistentVolumeSource", "ephemeralContainerCommon", "ingressRuleValue",
-    "ruleWithOperations", "deviceConfiguration", "Probe.handler", "RuleWithOperations.rule",
-})
-
-# Fields whose proto name is not their JSON name (an old generator's spelling), bar FieldsV1.Raw,
-# which has no JSON name of its own.
-_JSON_NAMES = {"Webhooks": "webhooks", "Expression": "expression", "Name": "name", "uID": "uid",
-               "aPIGroup": "apiGroup"}
 
 # How decoding normalizes, and why. Kubernetes' gogo marshallers write every non-pointer field, zero
 # or not, and a pointer field only when it is set; Go's JSON leaves out `omitempty` fields that are
@@ -88,13 +76,12 @@ class _Field:
     __slots__ = ("number", "name", "label", "type", "key_type", "wire", "proto3", "inline", "omit_zero")
 
     def __init__(self, message: str, number: int, name: str, label: str, type_: str, proto3: bool):
-        name = name if proto3 else _JSON_NAMES.get(name, name)
+        name = name if proto3 else gotypes.json_name(name)
         self.number, self.name, self.label, self.proto3 = number, name, label, proto3
         self.key_type, _, self.type = type_.rpartition(",") if label == "map" else (None, "", type_)
         self.wire = _WIRE.get(self.type, 2)
-        qualified = f"{message.rpartition('.')[2]}.{name}"
-        self.inline = name in _INLINE or qualified in _INLINE
-        self.omit_zero = qualified in _OMITTED_ZEROS
+        self.inline = gotypes.is_inline(message, name)
+        self.omit_zero = f"{message.rpartition('.')[2]}.{name}" in _OMITTED_ZEROS
 
 
 class _Message:
@@ -109,11 +96,9 @@ class _Message:
 
 @functools.cache
 def _rows() -> dict[str, tuple[list, bool]]:
-    out = {}
-    for filename in _TABLES:
-        table = json.loads((Path(__file__).parent / "data" / filename).read_bytes())
-        proto3 = filename.startswith("openapi")
-        out.update((name, (rows, proto3)) for name, rows in table["messages"].items())
+    out = {name: (rows, False) for name, rows in gotypes.messages().items()}
+    table = json.loads((gotypes.DATA / _OPENAPI_TABLE).read_bytes())
+    out.update((name, (rows, True)) for name, rows in table["messages"].items())
     return out
 
 
@@ -477,24 +462,11 @@ _SPECIAL = {
 # --- envelope -----------------------------------------------------------------------------------
 
 # API groups whose proto package is not k8s.io.api.<first label of the group>.
-_PACKAGES = {
-    "": "k8s.io.api.core",
-    "meta.k8s.io": "k8s.io.apimachinery.pkg.apis.meta",
-    "internal.apiserver.k8s.io": "k8s.io.api.apiserverinternal",
-    "apiextensions.k8s.io": "k8s.io.apiextensions-apiserver.pkg.apis.apiextensions",
-    "apiregistration.k8s.io": "k8s.io.kube-aggregator.pkg.apis.apiregistration",
-}
-
-
 def _message_for(api_version: str, kind: str) -> str:
-    group, _, version = api_version.rpartition("/")
-    package = _PACKAGES.get(group) or "k8s.io.api." + group.split(".")[0]
-    rows = _rows()
-    # meta kinds (DeleteOptions, Status, WatchEvent...) belong to every group version
-    for name in (f"{package}.{version}.{kind}", f"{META}.{kind}"):
-        if version and kind and name in rows and _message(name).special is None:
-            return name
-    raise ProtobufError(f"no protobuf message for {api_version or '<no apiVersion>'} {kind or '<no kind>'}")
+    name = gotypes.message_for(api_version, kind)
+    if name is None:
+        raise ProtobufError(f"no protobuf message for {api_version or '<no apiVersion>'} {kind or '<no kind>'}")
+    return name
 
 
 def decode_object(body: bytes) -> dict:

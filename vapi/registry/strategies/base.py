@@ -53,6 +53,8 @@ class Strategy:
     create_finalizers: tuple[str, ...] = ()
     # Review kinds answer a question instead of storing the object.
     stores = True
+    # Custom resources are maps to kube, not Go structs: their JSON keys come out sorted.
+    unstructured = False
 
     def __init__(self, info, schemas):
         self.info = info
@@ -145,6 +147,11 @@ class Strategy:
         raise NotImplementedError
 
     # --- reads and wire shapes -------------------------------------------------------------------
+
+    def in_wire_order(self, obj: dict) -> dict:
+        """The object with its keys in the order kube's encoder writes them; stored that way, so
+        reads answer it as they find it."""
+        return obj
 
     @functools.cached_property
     def field_set(self) -> selectors.FieldSet:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from admission import defaults, validation
 
 from ... import errors
+from .. import gotypes
 from .base import Strategy
 
 # Kinds whose strategies set metadata.generation (kube's PrepareForCreate sets it to 1 for these).
@@ -48,6 +49,10 @@ class BuiltinStrategy(Strategy):
         self.initial_status = INITIAL_STATUS.get(key)
         self.status_on_create = key in STATUS_ON_CREATE
         self.strategic_merge_kind = (info.group, info.version, info.kind)
+        self._message = gotypes.message_for(info.group_version, info.kind)
+
+    def in_wire_order(self, obj: dict) -> dict:
+        return gotypes.in_go_order(obj, self._message) if self._message else obj
 
     def decode(self, obj: dict) -> list[str]:
         info = self.info

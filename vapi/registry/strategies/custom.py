@@ -17,6 +17,7 @@ from .base import ScalePaths, Strategy
 class CustomResourceStrategy(Strategy):
     # Every custom resource counts generations (apiextensions-apiserver's strategy does).
     has_generation = True
+    unstructured = True
 
     def __init__(self, info, schemas):
         super().__init__(info, schemas)
