@@ -227,11 +227,11 @@ class API:
                     has_more = True
                     break
         except Compacted:
+            # etcd3's wording; no continue token comes with it, so the shorter of its two messages.
             raise errors.gone("The provided continue parameter is too old to display a consistent list "
-                              "result. You can start a new list without the continue parameter, or use "
-                              "the continue token in this response to retrieve the remainder of the results."
+                              "result. You can start a new list without the continue parameter."
                               if opts.continue_token else
-                              f"too old resource version: {opts.resource_version}") from None
+                              "The resourceVersion for the provided list is too old.") from None
         except FutureRevision:
             raise self._too_large(revision) from None
         meta = {"resourceVersion": str(revision)}
