@@ -27,6 +27,28 @@ def raw(api_client, method: str, path: str, body: bytes | str | None = None,
         return resp.status, text
 
 
+def raw_bytes(api_client, method: str, path: str, body: dict | None = None,
+              accept: str = "application/json") -> tuple[int, bytes]:
+    """(status, body bytes) of one request with the client's credentials, nothing decoded."""
+    cfg = api_client.configuration
+    headers = {"Accept": accept}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    auth = cfg.auth_settings().get("BearerToken")
+    if auth:
+        headers["Authorization"] = auth["value"]
+    resp = api_client.rest_client.pool_manager.request(method, cfg.host + path, headers=headers, timeout=30,
+                                                       body=json.dumps(body) if body is not None else None)
+    return resp.status, resp.data
+
+
+def status_bytes(message: str, reason: str, code: int, details: str = "") -> bytes:
+    """A failure Status as kube-apiserver writes it; `message` and `details` as JSON text."""
+    details = f',"details":{details}' if details else ""
+    return (f'{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","message":{message},'
+            f'"reason":"{reason}"{details},"code":{code}}}\n').encode()
+
+
 def expect_status(call, code: int, reason: str):
     """Run `call`; it must fail with that HTTP code and Status reason. Returns the Status."""
     with pytest.raises(kubernetes.client.ApiException) as info:

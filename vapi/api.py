@@ -259,6 +259,7 @@ class API:
         strategy.prepare_for_create(obj)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + "".join(random.choices(GENERATE_NAME_ALPHABET, k=5))
+        strategy.canonicalize(obj)
         if track:
             self._track(info, None, obj, None, opts)
         await self.admission.validate(attrs)
@@ -364,6 +365,7 @@ class API:
                                  obj, old, subresource, opts.user, opts.dry_run)
         await self.admission.admit(attrs)
         info.strategy.prepare_for_update(obj, old, subresource)
+        info.strategy.canonicalize(obj)
         if track:
             self._track(info, old, obj, subresource, opts)
         await self.admission.validate(attrs)

@@ -127,6 +127,9 @@ class Strategy:
         if self.has_generation and _spec_part(obj) != _spec_part(old):
             meta["generation"] = old_meta.get("generation", 0) + 1
 
+    def canonicalize(self, obj: dict) -> None:
+        """The kind's normal form, once the object has its name (kube's Strategy.Canonicalize)."""
+
     def keep_on_update(self, obj: dict, old: dict) -> None:
         """What a main-resource update that leaves a field out keeps from the stored object."""
 

@@ -1,0 +1,159 @@
+"""kube-apiserver's exact wire form, byte for byte: Status bodies, key order, escaping, paths.
+
+Expected bodies are written out as kube-apiserver writes them (metav1.Status through Go's
+encoding/json: struct field order, omitempty, HTML-safe escaping, a trailing newline), so a
+client that compares error text sees no difference.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import kubernetes
+import pytest
+
+from conformance.helpers import raw_bytes as raw
+from conformance.helpers import status_bytes
+from vapi.testing import ServerProcess
+
+SUBDOMAIN = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+             "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+             "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = ServerProcess(tmp_path_factory.mktemp("wire"), extra_args=("--history-events", "50")).start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    api = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
+    yield api
+    api.close()
+
+
+def test_already_exists(client):
+    raw(client, "POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "dup"}})
+    status, body = raw(client, "POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "dup"}})
+    assert status == 409
+    assert body == status_bytes(r'"configmaps \"dup\" already exists"', "AlreadyExists", 409,
+                                '{"name":"dup","kind":"configmaps"}')
+
+
+def test_not_found_names_the_group_when_there_is_one(client):
+    status, body = raw(client, "GET", "/api/v1/namespaces/default/configmaps/nope")
+    assert (status, body) == (404, status_bytes(r'"configmaps \"nope\" not found"', "NotFound", 404,
+                                                '{"name":"nope","kind":"configmaps"}'))
+    status, body = raw(client, "GET", "/apis/apps/v1/namespaces/default/deployments/nope")
+    assert (status, body) == (404, status_bytes(r'"deployments.apps \"nope\" not found"', "NotFound", 404,
+                                                '{"name":"nope","group":"apps","kind":"deployments"}'))
+
+
+def test_invalid_with_causes(client):
+    status, body = raw(client, "POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "Bad_Name"}})
+    assert status == 422
+    cause = f'Invalid value: \\"Bad_Name\\": {SUBDOMAIN}'
+    assert body == status_bytes(
+        f'"ConfigMap \\"Bad_Name\\" is invalid: metadata.name: {cause}"', "Invalid", 422,
+        f'{{"name":"Bad_Name","kind":"ConfigMap","causes":[{{"reason":"FieldValueInvalid","message":"{cause}",'
+        f'"field":"metadata.name"}}]}}')
+
+
+def test_expired_list(client):
+    _, created = raw(client, "POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "old"}})
+    first = json.loads(created)["metadata"]["resourceVersion"]
+    for i in range(120):
+        raw(client, "POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": f"churn-{i}"}})
+    deadline = time.monotonic() + 20
+    while True:
+        status, body = raw(client, "GET", f"/api/v1/namespaces/default/configmaps?resourceVersion={first}"
+                                          "&resourceVersionMatch=Exact")
+        if status == 410 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert (status, body) == (410, status_bytes('"The resourceVersion for the provided list is too old."',
+                                                "Expired", 410))
+
+
+def test_path_not_found_keeps_its_cause(client):
+    status, body = raw(client, "GET", "/api/v1/nonsense")
+    assert status == 404
+    assert body == status_bytes('"the server could not find the requested resource"', "NotFound", 404,
+                                '{"causes":[{"reason":"UnexpectedServerResponse","message":"404 page not found"}]}')
+
+
+def keys(body: bytes) -> list[str]:
+    return list(json.loads(body))
+
+
+def test_objects_lists_and_events_in_go_field_order(client, server):
+    _, ns = raw(client, "POST", "/api/v1/namespaces", {"metadata": {"labels": {"b": "2", "a": "1"}, "name": "order"}})
+    assert keys(ns) == ["kind", "apiVersion", "metadata", "spec", "status"]
+    meta = json.loads(ns)["metadata"]
+    assert list(meta) == ["name", "uid", "resourceVersion", "creationTimestamp", "labels", "managedFields"]
+    assert list(meta["labels"]) == ["a", "b", "kubernetes.io/metadata.name"]
+    _, pod = raw(client, "POST", "/api/v1/namespaces/order/pods", {
+        "spec": {"containers": [{"image": "nginx", "name": "web", "ports": [{"protocol": "TCP", "containerPort": 80}]}]},
+        "metadata": {"name": "p"}})
+    pod = json.loads(pod)
+    assert list(pod) == ["kind", "apiVersion", "metadata", "spec", "status"]
+    assert list(pod["metadata"])[:5] == ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"]
+    assert list(pod["spec"]["containers"][0])[:3] == ["name", "image", "ports"]
+    assert list(pod["spec"]["containers"][0]["ports"][0]) == ["containerPort", "protocol"]
+    status, listed = raw(client, "GET", "/api/v1/namespaces/order/pods")
+    assert keys(listed) == ["kind", "apiVersion", "metadata", "items"]
+    assert listed.endswith(b"}\n")
+    status, events = raw(client, "GET", "/api/v1/namespaces/order/pods?watch=1&timeoutSeconds=1")
+    first = events.splitlines()[0]
+    assert first.startswith(b'{"type":"ADDED","object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p",')
+
+
+def test_custom_resources_are_maps_with_sorted_keys(client, kubectl_crd):
+    _, widget = raw(client, "POST", "/apis/wire.example.com/v1/namespaces/default/widgets",
+                    {"kind": "Widget", "apiVersion": "wire.example.com/v1", "spec": {"z": 1, "a": 2},
+                     "metadata": {"name": "w"}})
+    widget_obj = json.loads(widget)
+    assert list(widget_obj) == ["apiVersion", "kind", "metadata", "spec"]
+    assert list(widget_obj["metadata"]) == sorted(widget_obj["metadata"])
+    assert list(widget_obj["spec"]) == ["a", "z"]
+    _, listed = raw(client, "GET", "/apis/wire.example.com/v1/namespaces/default/widgets")
+    assert keys(listed) == ["apiVersion", "items", "kind", "metadata"]
+
+
+@pytest.fixture
+def kubectl_crd(client):
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.wire.example.com"},
+           "spec": {"group": "wire.example.com", "scope": "Namespaced",
+                    "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {
+                            "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
+    raw(client, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+    deadline = time.monotonic() + 10
+    while raw(client, "GET", "/apis/wire.example.com/v1/namespaces/default/widgets")[0] != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_strings_escaped_as_go_escapes_them(client):
+    _, body = raw(client, "POST", "/api/v1/namespaces/default/configmaps",
+                  {"metadata": {"name": "html"}, "data": {"k": "<a href='x'>&amp;</a>\u2028"}})
+    assert b'"k":"\\u003ca href=\'x\'\\u003e\\u0026amp;\\u003c/a\\u003e\\u2028"' in body
+    assert json.loads(body)["data"]["k"] == "<a href='x'>&amp;</a>\u2028"
+
+
+@pytest.mark.parametrize("path", ["/version", "/api", "/apis", "/api/v1", "/apis/apps", "/apis/apps/v1"])
+def test_trailing_slash_paths_answer_as_without(client, path):
+    plain = raw(client, "GET", path)
+    slashed = raw(client, "GET", path + "/")
+    assert plain[0] == slashed[0] == 200
+    assert plain[1] == slashed[1]
+
+
+def test_version_is_indented_as_kube_writes_it(client):
+    status, body = raw(client, "GET", "/version/")
+    assert status == 200 and body.startswith(b'{\n  "major": "')
