@@ -1,6 +1,7 @@
 """Server-side printing: the Table cells kubectl shows for each kind, as a real cluster prints them."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta, timezone
 
 import orjson
@@ -16,6 +17,8 @@ from vapi.testing import kubectl_path, run_kubectl
 from test_openapi import Stub
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+# The default release's definitions describe the columns here; servers pass their served release's.
+build_table = functools.partial(tables.build_table, definitions=schemas.load().definitions)
 
 
 def ago(**delta) -> str:
@@ -31,14 +34,14 @@ def meta(name: str, namespace: str | None = "default", age: dict | None = None, 
 
 
 def cells(group: str, resource: str, obj: dict) -> list:
-    table = tables.build_table(group, resource, [obj], now=NOW)
+    table = build_table(group, resource, [obj], now=NOW)
     assert len(table["rows"]) == 1
     assert len(table["rows"][0]["cells"]) == len(table["columnDefinitions"])
     return table["rows"][0]["cells"]
 
 
 def headers(group: str, resource: str) -> list[tuple[str, str, int]]:
-    table = tables.build_table(group, resource, [], now=NOW)
+    table = build_table(group, resource, [], now=NOW)
     return [(c["name"], c["type"], c["priority"]) for c in table["columnDefinitions"]]
 
 
@@ -131,11 +134,11 @@ def test_pod_completed_has_row_condition():
     done = container(ready=False, state={"terminated": {"exitCode": 0, "reason": "Completed",
                                                         "finishedAt": ago(minutes=1)}})
     obj = pod([done], phase="Succeeded")
-    table = tables.build_table("", "pods", [obj], now=NOW)
+    table = build_table("", "pods", [obj], now=NOW)
     assert table["rows"][0]["cells"][1:4] == ["0/1", "Completed", "0"]
     assert table["rows"][0]["conditions"] == [{"type": "Completed", "status": "True", "reason": "Succeeded",
                                                "message": "The pod has completed successfully."}]
-    running = tables.build_table("", "pods", [pod()], now=NOW)["rows"][0]
+    running = build_table("", "pods", [pod()], now=NOW)["rows"][0]
     assert "conditions" not in running
 
 
@@ -460,7 +463,7 @@ def test_events_k8s_io_events_print_like_core_events():
     assert cells("events.k8s.io", "events", event) == [
         "2m", "Warning", "FailedScheduling", "pod/web-1", "", "default-scheduler, default-scheduler-cp-1",
         "0/3 nodes are available", "10m", 4, "web-1.17f1"]
-    assert tables.build_table("events.k8s.io", "events", [event], include_object="Object",
+    assert build_table("events.k8s.io", "events", [event], include_object="Object",
                               now=NOW)["rows"][0]["object"] is event
 
 
@@ -617,7 +620,7 @@ def test_flow_control():
                 "spec": {"priorityLevelConfiguration": {"name": "workload-low"}, "matchingPrecedence": precedence,
                          "distinguisherMethod": {"type": "ByUser"}},
                 "status": {"conditions": [{"type": "Dangling", "status": "False"}]}}
-    table = tables.build_table("flowcontrol.apiserver.k8s.io", "flowschemas",
+    table = build_table("flowcontrol.apiserver.k8s.io", "flowschemas",
                                [fs("service-accounts", 9000), fs("exempt", 1), fs("catch-all", 10000),
                                 fs("b", 9000)], now=NOW)
     assert [r["cells"][0] for r in table["rows"]] == ["exempt", "b", "service-accounts", "catch-all"]
@@ -636,7 +639,7 @@ def test_flow_control():
 
 def test_table_shape_and_partial_object_metadata():
     obj = pod()
-    table = tables.build_table("", "pods", [obj], list_meta={"resourceVersion": "99", "continue": "abc"}, now=NOW)
+    table = build_table("", "pods", [obj], list_meta={"resourceVersion": "99", "continue": "abc"}, now=NOW)
     assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
     assert table["metadata"] == {"resourceVersion": "99", "continue": "abc"}
     assert set(table["columnDefinitions"][0]) == {"name", "type", "format", "description", "priority"}
@@ -645,13 +648,13 @@ def test_table_shape_and_partial_object_metadata():
     assert table["columnDefinitions"][4]["description"].startswith("CreationTimestamp is a timestamp")
     assert table["rows"][0]["object"] == {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                                           "metadata": obj["metadata"]}
-    assert tables.build_table("", "pods", [obj], include_object="Object", now=NOW)["rows"][0]["object"] is obj
-    assert tables.build_table("", "pods", [obj], include_object="None", now=NOW)["rows"][0]["object"] is None
+    assert build_table("", "pods", [obj], include_object="Object", now=NOW)["rows"][0]["object"] is obj
+    assert build_table("", "pods", [obj], include_object="None", now=NOW)["rows"][0]["object"] is None
     # A watch event's Table: one row, carrying the object's resourceVersion.
-    assert tables.build_table("", "pods", [obj], now=NOW)["metadata"] == {"resourceVersion": "42"}
-    assert tables.build_table("", "pods", [], now=NOW) == {
+    assert build_table("", "pods", [obj], now=NOW)["metadata"] == {"resourceVersion": "42"}
+    assert build_table("", "pods", [], now=NOW) == {
         "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {},
-        "columnDefinitions": tables.build_table("", "pods", [], now=NOW)["columnDefinitions"], "rows": []}
+        "columnDefinitions": build_table("", "pods", [], now=NOW)["columnDefinitions"], "rows": []}
     orjson.dumps(table)
 
 
@@ -663,7 +666,7 @@ def test_every_printer_is_for_a_served_resource_and_every_description_resolves()
         for column in printer.columns:
             if isinstance(column.doc, tables.Doc):
                 assert column.doc.text(definitions), (key, column.name)
-    assert tables.build_table("node.k8s.io", "runtimeclasses", [], now=NOW)["columnDefinitions"][1][
+    assert build_table("node.k8s.io", "runtimeclasses", [], now=NOW)["columnDefinitions"][1][
         "description"] == ""
 
 
@@ -701,7 +704,7 @@ def test_crd_printer_columns():
                column("Missing", ".spec.nothing"), column("Null", ".spec.note"),
                column("Since", '.status.conditions[?(@.type == "Ready")].lastTransitionTime', "date"),
                column("Age", ".metadata.creationTimestamp", "date")]
-    table = tables.build_table("example.com", "widgets", [WIDGET], columns=columns, now=NOW)
+    table = build_table("example.com", "widgets", [WIDGET], columns=columns, now=NOW)
     assert table["columnDefinitions"][0] == {"name": "Name", "type": "string", "format": "name", "priority": 0,
                                              "description": table["columnDefinitions"][0]["description"]}
     assert table["columnDefinitions"][1] == {
@@ -715,7 +718,7 @@ def test_crd_printer_columns():
 
 def test_crd_without_printer_columns_shows_name_and_age():
     for given in ([], None):
-        table = tables.build_table("example.com", "widgets", [WIDGET], columns=given, now=NOW)
+        table = build_table("example.com", "widgets", [WIDGET], columns=given, now=NOW)
         assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Age"]
         assert table["columnDefinitions"][1]["type"] == "date"
         assert table["columnDefinitions"][1]["description"].startswith("CreationTimestamp is a timestamp")
@@ -726,7 +729,7 @@ def test_crd_columns_type_mismatches_and_bad_paths():
     columns = [column("Text", ".spec.replicas", "integer"), column("Num", ".spec.enabled", "integer"),
                column("When", ".spec.items[0].name", "date"), column("Broken", ".spec[?(@.x ~ 1)]"),
                column("Never", ".spec.replicas")]
-    table = tables.build_table("example.com", "widgets", [WIDGET], columns=columns, now=NOW)
+    table = build_table("example.com", "widgets", [WIDGET], columns=columns, now=NOW)
     # Upstream keeps the columns before the first whose path it cannot parse.
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Text", "Num", "When"]
     assert table["rows"][0]["cells"] == ["w1", 3, None, "<invalid>"]
@@ -760,7 +763,7 @@ class TableStub(Stub):
         if len(parts) > 3 and "as=Table" in request.headers.get("Accept", ""):
             group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
             info = self.registry.get(group, version, parts[-1])
-            table = tables.build_table(group, parts[-1], self.objects.get((group, parts[-1]), []),
+            table = build_table(group, parts[-1], self.objects.get((group, parts[-1]), []),
                                        list_meta={"resourceVersion": "1"}, now=NOW,
                                        columns=info.crd.get("additionalPrinterColumns") if info.crd else None)
             return web.Response(body=orjson.dumps(table), content_type="application/json")

@@ -377,6 +377,7 @@ class ResourceHandler:
         async def send(event_type: str, obj: dict):
             if as_table and event_type != "BOOKMARK" and event_type != "ERROR":
                 obj = tables.build_table(info.group, info.plural, [self.api.output(info, obj)],
+                                         definitions=info.strategy.schemas.definitions,
                                          include_object=include_object,
                                          columns=info.strategy.printer_columns)
                 if not first_table[0]:
@@ -461,7 +462,8 @@ def _bookmark(info, revision: int, initial_end: bool = False) -> dict:
 
 
 def encode_table(request, info, items, list_meta, status=200) -> web.Response:
-    table = tables.build_table(info.group, info.plural, items, list_meta=list_meta,
+    table = tables.build_table(info.group, info.plural, items, definitions=info.strategy.schemas.definitions,
+                               list_meta=list_meta,
                                include_object=request.query.get("includeObject", "Metadata"),
                                columns=info.strategy.printer_columns)
     return web.Response(body=gojson.dumps(table), status=status, content_type=JSON)
