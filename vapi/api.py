@@ -5,9 +5,12 @@ controller's write is decoded, defaulted, validated and stored exactly as a kube
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import random
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import orjson
@@ -24,6 +27,8 @@ from .writes.patch import PatchError
 
 GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 LIST_PAGE = 500
+# How often a quiet watch that asked for bookmarks gets one.
+BOOKMARK_INTERVAL = 10.0
 # kube's DefaultGarbageCollectionPolicy for every kind served here (only extensions-era kinds orphaned).
 DEFAULT_PROPAGATION = "Background"
 # Who the server's own controllers write as, when they name no field manager.
@@ -194,7 +199,10 @@ class API:
             raise errors.not_found(info, name)
         return self.output(info, obj)
 
-    def list(self, info: ResourceInfo, namespace: str | None, opts: ListOptions) -> dict:
+    def list(self, info: ResourceInfo, namespace: str | None, opts: ListOptions | None = None) -> dict:
+        """The objects of a resource (in one namespace, or all), every page of them at one revision
+        unless `opts.limit` asks for one page; the only code that pages the store."""
+        opts = opts or ListOptions()
         label_sel = selectors.parse_label_selector(opts.label_selector)
         field_sel = info.strategy.field_selector(opts.field_selector)
         prefix = info.prefix(namespace)
@@ -239,6 +247,98 @@ class API:
             meta["continue"] = _encode_continue(revision, start)
         return {"kind": f"{info.kind}List", "apiVersion": info.group_version, "metadata": meta,
                 "items": items}
+
+    def lookup(self, info: ResourceInfo, namespace: str | None, name: str) -> dict | None:
+        """The object as stored now, or None: what controllers ask before they act."""
+        obj = self.store.get(info.key(namespace, name))
+        return None if obj is None else self.output(info, obj)
+
+    def watch(self, info: ResourceInfo, namespace: str | None, opts: ListOptions, *,
+              initial_events: bool = False, bookmarks: bool = False,
+              timeout: float | None = None) -> AsyncIterator[tuple[str, dict]]:
+        """The events a watch sends, as (type, object): ADDED, MODIFIED and DELETED as objects enter,
+        change in and leave the label and field selection, BOOKMARK and ERROR.
+
+        Everything wrong with the request itself is raised here, before the first event, so that
+        it can be answered as a Status instead of a started stream. With resourceVersion "" or
+        "0", or `initial_events`, the current objects come first as ADDED (and, with bookmarks,
+        the bookmark that marks their end).
+        """
+        label_sel = selectors.parse_label_selector(opts.label_selector)
+        field_sel = info.strategy.field_selector(opts.field_selector)
+        rv = opts.resource_version
+        initial = None
+        if rv in ("", "0") or initial_events:
+            initial = self.list(info, namespace, ListOptions(label_selector=opts.label_selector,
+                                                             field_selector=opts.field_selector))
+            start = int(initial["metadata"]["resourceVersion"])
+        else:
+            start = _parse_revision(rv)
+        return self._events(info, namespace, start, initial, label_sel, field_sel,
+                            bookmarks and initial_events, bookmarks, timeout)
+
+    async def _events(self, info, namespace, start: int, initial, label_sel, field_sel, initial_bookmark: bool,
+                      bookmarks: bool, timeout: float | None) -> AsyncIterator[tuple[str, dict]]:
+        def matches(obj):
+            return obj is not None and label_sel.matches(obj["metadata"].get("labels")) and field_sel.matches(obj)
+
+        for obj in (initial or {}).get("items", ()):
+            yield "ADDED", obj
+        try:
+            # Opened here, not before the first event, so that a watch nobody iterates holds nothing.
+            watcher = self.store.watch(info.prefix(namespace), start)
+        except Compacted as e:
+            # kube's watch cache answers this inside the stream too, once the request itself was sound.
+            yield "ERROR", errors.gone(f"too old resource version: {e.requested} ({e.compacted})").status()
+            return
+        if initial_bookmark:
+            yield "BOOKMARK", self._bookmark(info, start, initial_end=True)
+        deadline = time.monotonic() + timeout if timeout else None
+        last_sent = start
+        iterator = watcher.__aiter__()
+        try:
+            while True:
+                remaining = deadline - time.monotonic() if deadline else None
+                if remaining is not None and remaining <= 0:
+                    return
+                wait = min(remaining or BOOKMARK_INTERVAL, BOOKMARK_INTERVAL) if bookmarks else remaining
+                try:
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation
+                    # that a client hanging up delivers.
+                    async with asyncio.timeout(wait):
+                        event = await iterator.__anext__()
+                except TimeoutError:
+                    if bookmarks and (deadline is None or time.monotonic() < deadline):
+                        progress = getattr(watcher, "progress_revision", last_sent) or last_sent
+                        yield "BOOKMARK", self._bookmark(info, max(last_sent, progress))
+                    continue
+                except StopAsyncIteration:
+                    if getattr(watcher, "dropped", False):
+                        yield "ERROR", errors.gone("the watch fell too far behind and was dropped; restart it "
+                                                   "from a recent resourceVersion").status()
+                    return
+                last_sent = event.revision
+                now_match = event.type != "DELETED" and matches(event.object)
+                was_match = matches(event.prev_object)
+                if event.type == "DELETED":
+                    if was_match or matches(event.object):
+                        yield "DELETED", self.output(info, event.object)
+                elif now_match and was_match:
+                    yield "MODIFIED", self.output(info, event.object)
+                elif now_match:
+                    yield "ADDED", self.output(info, event.object)
+                elif was_match:
+                    # The object left the selection: to this watcher it is gone.
+                    yield "DELETED", self.output(info, event.object)
+        finally:
+            await watcher.close()
+
+    @staticmethod
+    def _bookmark(info: ResourceInfo, revision: int, initial_end: bool = False) -> dict:
+        meta = {"resourceVersion": str(revision)}
+        if initial_end:
+            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+        return {"kind": info.kind, "apiVersion": info.group_version, "metadata": meta}
 
     # --- writes --------------------------------------------------------------------------
 

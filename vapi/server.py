@@ -21,6 +21,7 @@ from .api import API, User
 from .auth.certs import PKI, identity_from_cert
 from .controllers import Controllers
 from .controllers.bootstrap import ensure_system_objects
+from .controllers.informer import Informers
 from .registry import Registry
 from .registry.selectors import SelectorError
 from .wire import gojson
@@ -94,12 +95,15 @@ class Server:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = SQLiteStore(str(config.data_dir / "state.db"), **config.store_options)
         self.api = API(self.registry, self.store, self.schemas)
-        self.api.admission = default_chain(lambda name: None, self._namespace)
+        self.informers = Informers(self.api)
+        namespaces = self.registry.get("", "v1", "namespaces")
+        self.api.admission = default_chain(lambda name: self.informers.cached(namespaces, None, name),
+                                           self._namespace)
         self.discovery = Discovery(self.registry)
         self.openapi = OpenAPI(self.registry)
         self.resources = ResourceHandler(self.api, self.registry)
         self.pki = PKI(config.data_dir / "pki")
-        self.controllers = Controllers(self.api, self.pki.ca_cert)
+        self.controllers = Controllers(self.api, self.informers, self.pki.ca_cert)
         self.runner: web.AppRunner | None = None
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port

@@ -1,7 +1,7 @@
 """Built-in controllers: level-triggered loops over the in-process API.
 
-Each controller reacts to a resource's events through `informer.run`, which lists, then watches,
-and lists again whenever the watch is lost, so a missed event is never missed for long.
+Each controller registers handlers on the process's shared informers (`informer.py`), which list,
+then watch, and list again whenever the watch is lost, so a missed event is never missed for long.
 """
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ log = logging.getLogger("vapi.controllers")
 
 
 class Controllers:
-    def __init__(self, api, root_ca_path):
-        self.crds = CRDController(api)
-        self.controllers = [self.crds, NamespaceController(api, root_ca_path), GarbageCollector(api)]
+    def __init__(self, api, informers, root_ca_path):
+        self.informers = informers
+        self.crds = CRDController(api, informers)
+        self.controllers = [self.crds, NamespaceController(api, informers, root_ca_path),
+                            GarbageCollector(api, informers)]
         self.tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
@@ -28,3 +30,4 @@ class Controllers:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.informers.stop()

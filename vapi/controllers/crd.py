@@ -10,10 +10,10 @@ import asyncio
 import logging
 
 from .. import errors
-from ..api import DeleteOptions
+from ..api import DeleteOptions, ListOptions
 from ..registry import ResourceInfo
 from ..registry.strategies import CLEANUP_FINALIZER, now_rfc3339
-from . import informer
+from .informer import ensure_task
 
 log = logging.getLogger("vapi.controllers")
 
@@ -50,8 +50,9 @@ def resource_infos(crd: dict) -> list[ResourceInfo]:
 
 
 class CRDController:
-    def __init__(self, api):
+    def __init__(self, api, informers):
         self.api = api
+        self.informers = informers
         self.info = api.registry.get(CRD_GROUP, "v1", "customresourcedefinitions")
         # CRD name -> the resources it added, so an update or deletion can take them back.
         self.served: dict[str, list[ResourceInfo]] = {}
@@ -59,13 +60,12 @@ class CRDController:
 
     def serve_stored(self) -> None:
         """Serve the established CRDs already stored, before the server takes its first request."""
-        items, _, _ = self.api.store.list(self.info.prefix())
-        for crd in items:
+        for crd in self.api.list(self.info, None, ListOptions())["items"]:
             if not crd["metadata"].get("deletionTimestamp") and self._name_conflict(crd) is None:
                 self._serve(crd)
 
     async def run(self) -> None:
-        await informer.run(self.api.store, self.info, self.handle)
+        self.informers.get(self.info).add_handler(self.handle)
 
     async def handle(self, event_type: str, crd: dict, prev) -> None:
         name = crd["metadata"]["name"]
@@ -73,7 +73,7 @@ class CRDController:
             self._unserve(name)
             return
         if crd["metadata"].get("deletionTimestamp"):
-            informer.ensure_task(self.cleanups, name, lambda: self._cleanup(crd))
+            ensure_task(self.cleanups, name, lambda: self._cleanup(crd))
             return
         if prev is not None and prev.get("spec") == crd.get("spec") and name in self.served:
             return  # only status moved; what is served stays as it is
@@ -146,7 +146,7 @@ class CRDController:
         infos = self.served.get(name) or resource_infos(crd)
         info = infos[0] if infos else None
         while info is not None:
-            items, _, _ = self.api.store.list(info.prefix())
+            items = self.api.list(info, None, ListOptions())["items"]
             if not items:
                 break
             for obj in items:

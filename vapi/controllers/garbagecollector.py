@@ -12,7 +12,6 @@ import logging
 
 from .. import errors
 from ..api import DeleteOptions
-from . import informer
 
 log = logging.getLogger("vapi.controllers")
 # How soon a newly served resource (a new CRD's) is garbage-collected too.
@@ -26,46 +25,43 @@ def _owner_uids(obj: dict | None) -> set[str]:
 
 
 class GarbageCollector:
-    def __init__(self, api):
+    def __init__(self, api, informers):
         self.api = api
+        self.informers = informers
         # owner uid -> {(group, plural, namespace, name)} of objects that name it as owner
         self.dependents: dict[str, set[tuple]] = {}
 
     async def run(self) -> None:
         """One informer per deletable resource, following the registry as CRDs come and go."""
-        loops: dict[tuple[str, str], asyncio.Task] = {}
+        watched: set[tuple[str, str]] = set()
         generation, generation_seen = None, False
-        try:
-            while True:
-                if generation != self.api.registry.generation:
-                    generation = self.api.registry.generation
-                    served = {}
-                    for info in self.api.registry.all():
-                        if "delete" in info.verbs:
-                            served.setdefault((info.group, info.plural), info)
-                    for gone in loops.keys() - served.keys():
-                        loops.pop(gone).cancel()
-                    new = served.keys() - loops.keys()
-                    for key in new:
-                        loops[key] = asyncio.create_task(
-                            informer.run(self.api.store, served[key], self._handler(served[key])))
-                    if new and generation_seen:
-                        # Owners of a newly served kind may have come and gone before its informer
-                        # started: check their dependents against the store, as kube's GC checks
-                        # owners it has not observed yet ("virtual" nodes).
-                        await self._verify_owners({served[key].kind for key in new})
-                    generation_seen = True
-                await asyncio.sleep(REGISTRY_POLL_SECONDS)
-        finally:
-            for task in loops.values():
-                task.cancel()
-            await asyncio.gather(*loops.values(), return_exceptions=True)
+        while True:
+            if generation != self.api.registry.generation:
+                generation = self.api.registry.generation
+                served = {}
+                for info in self.api.registry.all():
+                    if "delete" in info.verbs:
+                        served.setdefault((info.group, info.plural), info)
+                for gone in watched - served.keys():
+                    watched.discard(gone)
+                    await self.informers.remove(*gone)
+                new = served.keys() - watched
+                for key in new:
+                    watched.add(key)
+                    self.informers.get(served[key]).add_handler(self._handler(served[key]))
+                if new and generation_seen:
+                    # Owners of a newly served kind may have come and gone before its informer
+                    # started: check their dependents against the store, as kube's GC checks
+                    # owners it has not observed yet ("virtual" nodes).
+                    await self._verify_owners({served[key].kind for key in new})
+                generation_seen = True
+            await asyncio.sleep(REGISTRY_POLL_SECONDS)
 
     async def _verify_owners(self, kinds: set[str]) -> None:
         for deps in list(self.dependents.values()):
             for dep in list(deps):
                 info = self._info(dep[0], dep[1])
-                obj = info and self.api.store.get(info.key(dep[2], dep[3]))
+                obj = info and self.api.lookup(info, dep[2], dep[3])
                 refs = (obj or {}).get("metadata", {}).get("ownerReferences") or []
                 if any(r.get("kind") in kinds and not self._owner_alive(obj, r) for r in refs):
                     try:
@@ -102,7 +98,7 @@ class GarbageCollector:
         if info is None:
             return None, None
         ns = dependent["metadata"].get("namespace") if info.namespaced else None
-        owner = self.api.store.get(info.key(ns, ref.get("name", "")))
+        owner = self.api.lookup(info, ns, ref.get("name", ""))
         if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
             return info, None
         return info, owner
@@ -156,7 +152,7 @@ class GarbageCollector:
     async def _collect(self, dep: tuple, policy: str = "Background") -> None:
         group, plural, namespace, name = dep
         info = self._info(group, plural)
-        obj = info and self.api.store.get(info.key(namespace, name))
+        obj = info and self.api.lookup(info, namespace, name)
         if obj is None:
             return
         refs = obj["metadata"].get("ownerReferences") or []
@@ -174,7 +170,7 @@ class GarbageCollector:
     async def _drop_reference(self, dep: tuple, owner_uid: str) -> None:
         group, plural, namespace, name = dep
         info = self._info(group, plural)
-        obj = info and self.api.store.get(info.key(namespace, name))
+        obj = info and self.api.lookup(info, namespace, name)
         if obj is not None:
             await self._set_references(info, obj, [r for r in obj["metadata"].get("ownerReferences") or []
                                                    if r.get("uid") != owner_uid])

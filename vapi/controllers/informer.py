@@ -1,49 +1,142 @@
-"""List, then watch from the list's revision; start over when the watch is lost."""
+"""Shared informers, in the manner of client-go's: one per resource, however many consumers.
+
+An informer lists a resource through the pipeline (`API.list`), then watches it from the list's
+revision (`API.watch`), keeping a cache of every object that anyone in the process may read
+synchronously (admission's namespace look-ups, controllers' checks), and passing each change to
+the handlers registered on it. When the watch is lost (history compacted, watcher dropped) it
+lists again; a handler may ask to hear of that first, to drop what the lost watch left stale.
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
-from storage.store import Compacted
+from ..api import ListOptions
 
 log = logging.getLogger("vapi.controllers")
+RETRY_SECONDS = 1.0
+
+# await handle(event_type, obj, previous object or None)
+Handle = Callable[[str, dict, dict | None], Awaitable[None]]
 
 
-async def run(store, info, handle, *, on_resync=None) -> None:
-    """Call `await handle(event_type, obj, prev)` for every object of `info`'s resource, forever.
+def _key(obj: dict) -> tuple[str | None, str]:
+    meta = obj["metadata"]
+    return meta.get("namespace") or None, meta["name"]
 
-    After a (re)list every current object arrives as ADDED with prev None; `on_resync` is awaited
-    first so a controller may drop state the lost watch left stale.
-    """
-    prefix = info.prefix()
-    while True:
+
+class Informer:
+    def __init__(self, api, info):
+        self.api = api
+        self.info = info
+        self.cache: dict[tuple[str | None, str], dict] = {}
+        self.synced = asyncio.Event()
+        self._handlers: list[tuple[Handle, Callable[[], Awaitable[None]] | None]] = []
+        self._task: asyncio.Task | None = None
+
+    def get(self, namespace: str | None, name: str) -> dict | None:
+        return self.cache.get((namespace or None, name))
+
+    def add_handler(self, handle: Handle, on_resync: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Hear every change from now on; what the cache already holds arrives first, as ADDED."""
+        self._handlers.append((handle, on_resync))
+        if self.synced.is_set():
+            asyncio.create_task(self._replay(handle, list(self.cache.values())))
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"informer {self.info.group_resource}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def wait_synced(self) -> None:
+        await self.synced.wait()
+
+    async def _replay(self, handle: Handle, objects: list[dict]) -> None:
+        for obj in objects:
+            await self._call(handle, "ADDED", obj, None)
+
+    async def _call(self, handle: Handle, event_type: str, obj: dict, prev: dict | None) -> None:
         try:
-            if on_resync:
-                await on_resync()
-            items, revision, start = [], None, None
-            while True:
-                page, revision, more = store.list(prefix, start_after=start, limit=500, revision=revision)
-                items.extend(page)
-                if not more or not page:
-                    break
-                last = page[-1]["metadata"]
-                start = info.key(last.get("namespace"), last["name"])
-            for obj in items:
-                await handle("ADDED", obj, None)
-            watch = store.watch(prefix, revision)
-            try:
-                async for event in watch:
-                    await handle(event.type, event.object, event.prev_object)
-            finally:
-                await watch.close()
-        except Compacted:
-            continue
+            await handle(event_type, obj, prev)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a controller must outlive one bad object
-            log.exception("controller loop over %s failed; relisting", prefix)
-            await asyncio.sleep(1)
+        except Exception:  # noqa: BLE001 - one consumer's failure must not starve the others
+            log.exception("handling %s %s/%s failed", event_type, self.info.group_resource, obj["metadata"]["name"])
 
+    async def _run(self) -> None:
+        while True:
+            try:
+                revision = await self._list()
+                await self._watch(revision)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - an informer outlives one bad list or event
+                log.exception("informer for %s failed; listing again", self.info.group_resource)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _list(self) -> str:
+        listed = self.api.list(self.info, None, ListOptions())
+        self.cache = {_key(obj): obj for obj in listed["items"]}
+        for handle, on_resync in list(self._handlers):
+            if on_resync is not None:
+                await on_resync()
+            await self._replay(handle, listed["items"])
+        self.synced.set()
+        return listed["metadata"]["resourceVersion"]
+
+    async def _watch(self, revision: str) -> None:
+        events = self.api.watch(self.info, None, ListOptions(resource_version=revision))
+        try:
+            async for event_type, obj in events:
+                if event_type == "ERROR":
+                    return  # compacted or dropped: list again
+                key = _key(obj)
+                prev = self.cache.get(key)
+                if event_type == "DELETED":
+                    self.cache.pop(key, None)
+                else:
+                    self.cache[key] = obj
+                for handle, _ in list(self._handlers):
+                    await self._call(handle, event_type, obj, prev)
+        finally:
+            await events.aclose()
+
+
+class Informers:
+    """The process's informers, one per resource, created and started on first request."""
+
+    def __init__(self, api):
+        self.api = api
+        self._informers: dict[tuple[str, str], Informer] = {}
+
+    def get(self, info) -> Informer:
+        key = (info.group, info.plural)
+        informer = self._informers.get(key)
+        if informer is None:
+            informer = self._informers[key] = Informer(self.api, info)
+            informer.start()
+        return informer
+
+    def cached(self, info, namespace: str | None, name: str) -> dict | None:
+        """The cached object if that resource's informer has synced; None otherwise."""
+        informer = self._informers.get((info.group, info.plural))
+        return informer.get(namespace, name) if informer is not None and informer.synced.is_set() else None
+
+    async def remove(self, group: str, plural: str) -> None:
+        informer = self._informers.pop((group, plural), None)
+        if informer is not None:
+            await informer.stop()
+
+    async def stop(self) -> None:
+        for informer in list(self._informers.values()):
+            await informer.stop()
+        self._informers.clear()
 
 
 def ensure_task(tasks: dict, key, start) -> None:

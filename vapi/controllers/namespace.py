@@ -10,36 +10,37 @@ import asyncio
 import logging
 
 from .. import errors
-from ..api import DeleteOptions
-from . import informer
+from ..api import DeleteOptions, ListOptions
+from .informer import ensure_task
 
 log = logging.getLogger("vapi.controllers")
 RETRY_SECONDS = 1.0
 
 
 class NamespaceController:
-    def __init__(self, api, root_ca_path):
+    def __init__(self, api, informers, root_ca_path):
         self.api = api
+        self.informers = informers
         self.root_ca_path = root_ca_path
         self.root_ca = ""
         self.terminating: dict[str, asyncio.Task] = {}
 
     async def run(self) -> None:
         self.root_ca = self.root_ca_path.read_text()
-        await informer.run(self.api.store, self.api.registry.get("", "v1", "namespaces"), self.handle)
+        self.informers.get(self.api.registry.get("", "v1", "namespaces")).add_handler(self.handle)
 
     async def handle(self, event_type: str, ns: dict, prev) -> None:
         name = ns["metadata"]["name"]
         if event_type == "DELETED":
             return
         if ns["metadata"].get("deletionTimestamp"):
-            informer.ensure_task(self.terminating, name, lambda: self.finalize(name))
+            ensure_task(self.terminating, name, lambda: self.finalize(name))
             return
         await self.seed(name)
 
     async def _ensure(self, group, plural, namespace, obj) -> None:
         info = self.api.registry.get(group, "v1", plural)
-        if self.api.store.get(info.key(namespace, obj["metadata"]["name"])) is not None:
+        if self.api.lookup(info, namespace, obj["metadata"]["name"]) is not None:
             return
         try:
             await self.api.create(info, namespace, obj)
@@ -72,8 +73,7 @@ class NamespaceController:
         while True:
             remaining = 0
             for info in list(self._namespaced_resources()):
-                page, _, _ = self.api.store.list(info.prefix(namespace))
-                for obj in page:
+                for obj in self.api.list(info, namespace, ListOptions())["items"]:
                     remaining += 1
                     if obj["metadata"].get("deletionTimestamp"):
                         continue

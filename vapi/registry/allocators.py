@@ -16,19 +16,12 @@ NODE_PORT_RANGE = (30000, 32767)
 
 
 def _in_use(api) -> tuple[set[str], set[int]]:
-    info = api.registry.get("", "v1", "services")
     ips, ports = set(), set()
-    start = None
-    while True:
-        page, _, more = api.store.list(info.prefix(), start_after=start, limit=1000)
-        for svc in page:
-            spec = svc.get("spec", {})
-            ips.update(spec.get("clusterIPs") or [spec.get("clusterIP")])
-            ports.update(p.get("nodePort") for p in spec.get("ports", []) if p.get("nodePort"))
-        if not more or not page:
-            return ips, ports
-        last = page[-1]["metadata"]
-        start = info.key(last["namespace"], last["name"])
+    for svc in api.list(api.registry.get("", "v1", "services"), None)["items"]:
+        spec = svc.get("spec", {})
+        ips.update(spec.get("clusterIPs") or [spec.get("clusterIP")])
+        ports.update(p.get("nodePort") for p in spec.get("ports", []) if p.get("nodePort"))
+    return ips, ports
 
 
 def _invalid(api, obj, field, value, why):

@@ -8,18 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 from dataclasses import dataclass
 
 import orjson
 import yaml
 from aiohttp import web
 
-from storage.store import Compacted
-
 from .. import errors, subresources
 from ..api import DeleteOptions, ListOptions, WriteOptions
-from ..registry import selectors
 from ..registry.builtin import SUBRESOURCE_VERBS
 from ..writes.patch import PATCH_TYPES
 from . import gojson, protobuf, tables
@@ -29,7 +25,6 @@ YAML = "application/yaml"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 MAX_BODY = 3 * 1024 * 1024
 DEFAULT_WATCH_TIMEOUT = 1800
-BOOKMARK_INTERVAL = 10.0
 
 
 @dataclass
@@ -357,108 +352,33 @@ class ResourceHandler:
         return with_warnings(self._object_response(request, info, obj), opts)
 
     async def watch(self, request: web.Request, info, ns) -> web.StreamResponse:
-        opts = list_options(request)
-        label_sel = selectors.parse_label_selector(opts.label_selector)
-        field_sel = info.strategy.field_selector(opts.field_selector)
+        events = self.api.watch(info, ns, list_options(request),
+                                initial_events=request.query.get("sendInitialEvents") in ("true", "1"),
+                                bookmarks=request.query.get("allowWatchBookmarks") in ("true", "1"),
+                                timeout=_int_param(request, "timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
         as_table = wants_table(request)
         include_object = request.query.get("includeObject", "Metadata")
-        timeout = _int_param(request, "timeoutSeconds") or DEFAULT_WATCH_TIMEOUT
-        bookmarks = request.query.get("allowWatchBookmarks") in ("true", "1")
-        initial = request.query.get("sendInitialEvents") in ("true", "1")
-
-        def matches(obj):
-            return obj is not None and label_sel.matches(obj["metadata"].get("labels")) and field_sel.matches(obj)
-
         response = web.StreamResponse(headers={"Content-Type": JSON, "Cache-Control": "no-cache"})
         response.enable_chunked_encoding()
-        await response.prepare(request)
-        first_table = [True]
-
-        async def send(event_type: str, obj: dict):
-            if as_table and event_type != "BOOKMARK" and event_type != "ERROR":
-                obj = tables.build_table(info.group, info.plural, [self.api.output(info, obj)],
-                                         definitions=info.strategy.schemas.definitions,
-                                         include_object=include_object,
-                                         columns=info.strategy.printer_columns)
-                if not first_table[0]:
-                    obj["columnDefinitions"] = []
-                first_table[0] = False
-            elif event_type not in ("BOOKMARK", "ERROR"):
-                obj = self.api.output(info, obj)
-            await response.write(gojson.event(event_type, obj, sort_keys=info.strategy.unstructured
-                                              and event_type not in ("ERROR", "BOOKMARK") and not as_table))
-
-        rv = opts.resource_version
-        if rv in ("", "0") or initial:
-            listed = self.api.list(info, ns, ListOptions(label_selector=opts.label_selector,
-                                                         field_selector=opts.field_selector))
-            start = int(listed["metadata"]["resourceVersion"])
-            for obj in listed["items"]:
-                await send("ADDED", obj)
-            if initial and bookmarks:
-                await send("BOOKMARK", _bookmark(info, start, initial_end=True))
-        else:
-            try:
-                start = int(rv)
-            except ValueError:
-                raise errors.bad_request(f'invalid resource version: "{rv}"') from None
+        first_row = True
         try:
-            watcher = self.api.store.watch(info.prefix(ns), start)
-        except Compacted as e:
-            await send("ERROR", errors.gone(f"too old resource version: {e.requested} ({e.compacted})").status())
-            return response
-        deadline = time.monotonic() + timeout
-        last_sent = start
-        iterator = watcher.__aiter__()
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                wait = min(remaining, BOOKMARK_INTERVAL) if bookmarks else remaining
-                try:
-                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation
-                    # that a client hanging up delivers.
-                    async with asyncio.timeout(wait):
-                        event = await iterator.__anext__()
-                except TimeoutError:
-                    if bookmarks and time.monotonic() < deadline:
-                        await send("BOOKMARK", _bookmark(info, max(last_sent, watcher_progress(watcher, last_sent))))
-                    continue
-                except StopAsyncIteration:
-                    if getattr(watcher, "dropped", False):
-                        await send("ERROR", errors.gone("the watch fell too far behind and was dropped; "
-                                                        "restart it from a recent resourceVersion").status())
-                    break
-                last_sent = event.revision
-                now_match = event.type != "DELETED" and matches(event.object)
-                was_match = matches(event.prev_object)
-                if event.type == "DELETED":
-                    if was_match or matches(event.object):
-                        await send("DELETED", event.object)
-                elif now_match and was_match:
-                    await send("MODIFIED", event.object)
-                elif now_match:
-                    await send("ADDED", event.object)
-                elif was_match:
-                    # The object left the selection: to this watcher it is gone.
-                    await send("DELETED", event.object)
+            await response.prepare(request)
+            async for event_type, obj in events:
+                is_object = event_type not in ("BOOKMARK", "ERROR")
+                if as_table and is_object:
+                    obj = tables.build_table(info.group, info.plural, [obj],
+                                             definitions=info.strategy.schemas.definitions,
+                                             include_object=include_object, columns=info.strategy.printer_columns)
+                    if not first_row:
+                        obj["columnDefinitions"] = []
+                    first_row = False
+                await response.write(gojson.event(event_type, obj, sort_keys=info.strategy.unstructured
+                                                  and is_object and not as_table))
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
-            await watcher.close()
+            await events.aclose()
         return response
-
-
-def watcher_progress(watcher, default: int) -> int:
-    return getattr(watcher, "progress_revision", default) or default
-
-
-def _bookmark(info, revision: int, initial_end: bool = False) -> dict:
-    meta = {"resourceVersion": str(revision)}
-    if initial_end:
-        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-    return {"kind": info.kind, "apiVersion": info.group_version, "metadata": meta}
 
 
 def encode_table(request, info, items, list_meta, status=200) -> web.Response:
