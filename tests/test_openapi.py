@@ -1,22 +1,18 @@
 """OpenAPI v2/v3 documents: their structure, and what real kubectl binaries make of them."""
 from __future__ import annotations
 
-import asyncio
 import copy
-import threading
+import time
 
+import kubernetes
 import orjson
 import pytest
-from aiohttp import web
 
 from admission import schemas
-from vapi.wire.discovery import Discovery
 from vapi.wire.openapi import V2_PREFIX, V3_PREFIX, OpenAPI, content_hash
 from vapi.registry import Registry, ResourceInfo
 from vapi.registry.builtin import ALL_VERBS
-from vapi.wire.protobuf import encode_openapi_v2
-from vapi.server import OPENAPI_V2_PROTOBUF
-from vapi.testing import run_kubectl
+from vapi.testing import ServerProcess, run_kubectl
 
 V3_ONLY_KUBECTLS = ("1.29", "1.30", "1.31", "1.32", "1.33")
 
@@ -265,104 +261,43 @@ def test_custom_resource_without_schema_takes_any_object():
     assert "metadata" in v3(api, "apis/example.com/v1")["components"]["schemas"]["com.example.v1.Widget"]["properties"]
 
 
-# --- real kubectl against a stub server --------------------------------------------------------
-
-def body_of(found: tuple[bytes, str] | None) -> bytes | None:
-    return found[0] if found else None
-
-
-class Stub:
-    """A plain-HTTP server of /version, legacy discovery and the OpenAPI documents, in a thread."""
-
-    def __init__(self, registry):
-        self.discovery = Discovery(registry)
-        self.openapi = OpenAPI(registry)
-        self.requests: list[str] = []
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.runner = None
-        self.port = 0
-
-    def start(self) -> "Stub":
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
-        return self
-
-    async def _start(self):
-        app = web.Application()
-        app.router.add_get("/{path:.*}", self.handle)
-        app.router.add_post("/{path:.*}", self.created)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
-        self.port = self.runner.addresses[0][1]
-
-    def stop(self):
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-    async def created(self, request: web.Request) -> web.Response:
-        """Echo what kubectl creates, so a test can see how it asked (its query parameters)."""
-        self.requests.append(f"POST {request.path_qs}")
-        return web.Response(status=201, body=await request.read(), content_type="application/json")
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.requests.append(request.path_qs)
-        path = request.path.strip("/")
-        parts = path.split("/")
-        found = None
-        if path == "version":
-            found = orjson.dumps({"major": "1", "minor": "33", "gitVersion": "v1.33.0"})
-        elif path == "api":
-            found = self.discovery.api_versions("127.0.0.1")
-        elif path == "apis":
-            found = self.discovery.group_list()[0]
-        elif parts[0] == "api" and len(parts) == 2:
-            found = body_of(self.discovery.resource_list("", parts[1]))
-        elif parts[0] == "apis" and len(parts) == 3:
-            found = body_of(self.discovery.resource_list(parts[1], parts[2]))
-        elif path in ("openapi/v2", "swagger-2.0.0.pb-v1") and encode_openapi_v2 is not None:
-            return web.Response(body=encode_openapi_v2(self.openapi.v2_document()),
-                                headers={"Content-Type": OPENAPI_V2_PROTOBUF})
-        elif path == "openapi/v3":
-            found = orjson.dumps(self.openapi.v3_index())
-        elif path.startswith("openapi/v3/"):
-            found = body_of(self.openapi.v3_document(path.removeprefix("openapi/v3/")))
-        if found is None:
-            return web.Response(status=404, content_type="application/json", body=orjson.dumps(
-                {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}))
-        return web.Response(body=found, content_type="application/json")
-
+# --- real kubectl against a real server ---------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def stub(tmp_path_factory):
-    registry = Registry(schemas.load("1.33"))
-    registry.add(widget_info())
-    server = Stub(registry).start()
-    home = tmp_path_factory.mktemp("kube")
-    server.kubeconfig = home / "config"
-    server.kubeconfig.write_text(f"""\
-apiVersion: v1
-kind: Config
-clusters: [{{name: stub, cluster: {{server: "http://127.0.0.1:{server.port}"}}}}]
-users: [{{name: stub, user: {{}}}}]
-contexts: [{{name: stub, context: {{cluster: stub, user: stub, namespace: default}}}}]
-current-context: stub
-""")
-    server.home = home
+def served(tmp_path_factory):
+    """A real `vapi serve` that also serves the Widget custom resource."""
+    server = ServerProcess(tmp_path_factory.mktemp("openapi")).start()
+    api = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
+    kubernetes.client.ApiextensionsV1Api(api).create_custom_resource_definition({
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                 "versions": [{"name": "v1", "served": True, "storage": True,
+                               "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.size",
+                                                                         "statusReplicasPath": ".status.size"}},
+                               "schema": {"openAPIV3Schema": WIDGET_SCHEMA}}]}})
+    custom = kubernetes.client.CustomObjectsApi(api)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            custom.list_namespaced_custom_object("example.com", "v1", "default", "widgets")
+            break
+        except kubernetes.client.ApiException as e:
+            assert e.status == 404 and time.monotonic() < deadline, e
+            time.sleep(0.05)
+    api.close()
+    server.home = tmp_path_factory.mktemp("kube")
     yield server
-    server.stop()
+    server.cleanup()
 
 
-def kubectl(stub, version, *args, cache_dir=None, **kw):
-    return run_kubectl(stub.kubeconfig, *args, version=version,
-                       cache_dir=cache_dir or stub.home / f"cache-{version}", **kw)
+def kubectl(server, version, *args, cache_dir=None, **kw):
+    return run_kubectl(server.kubeconfig, *args, version=version,
+                       cache_dir=cache_dir or server.home / f"cache-{version}", **kw)
 
 
-
-def test_kubectl_explain_pod_containers(stub):
-    out = kubectl(stub, "1.33", "explain", "pod.spec.containers").stdout
+def test_kubectl_explain_pod_containers(served):
+    out = kubectl(served, "1.33", "explain", "pod.spec.containers").stdout
     assert "KIND:       Pod" in out and "VERSION:    v1" in out
     assert "FIELD: containers <[]Container>" in out
     assert "List of containers belonging to the pod." in out
@@ -371,8 +306,8 @@ def test_kubectl_explain_pod_containers(stub):
         assert field in out, field
 
 
-def test_kubectl_explain_recursive(stub):
-    out = kubectl(stub, "1.30", "explain", "deployment.spec.strategy", "--recursive").stdout
+def test_kubectl_explain_recursive(served):
+    out = kubectl(served, "1.30", "explain", "deployment.spec.strategy", "--recursive").stdout
     assert "GROUP:      apps" in out and "KIND:       Deployment" in out
     assert "FIELD: strategy <DeploymentStrategy>" in out
     assert "The deployment strategy to use to replace existing pods with new ones." in out
@@ -383,10 +318,10 @@ def test_kubectl_explain_recursive(stub):
 
 
 @pytest.mark.parametrize("version", ["1.27", "1.28", *V3_ONLY_KUBECTLS])
-def test_kubectl_explain_every_version(stub, version):
-    limits = kubectl(stub, version, "explain", "pod.spec.containers.resources.limits").stdout
+def test_kubectl_explain_every_version(served, version):
+    limits = kubectl(served, version, "explain", "pod.spec.containers.resources.limits").stdout
     assert "Limits describes the maximum amount of compute resources allowed." in limits
-    port = kubectl(stub, version, "explain", "svc.spec.ports.targetPort").stdout
+    port = kubectl(served, version, "explain", "svc.spec.ports.targetPort").stdout
     assert "Number or name of the port to access on the pods targeted by the service." in port
     if version in V3_ONLY_KUBECTLS:
         # Types as the v3 document names them (v2-era explain calls both strings).
@@ -394,8 +329,8 @@ def test_kubectl_explain_every_version(stub, version):
         assert "FIELD: targetPort <IntOrString>" in port
 
 
-def test_kubectl_explain_custom_resource(stub):
-    out = kubectl(stub, "1.33", "explain", "widgets.spec").stdout
+def test_kubectl_explain_custom_resource(served):
+    out = kubectl(served, "1.33", "explain", "widgets.spec").stdout
     assert "GROUP:      example.com" in out and "KIND:       Widget" in out
     assert "What the widget should be." in out
     assert "size\t<integer> -required-" in out and "How big the widget is." in out
@@ -416,24 +351,35 @@ spec: {size: 2%s}
 
 
 @pytest.mark.parametrize("version", ["1.27", "1.28", *V3_ONLY_KUBECTLS])
-def test_kubectl_leaves_strict_validation_to_the_server(stub, version, tmp_path):
+def test_kubectl_leaves_strict_validation_to_the_server(served, version, tmp_path):
     """kubectl finds `fieldValidation` on each kind's PATCH operation in our v3 document (v2 for
     1.27/1.28), so, as against kube-apiserver, it validates nothing itself and has the server
-    validate strictly: a client dry run passes even an unknown field, and a create asks for Strict."""
+    validate strictly: a client dry run passes even an unknown field, and a create asks for Strict,
+    which the server then enforces."""
     good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
     good.write_text(MANIFEST % "")
     bad.write_text(MANIFEST % ", bogusField: 1")
-    before = len(stub.requests)
-    out = kubectl(stub, version, "create", "-f", str(good), "--dry-run=client", "-o", "yaml",
+    namespace = f"strict-{version.replace('.', '-')}"
+    kubectl(served, version, "create", "namespace", namespace)
+    out = kubectl(served, version, "create", "-f", str(good), "--dry-run=client", "-o", "yaml",
                   "--validate=strict", cache_dir=tmp_path / "cache").stdout
     assert "kind: ConfigMap" in out and "kind: Widget" in out and "size: 2" in out
-    out = kubectl(stub, version, "create", "-f", str(bad), "--dry-run=client", "-o", "yaml",
+    out = kubectl(served, version, "create", "-f", str(bad), "--dry-run=client", "-o", "yaml",
                   "--validate=strict", cache_dir=tmp_path / "cache").stdout
     assert "bogusField: 1" in out
-    kubectl(stub, version, "create", "-f", str(bad), "--validate=strict", cache_dir=tmp_path / "cache")
-    seen = stub.requests[before:]
-    for plural in ("api/v1/namespaces/default/configmaps", "apis/example.com/v1/namespaces/default/widgets"):
-        assert f"POST /{plural}?fieldManager=kubectl-create&fieldValidation=Strict" in seen, seen
+    # -v=6 logs every request kubectl makes, with its URL.
+    done = kubectl(served, version, "create", "-n", namespace, "-f", str(bad), "--validate=strict", "-v=6",
+                   cache_dir=tmp_path / "cache", check=False)
+    log = done.stderr
+    for plural in (f"api/v1/namespaces/{namespace}/configmaps",
+                   f"apis/example.com/v1/namespaces/{namespace}/widgets"):
+        url = f"https://127.0.0.1:{served.port}/{plural}?fieldManager=kubectl-create&fieldValidation=Strict"
+        # Older kubectls log `POST <url> 201 Created`, newer ones `verb="POST" url="<url>..."`.
+        assert any("POST" in line and url in line for line in log.splitlines()), log
+    # The server refused the unknown field; the ConfigMap, which has none, was created.
+    assert 'strict decoding error: unknown field "spec.bogusField"' in log
+    assert kubectl(served, version, "get", "-n", namespace, "configmap", "demo", "-o", "name").stdout == \
+        "configmap/demo\n"
     if version in V3_ONLY_KUBECTLS:
-        assert any(r.startswith("/openapi/v3/api/v1?hash=") for r in seen)
-        assert not any(r.startswith(("/openapi/v2", "/swagger")) for r in seen)
+        assert "/openapi/v3/api/v1?hash=" in log
+        assert "/openapi/v2" not in log and "/swagger" not in log

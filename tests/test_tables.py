@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import functools
+import json
+import re
+import subprocess
+import time
 from datetime import datetime, timedelta, timezone
 
+import kubernetes
 import orjson
 import pytest
-from aiohttp import web
 
 from admission import schemas
-from vapi.wire import tables
-from vapi.registry import Registry, ResourceInfo
 from vapi.registry.builtin import BUILTIN
-from vapi.testing import kubectl_path, run_kubectl
-
-from test_openapi import Stub
+from vapi.testing import ServerProcess, kubectl_path, run_kubectl
+from vapi.wire import tables
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 # The default release's definitions describe the columns here; servers pass their served release's.
@@ -750,74 +751,131 @@ def test_parse_jsonpath(path, steps):
 
 # --- what kubectl makes of it -------------------------------------------------------------------
 
-class TableStub(Stub):
-    """test_openapi's discovery stub, that also answers lists with our Tables."""
+def now_ago(**delta) -> str:
+    return (datetime.now(timezone.utc) - timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def __init__(self, registry: Registry, objects: dict[tuple[str, str], list[dict]]):
-        super().__init__(registry)
-        self.registry = registry
-        self.objects = objects
 
-    async def handle(self, request: web.Request) -> web.Response:
-        parts = request.path.strip("/").split("/")
-        if len(parts) > 3 and "as=Table" in request.headers.get("Accept", ""):
-            group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
-            info = self.registry.get(group, version, parts[-1])
-            table = build_table(group, parts[-1], self.objects.get((group, parts[-1]), []),
-                                       list_meta={"resourceVersion": "1"}, now=NOW,
-                                       columns=info.crd.get("additionalPrinterColumns") if info.crd else None)
-            return web.Response(body=orjson.dumps(table), content_type="application/json")
-        return await super().handle(request)
+WIDGETS_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {"group": "example.com", "scope": "Namespaced",
+             "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+                           "additionalPrinterColumns": [column("Replicas", ".spec.replicas", "integer"),
+                                                        column("Ready", '.status.conditions[?(@.type=="Ready")].status')],
+                           "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
 
 
 @pytest.fixture(scope="module")
-def kubectl_stub(tmp_path_factory):
+def real_server(tmp_path_factory):
+    """A real `vapi serve` holding the objects the kubectl cases print: pods whose kubelet status
+    is written through the status subresource, a cluster role, and a custom resource with printer
+    columns."""
     try:
         kubectl_path("1.33")
     except FileNotFoundError:
         pytest.skip("kubectl 1.33 is not installed")
-    registry = Registry(schemas.load("1.33"))
-    registry.add(ResourceInfo("example.com", "v1", "widgets", "Widget", True, ("get", "list"), (), (), {},
-                              crd={"additionalPrinterColumns": [column("Replicas", ".spec.replicas", "integer"),
-                                                                column("Ready", '.status.conditions[?(@.type=="Ready")].status')]}))
-    crashing = container(ready=False, restarts=5, last=ago(minutes=1), state={"waiting": {"reason": "CrashLoopBackOff"}})
-    objects = {("", "pods"): [pod([container(restarts=2, last=ago(minutes=5))]),
-                              {**pod([crashing]), "metadata": meta("web-2", age={"hours": 2})}],
-               ("rbac.authorization.k8s.io", "clusterroles"): [{"metadata": meta("view", namespace=None)}],
-               ("example.com", "widgets"): [WIDGET]}
-    stub = TableStub(registry, objects).start()
-    home = tmp_path_factory.mktemp("kube")
-    stub.kubeconfig = home / "config"
-    stub.kubeconfig.write_text(f"""\
-apiVersion: v1
-kind: Config
-clusters: [{{name: stub, cluster: {{server: "http://127.0.0.1:{stub.port}"}}}}]
-users: [{{name: stub, user: {{}}}}]
-contexts: [{{name: stub, context: {{cluster: stub, user: stub, namespace: default}}}}]
-current-context: stub
-""")
-    stub.home = home
-    yield stub
-    stub.stop()
+    server = ServerProcess(tmp_path_factory.mktemp("tables")).start()
+    api = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
+    core = kubernetes.client.CoreV1Api(api)
+    crashing = container(ready=False, restarts=5, last=now_ago(minutes=1),
+                         state={"waiting": {"reason": "CrashLoopBackOff"}})
+    for name, statuses in (("web-1", [container(restarts=2, last=now_ago(minutes=5))]), ("web-2", [crashing])):
+        obj = pod(statuses)
+        obj["metadata"] = {"name": name}
+        core.create_namespaced_pod("default", {k: obj[k] for k in ("metadata", "spec")})
+        core.patch_namespaced_pod_status(name, "default", {"status": obj["status"]})
+    kubernetes.client.RbacAuthorizationV1Api(api).create_cluster_role({"metadata": {"name": "view-tables"}})
+    kubernetes.client.ApiextensionsV1Api(api).create_custom_resource_definition(WIDGETS_CRD)
+    custom = kubernetes.client.CustomObjectsApi(api)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            custom.create_namespaced_custom_object("example.com", "v1", "default", "widgets", {
+                "apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"}, "spec": {"replicas": 3}})
+            break
+        except kubernetes.client.ApiException as e:
+            assert e.status == 404 and time.monotonic() < deadline, e
+            time.sleep(0.05)
+    custom.patch_namespaced_custom_object_status("example.com", "v1", "default", "widgets", "w1",
+                                                  {"status": WIDGET["status"]})
+    server.home = tmp_path_factory.mktemp("kube")
+    yield server
+    api.close()
+    server.cleanup()
 
 
-def kubectl_lines(stub, *args) -> list[list[str]]:
-    out = run_kubectl(stub.kubeconfig, *args, version="1.33", cache_dir=stub.home / "cache").stdout
+def kubectl_lines(server, *args) -> list[list[str]]:
+    out = run_kubectl(server.kubeconfig, *args, version="1.33", cache_dir=server.home / "cache").stdout
     return [line.split() for line in out.splitlines()]
 
 
-def test_kubectl_get_pods(kubectl_stub):
-    assert kubectl_lines(kubectl_stub, "get", "pods") == [
-        ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
-        ["web-1", "1/1", "Running", "2", "(5m", "ago)", "5m"],
-        ["web-2", "0/1", "CrashLoopBackOff", "5", "(60s", "ago)", "120m"]]
-    wide = kubectl_lines(kubectl_stub, "get", "pods", "-o", "wide")
+AGE = re.compile(r"\d+s")
+
+
+def test_kubectl_get_pods(real_server):
+    header, web1, web2 = kubectl_lines(real_server, "get", "pods")
+    assert header == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert web1[:-1] == ["web-1", "1/1", "Running", "2", "(5m", "ago)"] and AGE.fullmatch(web1[-1])
+    assert web2[:-1] == ["web-2", "0/1", "CrashLoopBackOff", "5", "(60s", "ago)"] and AGE.fullmatch(web2[-1])
+    wide = kubectl_lines(real_server, "get", "pods", "-o", "wide")
     assert wide[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE", "READINESS",
                        "GATES"]
-    assert wide[1] == ["web-1", "1/1", "Running", "2", "(5m", "ago)", "5m", "10.0.0.5", "node-1", "<none>", "<none>"]
+    assert wide[1][:6] == ["web-1", "1/1", "Running", "2", "(5m", "ago)"]
+    assert wide[1][7:] == ["10.0.0.5", "node-1", "<none>", "<none>"]
 
 
-def test_kubectl_get_default_and_custom_columns(kubectl_stub):
-    assert kubectl_lines(kubectl_stub, "get", "clusterroles") == [["NAME", "CREATED", "AT"],
-                                                                  ["view", "2025-03-01T11:55:00Z"]]
-    assert kubectl_lines(kubectl_stub, "get", "widgets") == [["NAME", "REPLICAS", "READY"], ["w1", "3", "False"]]
+def test_kubectl_get_default_and_custom_columns(real_server):
+    header, *rows = kubectl_lines(real_server, "get", "clusterroles", "view-tables")
+    assert header == ["NAME", "CREATED", "AT"]
+    assert rows[0][0] == "view-tables" and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rows[0][1])
+    assert kubectl_lines(real_server, "get", "widgets") == [["NAME", "REPLICAS", "READY"], ["w1", "3", "False"]]
+
+
+def test_table_watch_sends_column_definitions_once(real_server):
+    """The Table watch kubectl get -w reads: the first event defines the columns, later ones only rows."""
+    api = kubernetes.config.new_client_from_config(config_file=str(real_server.kubeconfig))
+    try:
+        resp = api.rest_client.pool_manager.request(
+            "GET", api.configuration.host + "/api/v1/namespaces/default/pods?watch=1&timeoutSeconds=1",
+            headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}, timeout=10)
+        events = [json.loads(line) for line in resp.data.splitlines()]
+    finally:
+        api.close()
+    assert [e["type"] for e in events] == ["ADDED", "ADDED"]
+    first, second = (e["object"] for e in events)
+    assert first["kind"] == "Table" and [c["name"] for c in first["columnDefinitions"]][:3] == ["Name", "Ready", "Status"]
+    assert second["columnDefinitions"] == []
+    assert first["rows"][0]["cells"][:3] == ["web-1", "1/1", "Running"]
+    assert second["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+
+
+def test_kubectl_get_watch_prints_the_header_once(real_server):
+    proc = subprocess.Popen([kubectl_path("1.33"), f"--kubeconfig={real_server.kubeconfig}",
+                             f"--cache-dir={real_server.home / 'cache'}", "get", "pods", "-w", "--request-timeout=3s"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, _ = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    lines = [line.split() for line in out.splitlines()]
+    assert lines[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert [line[0] for line in lines[1:3]] == ["web-1", "web-2"]
+
+
+def test_tables_describe_columns_as_the_served_release_does(tmp_path):
+    """A server of Kubernetes 1.29 describes its columns with 1.29's words, not the default release's."""
+    server = ServerProcess(tmp_path, extra_args=("--kubernetes-version", "1.29")).start()
+    try:
+        api = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
+        resp = api.rest_client.pool_manager.request(
+            "GET", api.configuration.host + "/apis/apps/v1/deployments",
+            headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}, timeout=10)
+        api.close()
+        columns = {c["name"]: c["description"] for c in json.loads(resp.data)["columnDefinitions"]}
+    finally:
+        server.cleanup()
+    assert columns["Up-to-date"].startswith("Total number of non-terminated pods targeted by this deployment")
+    assert columns["Up-to-date"] != tables.printer_for("apps", "deployments").columns[2].doc.text(
+        schemas.load("1.33").definitions)
