@@ -6,7 +6,7 @@ import threading
 import kubernetes
 import pytest
 
-from .helpers import expect_status
+from .helpers import expect_status, raw
 
 
 def _make(core, namespace, n, labels=lambda i: {}):
@@ -195,3 +195,11 @@ def test_get_with_resource_version(api_client, core, namespace):
         assert status == 200 and int(body["metadata"]["resourceVersion"]) >= int(rv)
     status, body = raw(api_client, "GET", path, query=f"resourceVersion={int(rv) + 10 ** 9}")
     assert "Too large resource version" in assert_status(status, body, 504, "Timeout")["message"]
+
+
+def test_watch_with_a_malformed_resource_version_is_refused_before_streaming(api_client, namespace):
+    status, body = raw(api_client, "GET", f"/api/v1/namespaces/{namespace}/configmaps",
+                       query="watch=1&resourceVersion=abc")
+    assert status == 400 and isinstance(body, dict) and body["kind"] == "Status", body
+    # The same client connection goes on serving.
+    assert raw(api_client, "GET", f"/api/v1/namespaces/{namespace}/configmaps")[0] == 200

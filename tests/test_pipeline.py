@@ -14,7 +14,7 @@ import pytest
 from admission.chain import CREATE, Attributes, Chain, ValidatingPlugin
 from admission.status import StatusError
 from vapi import errors
-from vapi.api import WriteOptions
+from vapi.api import ListOptions, WriteOptions
 from vapi.server import Config, Server
 from vapi.testing import run_kubectl
 
@@ -131,4 +131,70 @@ def test_subresources_in_process_as_over_http(tmp_path):
             server.api.get(pods, "default", "p", subresource="log")
         assert (e.value.code, e.value.reason, e.value.message) == \
             (501, "NotImplemented", "pods/log is not implemented yet")
+    serve(tmp_path, scenario)
+
+
+def test_watch_refuses_a_malformed_version_before_streaming(tmp_path):
+    async def scenario(server, kubectl):
+        configmaps = server.registry.get("", "v1", "configmaps")
+        with pytest.raises(errors.StatusError) as e:
+            server.api.watch(configmaps, "default", ListOptions(resource_version="abc"))
+        assert (e.value.code, e.value.message) == (400, 'invalid resource version: "abc"')
+        # Over HTTP: a Status answer, not a started stream.
+        ns = await kubectl("get", "--raw", "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=abc",
+                           check=False)
+        assert ns.returncode != 0 and "invalid resource version" in ns.stderr
+    serve(tmp_path, scenario)
+
+
+def test_watch_follows_objects_into_and_out_of_a_selection(tmp_path):
+    async def scenario(server, kubectl):
+        configmaps = server.registry.get("", "v1", "configmaps")
+        events = server.api.watch(configmaps, "default", ListOptions(label_selector="tier=web"), timeout=5)
+        seen = []
+
+        async def collect():
+            async for event_type, obj in events:
+                seen.append((event_type, obj["metadata"]["name"], obj.get("apiVersion"), obj.get("kind")))
+                if len(seen) == 3:
+                    return
+        task = asyncio.create_task(collect())
+        await kubectl("create", "configmap", "c", "-n", "default")
+        await kubectl("label", "configmap", "c", "tier=web", "-n", "default")
+        await kubectl("label", "configmap", "c", "tier=db", "--overwrite", "-n", "default")
+        await kubectl("label", "configmap", "c", "tier=web", "--overwrite", "-n", "default")
+        await asyncio.wait_for(task, 10)
+        assert seen == [("ADDED", "c", "v1", "ConfigMap"), ("DELETED", "c", "v1", "ConfigMap"),
+                        ("ADDED", "c", "v1", "ConfigMap")]
+    serve(tmp_path, scenario)
+
+
+def test_shared_informer_cache_follows_http_writes(tmp_path):
+    async def scenario(server, kubectl):
+        secrets = server.registry.get("", "v1", "secrets")
+        informer = server.informers.get(secrets)
+        assert server.informers.get(secrets) is informer  # one per resource, shared
+        await informer.wait_synced()
+        heard = []
+
+        async def handle(event_type, obj, prev):
+            heard.append((event_type, obj["metadata"]["name"], prev is not None))
+        informer.add_handler(handle)
+        await kubectl("create", "secret", "generic", "s1", "--from-literal=a=b", "-n", "default")
+
+        async def until(check):
+            for _ in range(200):
+                if check():
+                    return
+                await asyncio.sleep(0.02)
+            raise AssertionError(heard)
+        await until(lambda: informer.get("default", "s1") is not None)
+        assert informer.get("default", "s1")["data"] == {"a": "Yg=="}
+        await kubectl("delete", "secret", "s1", "-n", "default")
+        await until(lambda: informer.get("default", "s1") is None)
+        assert ("ADDED", "s1", False) in heard and ("DELETED", "s1", True) in heard
+        # NamespaceLifecycle answers from the namespaces informer's cache.
+        namespaces = server.registry.get("", "v1", "namespaces")
+        await server.informers.get(namespaces).wait_synced()
+        assert server.informers.cached(namespaces, None, "default")["status"]["phase"] == "Active"
     serve(tmp_path, scenario)
