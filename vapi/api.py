@@ -279,8 +279,11 @@ class API:
 
     async def _events(self, info, namespace, start: int, initial, label_sel, field_sel, initial_bookmark: bool,
                       bookmarks: bool, timeout: float | None) -> AsyncIterator[tuple[str, dict]]:
+        everything = label_sel.empty and field_sel.empty
+
         def matches(obj):
-            return obj is not None and label_sel.matches(obj["metadata"].get("labels")) and field_sel.matches(obj)
+            return obj is not None and (everything or label_sel.matches(obj["metadata"].get("labels"))
+                                        and field_sel.matches(obj))
 
         for obj in (initial or {}).get("items", ()):
             yield "ADDED", obj
@@ -303,10 +306,14 @@ class API:
                     return
                 wait = min(remaining or BOOKMARK_INTERVAL, BOOKMARK_INTERVAL) if bookmarks else remaining
                 try:
-                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation
-                    # that a client hanging up delivers.
-                    async with asyncio.timeout(wait):
+                    if wait is None:
+                        # Watches that never time out (the informers') pay for no timer per event.
                         event = await iterator.__anext__()
+                    else:
+                        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the
+                        # cancellation that a client hanging up delivers.
+                        async with asyncio.timeout(wait):
+                            event = await iterator.__anext__()
                 except TimeoutError:
                     if bookmarks and (deadline is None or time.monotonic() < deadline):
                         progress = getattr(watcher, "progress_revision", last_sent) or last_sent

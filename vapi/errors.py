@@ -53,17 +53,9 @@ def invalid(info, kind: str, name: str, causes: list[dict], message: str) -> Sta
     return StatusError(422, "Invalid", message, _details(info, name, kind=kind, causes=causes))
 
 
-def forbidden(info, name: str, message: str) -> StatusError:
-    return StatusError(403, "Forbidden", message, _details(info, name))
-
-
 def unauthorized() -> StatusError:
     return StatusError(401, "Unauthorized", "Unauthorized")
 
 
 def unsupported_media_type(content_type: str) -> StatusError:
     return StatusError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{content_type}")')
-
-
-def too_large() -> StatusError:
-    return StatusError(413, "RequestEntityTooLarge", "the request body is too large")

@@ -73,6 +73,8 @@ def not_implemented(info, subresource: str) -> errors.StatusError:
 
 
 def handler(info, subresource: str) -> Subresource:
+    if subresource not in info.subresources:
+        raise errors.path_not_found()
     found = HANDLERS.get(subresource)
     if found is None:
         raise not_implemented(info, subresource)
