@@ -46,6 +46,10 @@ OPAQUE = frozenset({
 })
 
 
+# Written by the server alone, already in Go order (the field manager encodes every entry afresh).
+PRE_ORDERED = frozenset({f"{META}.ManagedFieldsEntry"})
+
+
 def is_opaque(message: str) -> bool:
     return message in OPAQUE or message.endswith(".ExtraValue")
 
@@ -123,7 +127,7 @@ def _add(result: _Plan, message: str, name: str, label: str, type_: str) -> None
                 result.children[key] = inner.children[key]
         return
     result.ranks[name] = len(result.ranks)
-    if type_ in messages() and not is_opaque(type_):
+    if type_ in messages() and not is_opaque(type_) and type_ not in PRE_ORDERED:
         result.children[name] = ("list" if label == "repeated" else "struct", plan(type_))
 
 
