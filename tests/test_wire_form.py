@@ -157,3 +157,21 @@ def test_trailing_slash_paths_answer_as_without(client, path):
 def test_version_is_indented_as_kube_writes_it(client):
     status, body = raw(client, "GET", "/version/")
     assert status == 200 and body.startswith(b'{\n  "major": "')
+
+
+BILLION_LAUGHS = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata: {a: x}\nx:\n" + "".join(
+    f"  {name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
+    for prev, name in zip([""] + list("abcdefgh"), "abcdefghi"))
+
+
+def test_yaml_alias_bomb_is_refused_at_once(client):
+    """The ~600-byte "billion laughs" document (CVE-2019-11253): refused before anything is built."""
+    cfg = client.configuration
+    started = time.monotonic()
+    resp = client.rest_client.pool_manager.request(
+        "POST", cfg.host + "/api/v1/namespaces/default/configmaps", body=BILLION_LAUGHS,
+        headers={"Content-Type": "application/yaml", "Accept": "application/json"}, timeout=30)
+    assert time.monotonic() - started < 2
+    assert resp.status == 400
+    assert json.loads(resp.data)["message"] == "error decoding request body: yaml: document contains excessive aliasing"
+    assert raw(client, "GET", "/api/v1/namespaces/default/configmaps/lol")[0] == 404

@@ -127,7 +127,7 @@ async def read_body(request: web.Request, opts: WriteOptions | None = None) -> t
                 opts.duplicate_fields = duplicate_fields(raw, ctype)
             return body, ctype
         if ctype in (YAML, "application/apply-patch+yaml", "application/x-yaml", "text/yaml"):
-            return yaml.safe_load(raw.decode()), ctype
+            return yaml.load(raw.decode(), Loader=_BoundedYAML), ctype
         if ctype == PROTOBUF:
             return protobuf.decode_object(raw), ctype
     except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as e:
@@ -152,7 +152,52 @@ def _remember(pairs) -> _Fields:
     return obj
 
 
-class _YAMLFields(yaml.SafeLoader):
+# An alias names a node already read, so a few hundred bytes of nested aliases can stand for
+# billions of nodes (the "billion laughs" document, CVE-2019-11253). PyYAML shares the aliased
+# objects, but everything that walks the result afterwards would visit each expansion; such a
+# document is refused before anything is built from it, as kube-apiserver's YAML decoder does.
+MAX_EXPANDED_NODES = 100_000
+EXCESSIVE_ALIASING = "yaml: document contains excessive aliasing"
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document would have with every alias written out, counted without
+    writing them out (each distinct node once, with its children's sizes remembered)."""
+    sizes: dict[int, int] = {}
+    entered: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if not children_done and id(node) in entered:
+            raise yaml.YAMLError("yaml: anchor value contains itself")
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        items = [v for pair in node.value for v in pair] if isinstance(node, yaml.MappingNode) else node.value
+        if children_done:
+            sizes[id(node)] = 1 + sum(sizes[id(item)] for item in items)
+            if sizes[id(node)] > MAX_EXPANDED_NODES:
+                raise yaml.YAMLError(EXCESSIVE_ALIASING)
+        else:
+            entered.add(id(node))
+            stack.append((node, True))
+            stack.extend((item, False) for item in items if id(item) not in sizes)
+    return sizes[id(root)]
+
+
+class _BoundedYAML(yaml.SafeLoader):
+    """The safe loader, refusing documents whose aliases expand past MAX_EXPANDED_NODES."""
+
+    def compose_document(self):
+        node = super().compose_document()
+        if node is not None:
+            _expanded_size(node)
+        return node
+
+
+class _YAMLFields(_BoundedYAML):
     def construct_mapping(self, node, deep=False):
         self.flatten_mapping(node)
         return _remember((self.construct_object(k, deep=deep), self.construct_object(v, deep=deep))
