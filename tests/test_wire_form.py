@@ -175,3 +175,23 @@ def test_yaml_alias_bomb_is_refused_at_once(client):
     assert resp.status == 400
     assert json.loads(resp.data)["message"] == "error decoding request body: yaml: document contains excessive aliasing"
     assert raw(client, "GET", "/api/v1/namespaces/default/configmaps/lol")[0] == 404
+
+
+@pytest.mark.parametrize("content_type,depth", [("application/json", 250), ("application/json", 5000),
+                                                ("application/yaml", 250), ("application/yaml", 5000)])
+def test_bodies_nested_past_the_bound_are_a_clean_400(client, content_type, depth):
+    """Every step after decoding walks the body recursively; a body deeper than the bound is refused
+    where it is read, as a Status, and the server goes on answering."""
+    if content_type == "application/json":
+        body = '{"metadata":{"name":"deep"},"data":' + '{"a":' * depth + '1' + '}' * depth + '}'
+    else:
+        body = "metadata: {name: deep}\ndata: " + "{a: " * depth + "1" + "}" * depth + "\n"
+    resp = client.rest_client.pool_manager.request(
+        "POST", client.configuration.host + "/api/v1/namespaces/default/configmaps", body=body,
+        headers={"Content-Type": content_type, "Accept": "application/json"}, timeout=30)
+    assert resp.status == 400
+    status = json.loads(resp.data)
+    assert status["kind"] == "Status" and status["reason"] == "BadRequest"
+    if depth == 250:
+        assert status["message"] == "error decoding request body: exceeded max depth of 200"
+    assert raw(client, "GET", "/version")[0] == 200

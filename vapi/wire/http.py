@@ -123,18 +123,46 @@ async def read_body(request: web.Request, opts: WriteOptions | None = None) -> t
         if ctype in (JSON, "application/merge-patch+json", "application/strategic-merge-patch+json",
                      "application/json-patch+json"):
             body = orjson.loads(raw)
+            # Fewer brackets than the bound cannot nest past it: most bodies skip the walk.
+            if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
+                _check_depth(body)
             if want_duplicates and ctype == JSON and len(_JSON_KEY.findall(raw)) != _count_keys(body):
                 opts.duplicate_fields = duplicate_fields(raw, ctype)
             return body, ctype
         if ctype in (YAML, "application/apply-patch+yaml", "application/x-yaml", "text/yaml"):
-            return yaml.load(raw.decode(), Loader=_BoundedYAML), ctype
+            body = yaml.load(raw.decode(), Loader=_BoundedYAML)
+            _check_depth(body)
+            return body, ctype
         if ctype == PROTOBUF:
             return protobuf.decode_object(raw), ctype
+    except RecursionError:
+        raise _too_deep() from None
     except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as e:
         raise errors.bad_request(f"error decoding request body: {str(e).splitlines()[0]}") from None
     except protobuf.ProtobufError as e:
         raise errors.bad_request(f"error decoding protobuf request body: {e}") from None
     raise errors.unsupported_media_type(ctype)
+
+
+# Every later step (validation, defaulting, field ownership) walks a body recursively, so bodies are
+# bounded in depth where they are read; no Kubernetes object comes near this.
+MAX_DEPTH = 200
+
+
+def _too_deep() -> errors.StatusError:
+    return errors.bad_request(f"error decoding request body: exceeded max depth of {MAX_DEPTH}")
+
+
+def _check_depth(body) -> None:
+    stack = [(body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
 
 
 class _Fields(dict):
@@ -232,8 +260,8 @@ def duplicate_fields(raw: bytes, ctype: str) -> list[str]:
             doc = yaml.load(raw.decode(), Loader=_YAMLFields)
         else:
             doc = json.loads(raw, object_pairs_hook=_remember)
-    except (ValueError, yaml.YAMLError):
-        return []
+    except (ValueError, yaml.YAMLError, RecursionError):
+        return []  # the body's own decoding reports what is wrong with it
     found = []
 
     def walk(node, path):
