@@ -82,22 +82,19 @@ def _encode_continue(revision: int, start: str) -> str:
 def _decode_continue(token: str) -> tuple[int, str]:
     try:
         raw = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if raw.get("v") != "meta.k8s.io/v1" or not isinstance(raw.get("rv"), int):
+        if raw.get("v") != "meta.k8s.io/v1" or not isinstance(raw.get("rv"), int) or not 0 <= raw["rv"] < 1 << 63:
             raise ValueError
         return raw["rv"], str(raw["start"])
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, KeyError):
         raise errors.bad_request("continue key is not valid: incorrect encoded start resourceVersion "
                                  "(version meta.k8s.io/v1)") from None
 
 
 def _parse_revision(text: str) -> int:
-    try:
-        value = int(text)
-        if value < 0:
-            raise ValueError
-        return value
-    except ValueError:
-        raise errors.bad_request(f'invalid resource version: "{text}"') from None
+    # Go's ParseUint: ASCII digits only (no sign, no spaces); revisions are int64, as etcd's.
+    if not (text.isascii() and text.isdigit()) or int(text) >= 1 << 63:
+        raise errors.bad_request(f'invalid resource version: "{text}"')
+    return int(text)
 
 
 def _meta(obj: dict) -> dict:
@@ -365,7 +362,8 @@ class API:
         await self.admission.admit(attrs)
         strategy.prepare_for_create(obj)
         if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + "".join(random.choices(GENERATE_NAME_ALPHABET, k=5))
+            # kube keeps a name generated from a long prefix within 63 characters: 58 + 5 random.
+            meta["name"] = str(meta["generateName"])[:58] + "".join(random.choices(GENERATE_NAME_ALPHABET, k=5))
         strategy.canonicalize(obj)
         if track:
             self._track(info, None, obj, None, opts)

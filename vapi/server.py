@@ -36,6 +36,7 @@ log = logging.getLogger("vapi")
 OPENAPI_V2_PROTOBUF_ACCEPT = "application/com.github.proto-openapi.spec.v2"
 OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 # What anyone may read without credentials, as kube's system:public-info-viewer role allows.
+MAX_HEADER = 1024 * 1024
 PUBLIC_PATHS = {"/healthz", "/livez", "/readyz", "/version", "/version/"}
 
 
@@ -139,7 +140,9 @@ class Server:
         await self.store.start()
         await ensure_system_objects(self.api)
         self.controllers.crds.serve_stored()
-        self.runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True)
+        # kube-apiserver takes request lines and headers up to 1 MiB (long field selectors, paths).
+        self.runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True,
+                                    max_line_size=MAX_HEADER, max_field_size=MAX_HEADER)
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.config.host, self.config.port,
                            ssl_context=self.pki.server_context(), reuse_address=True)

@@ -59,6 +59,8 @@ class Scale(Subresource):
 
         def mutate(current: dict) -> dict:
             scale = api.patched(SCALE_KIND, patch_type, to_scale(info, current), patch)
+            if not isinstance(scale.get("spec", {}), dict):
+                raise errors.bad_request("the body must be an autoscaling/v1 Scale")
             return set_replicas(info, current, scale.get("spec", {}).get("replicas"))
 
         return to_scale(info, await api.guaranteed_update(info, namespace, name, mutate, opts=opts))

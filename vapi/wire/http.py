@@ -24,6 +24,7 @@ JSON = "application/json"
 YAML = "application/yaml"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 MAX_BODY = 3 * 1024 * 1024
+INT64 = (-(1 << 63), (1 << 63) - 1)
 DEFAULT_WATCH_TIMEOUT = 1800
 
 
@@ -298,9 +299,14 @@ def write_options(request: web.Request, *, apply: bool = False) -> WriteOptions:
                         user=request.get("user"))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def with_warnings(response: web.StreamResponse, opts: WriteOptions) -> web.StreamResponse:
     for text in opts.warnings:
-        response.headers.add("Warning", '299 - "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        # A field name may carry CR or LF; in a header they would end it, so they become spaces.
+        text = _CONTROL.sub(" ", text).replace("\\", "\\\\").replace('"', '\\"')
+        response.headers.add("Warning", f'299 - "{text}"')
     return response
 
 
@@ -308,10 +314,10 @@ def _int_param(request: web.Request, name: str) -> int | None:
     value = request.query.get(name)
     if value in (None, ""):
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise errors.bad_request(f"invalid {name}: {value!r} is not an integer") from None
+    # Go's ParseInt: ASCII digits with an optional minus, within int64.
+    if re.fullmatch(r"-?[0-9]+", value) is None or not INT64[0] <= int(value) <= INT64[1]:
+        raise errors.bad_request(f"invalid {name}: {value!r} is not an integer")
+    return int(value)
 
 
 def list_options(request: web.Request) -> ListOptions:
@@ -325,6 +331,10 @@ def list_options(request: web.Request) -> ListOptions:
 def delete_options(request: web.Request, body) -> DeleteOptions:
     body = body if isinstance(body, dict) else {}
     grace = body.get("gracePeriodSeconds")
+    if grace is not None and (isinstance(grace, bool) or not isinstance(grace, int)):
+        raise _cannot_unmarshal(grace, "DeleteOptions.gracePeriodSeconds", "int64")
+    if not isinstance(body.get("preconditions") or {}, dict):
+        raise _cannot_unmarshal(body["preconditions"], "DeleteOptions.preconditions", "v1.Preconditions")
     if grace is None:
         grace = _int_param(request, "gracePeriodSeconds")
     policy = body.get("propagationPolicy") or request.query.get("propagationPolicy")
@@ -336,6 +346,12 @@ def delete_options(request: web.Request, body) -> DeleteOptions:
     run = dry_run(request) or body.get("dryRun") == ["All"]
     return DeleteOptions(grace_period_seconds=grace, propagation_policy=policy,
                          preconditions=body.get("preconditions"), dry_run=run, user=request.get("user"))
+
+
+def _cannot_unmarshal(value, field: str, go_type: str) -> errors.StatusError:
+    """kube's answer to DeleteOptions that do not decode, in encoding/json's words."""
+    kind = {str: "string", bool: "bool", list: "array", dict: "object"}.get(type(value), "number")
+    return errors.bad_request(f"json: cannot unmarshal {kind} into Go struct field {field} of type {go_type}")
 
 
 # --- handlers ---------------------------------------------------------------------------------
