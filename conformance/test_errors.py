@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -165,3 +166,24 @@ def test_duplicate_fields(api_client, core, namespace):
                        query="fieldValidation=Strict")
     assert_status(status, body, 400, "BadRequest")
     assert {"dup", "dupy"}.isdisjoint(_names(core, namespace))
+
+
+def test_hostile_bodies_are_refused_quickly_and_store_nothing(api_client, namespace):
+    laughs = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata: {a: x}\nx:\n" + "".join(
+        f"  {name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
+        for prev, name in zip([""] + list("abcdefgh"), "abcdefghi"))
+    deep = '{"metadata":{"name":"deep"},"data":' + '{"a":' * 5000 + '1' + '}' * 5000 + '}'
+    for body, content_type in ((laughs, "application/yaml"), (deep, "application/json")):
+        started = time.monotonic()
+        status, answer = raw(api_client, "POST", f"/api/v1/namespaces/{namespace}/configmaps", body,
+                             content_type=content_type)
+        assert time.monotonic() - started < 5
+        assert 400 <= status < 500 and isinstance(answer, dict) and answer["kind"] == "Status", answer
+    for name in ("lol", "deep"):
+        assert raw(api_client, "GET", f"/api/v1/namespaces/{namespace}/configmaps/{name}")[0] == 404
+
+
+def test_resource_versions_must_be_plain_digits(api_client, namespace):
+    status, answer = raw(api_client, "GET", f"/api/v1/namespaces/{namespace}/configmaps",
+                         query="resourceVersion=%2B5&resourceVersionMatch=Exact")
+    assert_status(status, answer, 400, "BadRequest")
