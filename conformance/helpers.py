@@ -49,6 +49,13 @@ def status_bytes(message: str, reason: str, code: int, details: str = "") -> byt
             f'"reason":"{reason}"{details},"code":{code}}}\n').encode()
 
 
+def billion_laughs(name: str = "lol") -> str:
+    """A ConfigMap whose ~600 bytes of nested YAML aliases stand for 9^9 strings (CVE-2019-11253)."""
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{a: x}}\nx:\n" + "".join(
+        f"  {level}: &{level} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
+        for prev, level in zip([""] + list("abcdefgh"), "abcdefghi"))
+
+
 def expect_status(call, code: int, reason: str):
     """Run `call`; it must fail with that HTTP code and Status reason. Returns the Status."""
     with pytest.raises(kubernetes.client.ApiException) as info:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from .helpers import assert_status, expect_status, raw
+from .helpers import assert_status, billion_laughs, expect_status, raw
 
 
 def _cm_path(namespace, name=""):
@@ -169,9 +169,7 @@ def test_duplicate_fields(api_client, core, namespace):
 
 
 def test_hostile_bodies_are_refused_quickly_and_store_nothing(api_client, namespace):
-    laughs = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata: {a: x}\nx:\n" + "".join(
-        f"  {name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
-        for prev, name in zip([""] + list("abcdefgh"), "abcdefghi"))
+    laughs = billion_laughs()
     deep = '{"metadata":{"name":"deep"},"data":' + '{"a":' * 5000 + '1' + '}' * 5000 + '}'
     for body, content_type in ((laughs, "application/yaml"), (deep, "application/json")):
         started = time.monotonic()
