@@ -22,14 +22,16 @@ class StatusError(Exception):
             body["message"] = self.message
         if self.reason:
             body["reason"] = self.reason
-        details = _details(self.details or {})
-        if details:
-            body["details"] = details
+        if self.details is not None:
+            body["details"] = _details(self.details)
         body["code"] = self.code
         return body
 
 
-# metav1.StatusDetails and metav1.StatusCause, in Go's field order; every field is omitempty.
+# metav1.StatusDetails and metav1.StatusCause, in Go's field order; every field is omitempty, but
+# Status.details is a pointer: kube writes `"details":{}` where an error has empty details (a path
+# no route serves) and leaves the key out where it has none (BadRequest, Expired), so `details`
+# keeps that difference: None or a dict.
 _DETAILS = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
 _CAUSE = ("reason", "message", "field")
 

@@ -30,6 +30,20 @@ def test_objects_come_in_go_field_order(api_client, namespace):
     assert list(json.loads(listed)) == ["kind", "apiVersion", "metadata", "items"]
 
 
+def test_paths_no_route_serves(api_client):
+    assert raw_bytes(api_client, "GET", "/api/v1/nothings") == (404, status_bytes(
+        '"the server could not find the requested resource"', "NotFound", 404, "{}"))
+    assert raw_bytes(api_client, "GET", "/healthz/") == (404, b"404 page not found\n")
+
+
+def test_too_large_resource_version(api_client, namespace):
+    status, body = raw_bytes(api_client, "GET", f"/api/v1/namespaces/{namespace}/configmaps?resourceVersion=999999999")
+    current = json.loads(body)["message"].rpartition(" ")[2] if status == 504 else None
+    assert (status, body) == (504, status_bytes(
+        f'"Timeout: Too large resource version: 999999999, current: {current}"', "Timeout", 504,
+        '{"causes":[{"reason":"ResourceVersionTooLarge","message":"Too large resource version"}],"retryAfterSeconds":1}'))
+
+
 def test_version_with_a_trailing_slash(api_client):
     status, body = raw_bytes(api_client, "GET", "/version/")
     assert status == 200 and json.loads(body)["gitVersion"].startswith("v1.")

@@ -78,11 +78,24 @@ def test_expired_list(client):
                                                 "Expired", 410))
 
 
-def test_path_not_found_keeps_its_cause(client):
-    status, body = raw(client, "GET", "/api/v1/nonsense")
-    assert status == 404
-    assert body == status_bytes('"the server could not find the requested resource"', "NotFound", 404,
-                                '{"causes":[{"reason":"UnexpectedServerResponse","message":"404 page not found"}]}')
+def test_too_large_resource_version(client):
+    status, body = raw(client, "GET", "/api/v1/namespaces/default/configmaps?resourceVersion=99999999")
+    current = json.loads(body)["message"].rpartition(" ")[2] if status == 504 else None
+    assert (status, body) == (504, status_bytes(
+        f'"Timeout: Too large resource version: 99999999, current: {current}"', "Timeout", 504,
+        '{"causes":[{"reason":"ResourceVersionTooLarge","message":"Too large resource version"}],"retryAfterSeconds":1}'))
+
+
+def test_paths_no_route_serves(client):
+    """Under /api and /apis kube's router answers a Status whose details are empty but present;
+    outside them Go's http.NotFound answers, in plain text."""
+    assert raw(client, "GET", "/api/v1/nonsense") == (404, status_bytes(
+        '"the server could not find the requested resource"', "NotFound", 404, "{}"))
+    assert raw(client, "PUT", "/api/v1/namespaces/default/configmaps", {}) == (405, status_bytes(
+        '"the server does not allow this method on the requested resource"', "MethodNotAllowed", 405, "{}"))
+    for path in ("/nonsense", "/healthz/", "/livez/", "/readyz/"):
+        assert raw(client, "GET", path) == (404, b"404 page not found\n")
+    assert raw(client, "GET", "/healthz/ping") == (200, b"ok")
 
 
 def keys(body: bytes) -> list[str]:

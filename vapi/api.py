@@ -174,9 +174,14 @@ class API:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def _too_large(self, revision: int) -> errors.StatusError:
-        return errors.StatusError(504, "Timeout", f"Too large resource version: {revision}, "
-                                  f"current resource version: {self.store.revision}")
+    def _too_large(self, revision: int, retry_seconds: int = 1) -> errors.StatusError:
+        """storage.NewTooLargeResourceVersionError: from the watch cache it asks for a retry in a
+        second, from etcd (an exact list) for none."""
+        return errors.StatusError(504, "Timeout", f"Timeout: Too large resource version: {revision}, "
+                                  f"current: {self.store.revision}",
+                                  {"causes": [{"reason": "ResourceVersionTooLarge",
+                                               "message": "Too large resource version"}],
+                                   "retryAfterSeconds": retry_seconds})
 
     def _not_older_than(self, resource_version: str) -> None:
         """A read with resourceVersion N must not answer with state older than N; the newest
@@ -238,7 +243,7 @@ class API:
                               if opts.continue_token else
                               "The resourceVersion for the provided list is too old.") from None
         except FutureRevision:
-            raise self._too_large(revision) from None
+            raise self._too_large(revision, retry_seconds=0) from None
         meta = {"resourceVersion": str(revision)}
         if has_more:
             meta["continue"] = _encode_continue(revision, start)

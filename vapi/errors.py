@@ -23,8 +23,8 @@ def not_found(info, name: str) -> StatusError:
 
 
 def path_not_found() -> StatusError:
-    return StatusError(404, "NotFound", "the server could not find the requested resource",
-                       {"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]})
+    # What kube's router answers for a path under /api or /apis that no route serves.
+    return StatusError(404, "NotFound", "the server could not find the requested resource", {})
 
 
 def already_exists(info, name: str) -> StatusError:
@@ -42,10 +42,9 @@ def gone(message: str) -> StatusError:
     return StatusError(410, "Expired", message)
 
 
-def method_not_allowed(verb: str, info=None) -> StatusError:
-    what = f" on {info.group_resource}" if info else ""
-    return StatusError(405, "MethodNotAllowed", f"the server does not allow this method on the requested resource{what}",
-                       {"causes": [{"reason": "UnexpectedServerResponse", "message": f"{verb} not allowed"}]})
+def method_not_allowed() -> StatusError:
+    # kube's router: the path has routes, none for this method.
+    return StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
 
 
 def invalid(info, kind: str, name: str, causes: list[dict], message: str) -> StatusError:

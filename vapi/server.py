@@ -70,7 +70,8 @@ async def status_errors(request: web.Request, handler):
         raise
     except Exception as e:  # noqa: BLE001 - the client gets a Status, the log gets the trace
         log.exception("internal error serving %s %s", request.method, request.path)
-        return _status_response(errors.StatusError(500, "InternalError", f"Internal error occurred: {e}"))
+        return _status_response(errors.StatusError(500, "InternalError", f"Internal error occurred: {e}",
+                                                   {"causes": [{"message": str(e)}]}))
 
 
 @web.middleware
@@ -121,7 +122,7 @@ class Server:
         r = app.router
         for path in ("/healthz", "/livez", "/readyz"):
             r.add_get(path, self.health)
-            r.add_get(path + "/{check:.*}", self.health)
+            r.add_get(path + "/{check:.+}", self.health)  # kube serves /healthz/ping..., not /healthz/
         r.add_get("/version", self.version)
         r.add_get("/version/", self.version)
         r.add_get("/api", self.api_root)
@@ -239,7 +240,9 @@ class Server:
         return await self.resources.handle(request, ri)
 
     async def not_found(self, request: web.Request) -> web.Response:
-        raise errors.path_not_found()
+        # Paths outside the API are kube's mux's to refuse, with Go's http.NotFound.
+        return web.Response(status=404, text="404 page not found\n", content_type="text/plain", charset="utf-8",
+                            headers={"X-Content-Type-Options": "nosniff"})
 
     # --- OpenAPI -------------------------------------------------------------------------------
 

@@ -376,7 +376,7 @@ class ResourceHandler:
         misplaced = (ri.verb in ("update", "patch") and not ri.name) or \
             (ri.verb == "create" and bool(ri.name) != bool(ri.subresource))
         if ri.verb not in verbs or misplaced:
-            raise errors.method_not_allowed(ri.verb.upper(), info)
+            raise errors.method_not_allowed()
         return info
 
     async def handle(self, request: web.Request, ri: RequestInfo) -> web.StreamResponse:
@@ -420,7 +420,7 @@ class ResourceHandler:
             result = await self.api.delete_collection(info, ns, list_options(request),
                                                       delete_options(request, body))
             return encode(request, result, sort_keys=info.strategy.unstructured)
-        raise errors.method_not_allowed(ri.verb.upper(), info)
+        raise errors.method_not_allowed()
 
     def _object_response(self, request, info, obj, status=200):
         # A subresource may speak another kind (Scale), which is typed even for custom resources.
