@@ -136,6 +136,24 @@ def test_custom_resources_are_maps_with_sorted_keys(client, kubectl_crd):
     assert keys(listed) == ["apiVersion", "items", "kind", "metadata"]
 
 
+def test_custom_resource_rows_type_only_their_metadata(client, kubectl_crd):
+    """A Table row's PartialObjectMetadata is a Go struct even for a custom resource; the object
+    itself, asked for whole, stays a map."""
+    raw(client, "POST", "/apis/wire.example.com/v1/namespaces/default/widgets",
+        {"spec": {"b": 1, "a": 2}, "metadata": {"labels": {"x": "1"}, "name": "row"},
+         "kind": "Widget", "apiVersion": "wire.example.com/v1"})
+    table_of = "application/json;as=Table;v=v1;g=meta.k8s.io"
+    _, table = raw(client, "GET", "/apis/wire.example.com/v1/namespaces/default/widgets/row", accept=table_of)
+    meta = json.loads(table)["rows"][0]["object"]["metadata"]
+    assert list(meta) == ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "labels",
+                          "managedFields"]
+    _, table = raw(client, "GET", "/apis/wire.example.com/v1/namespaces/default/widgets/row?includeObject=Object",
+                   accept=table_of)
+    widget = json.loads(table)["rows"][0]["object"]
+    assert list(widget) == ["apiVersion", "kind", "metadata", "spec"]
+    assert list(widget["metadata"]) == sorted(widget["metadata"]) and list(widget["spec"]) == ["a", "b"]
+
+
 @pytest.fixture
 def kubectl_crd(client):
     crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",

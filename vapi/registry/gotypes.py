@@ -152,6 +152,11 @@ def ordered(value, how: _Plan) -> dict:
     return out
 
 
+def object_meta_in_go_order(meta: dict) -> dict:
+    """A custom resource's metadata as kube types it where it must (PartialObjectMetadata)."""
+    return ordered(meta, plan(f"{META}.ObjectMeta"))
+
+
 def in_go_order(obj: dict, message: str) -> dict:
     """A built-in object as kube encodes it: TypeMeta's kind and apiVersion, then the message's fields."""
     body = ordered(obj, plan(message))

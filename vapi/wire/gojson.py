@@ -22,6 +22,16 @@ def _escaped(body: bytes) -> bytes:
     return body
 
 
+def as_map(value):
+    """A copy of `value` with every object's keys sorted: a custom resource as Go writes a
+    map[string]interface{}, where it sits inside a typed object (a Table row)."""
+    if isinstance(value, dict):
+        return {key: as_map(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [as_map(item) for item in value]
+    return value
+
+
 def dumps(value, *, sort_keys: bool = False) -> bytes:
     """`value` as Go's json.Encoder writes it; `sort_keys` for maps (custom resources)."""
     return _escaped(orjson.dumps(value, option=(_NEWLINE | orjson.OPT_SORT_KEYS) if sort_keys else _NEWLINE))

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ...registry import gotypes
 from ...registry.builtin import BUILTIN
+from .. import gojson
 from .cells import TABLE_API_VERSION, Doc, Printer
 from .jsonpath import crd_printer
 from .printers import DEFAULT_PRINTER, PRINTERS
@@ -30,12 +32,16 @@ def column_definitions(printer: Printer, definitions: dict) -> list[dict]:
              "priority": c.priority} for c in printer.columns]
 
 
-def _row_object(obj: dict, include_object: str):
+def _row_object(obj: dict, include_object: str, custom: bool):
+    # Built-in objects are stored in Go order; a custom resource is a map to kube, but its
+    # PartialObjectMetadata is typed.
     if include_object == "None":
         return None
     if include_object == "Object":
-        return obj
-    return {"kind": "PartialObjectMetadata", "apiVersion": TABLE_API_VERSION, "metadata": obj.get("metadata", {})}
+        return gojson.as_map(obj) if custom else obj
+    meta = obj.get("metadata", {})
+    return {"kind": "PartialObjectMetadata", "apiVersion": TABLE_API_VERSION,
+            "metadata": gotypes.object_meta_in_go_order(meta) if custom else meta}
 
 
 def build_table(group: str, resource: str, objects: list[dict], *, definitions: dict,
@@ -58,13 +64,14 @@ def build_table(group: str, resource: str, objects: list[dict], *, definitions: 
     if printer.sort_key is not None:
         objects = sorted(objects, key=printer.sort_key)
     rows = []
+    custom = (group, resource) not in _BUILTIN_RESOURCES
     for obj in objects:
         shown = printer.adapt(obj) if printer.adapt else obj
         row: dict = {"cells": [c.cell(shown, now) for c in printer.columns]}
         conditions = printer.conditions(obj) if printer.conditions else None
         if conditions:
             row["conditions"] = conditions
-        row["object"] = _row_object(obj, include_object)
+        row["object"] = _row_object(obj, include_object, custom)
         rows.append(row)
     if list_meta is None:
         rv = objects[0].get("metadata", {}).get("resourceVersion") if len(objects) == 1 else None
