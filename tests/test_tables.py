@@ -1,7 +1,6 @@
 """Server-side printing: the Table cells kubectl shows for each kind, as a real cluster prints them."""
 from __future__ import annotations
 
-import functools
 import json
 import re
 import subprocess
@@ -18,8 +17,11 @@ from vapi.testing import ServerProcess, kubectl_path, run_kubectl
 from vapi.wire import tables
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
-# The default release's definitions describe the columns here; servers pass their served release's.
-build_table = functools.partial(tables.build_table, definitions=schemas.load().definitions)
+
+
+def build_table(*args, version: str = schemas.DEFAULT_VERSION, **kwargs) -> dict:
+    """The Table a server of release `version` (the default release unless named) answers."""
+    return tables.build_table(*args, schemas=schemas.load(version), **kwargs)
 
 
 def ago(**delta) -> str:
@@ -34,15 +36,15 @@ def meta(name: str, namespace: str | None = "default", age: dict | None = None, 
     return m
 
 
-def cells(group: str, resource: str, obj: dict) -> list:
-    table = build_table(group, resource, [obj], now=NOW)
+def cells(group: str, resource: str, obj: dict, version: str = schemas.DEFAULT_VERSION) -> list:
+    table = build_table(group, resource, [obj], now=NOW, version=version)
     assert len(table["rows"]) == 1
     assert len(table["rows"][0]["cells"]) == len(table["columnDefinitions"])
     return table["rows"][0]["cells"]
 
 
-def headers(group: str, resource: str) -> list[tuple[str, str, int]]:
-    table = build_table(group, resource, [], now=NOW)
+def headers(group: str, resource: str, version: str = schemas.DEFAULT_VERSION) -> list[tuple[str, str, int]]:
+    table = build_table(group, resource, [], now=NOW, version=version)
     return [(c["name"], c["type"], c["priority"]) for c in table["columnDefinitions"]]
 
 
@@ -270,6 +272,20 @@ def test_jobs():
     suspended = {"metadata": meta("later"), "spec": {"suspend": True, "template": TEMPLATE},
                  "status": {"conditions": [{"type": "Suspended", "status": "True"}]}}
     assert cells("batch", "jobs", suspended)[1:4] == ["Suspended", "0/1", ""]
+
+
+def test_jobs_print_as_their_release_does():
+    """STATUS came with 1.30; 1.34 tells a job whose success policy is met from a running one."""
+    assert [h[0] for h in headers("batch", "jobs", "1.29")[:4]] == ["Name", "Completions", "Duration", "Age"]
+    assert [h[0] for h in headers("batch", "jobs", "1.30")[:5]] == ["Name", "Status", "Completions", "Duration",
+                                                                    "Age"]
+    met = {"metadata": meta("pi"), "spec": {"completions": 3, "template": TEMPLATE},
+           "status": {"succeeded": 1, "active": 2, "startTime": ago(minutes=1),
+                      "conditions": [{"type": "SuccessCriteriaMet", "status": "True"}]}}
+    assert cells("batch", "jobs", met, "1.29")[:4] == ["pi", "1/3", "60s", "5m"]
+    assert cells("batch", "jobs", met, "1.33")[:2] == ["pi", "Running"]
+    assert cells("batch", "jobs", met, "1.34")[:2] == ["pi", "SuccessCriteriaMet"]
+    assert [h[0] for h in headers("batch", "jobs", "1.34")].count("Status") == 1
 
 
 def test_cronjob():
@@ -513,6 +529,11 @@ def test_persistent_volume_claims_and_volumes():
                         "storageClassName": "standard"}, "status": {"phase": "Pending"}}
     assert cells("", "persistentvolumeclaims", pending) == ["wait", "Pending", "", "", "", "old", "<unset>", "5m",
                                                             "<unset>"]
+    # VolumeAttributesClass came with 1.29, the release whose claims and volumes have the field.
+    assert cells("", "persistentvolumeclaims", bound, "1.28") == ["data", "Bound", "pv-1", "10Gi", "RWO,RWX",
+                                                                  "standard", "5m", "Filesystem"]
+    assert "VolumeAttributesClass" not in [h[0] for h in headers("", "persistentvolumes", "1.28")]
+    assert "VolumeAttributesClass" in [h[0] for h in headers("", "persistentvolumes", "1.29")]
     pv = {"metadata": meta("pv-1", namespace=None, deletionTimestamp=ago(seconds=1)),
           "spec": {"capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteOncePod", "ReadOnlyMany"],
                    "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "standard",
@@ -870,18 +891,44 @@ def test_kubectl_get_watch_prints_the_header_once(real_server):
     assert [line[0] for line in lines[1:3]] == ["web-1", "web-2"]
 
 
-def test_tables_describe_columns_as_the_served_release_does(tmp_path):
-    """A server of Kubernetes 1.29 describes its columns with 1.29's words, not the default release's."""
-    server = ServerProcess(tmp_path, extra_args=("--kubernetes-version", "1.29")).start()
+JOB = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "pi"},
+       "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                      "containers": [{"name": "pi", "image": "perl:5.34"}]}}}}
+CLAIM = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+CLAIM_HEADER = ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS", "MODES", "STORAGECLASS"]
+
+
+@pytest.mark.parametrize("release,job_header,claim_header", [
+    ("1.28", ["NAME", "COMPLETIONS", "DURATION", "AGE"], CLAIM_HEADER + ["AGE"]),
+    ("1.29", ["NAME", "COMPLETIONS", "DURATION", "AGE"], CLAIM_HEADER + ["VOLUMEATTRIBUTESCLASS", "AGE"]),
+    ("1.30", ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"], CLAIM_HEADER + ["VOLUMEATTRIBUTESCLASS", "AGE"]),
+])
+def test_tables_print_what_the_served_release_prints(tmp_path, release, job_header, claim_header):
+    """A server of an older release prints that release's columns (Jobs gained STATUS in 1.30, claims
+    VOLUMEATTRIBUTESCLASS in 1.29) and describes them in that release's words, not the default's."""
+    try:
+        kubectl_path(release)
+    except FileNotFoundError:
+        pytest.skip(f"kubectl {release} is not installed")
+    server = ServerProcess(tmp_path / "server", extra_args=("--kubernetes-version", release)).start()
     try:
         api = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
+        kubernetes.client.BatchV1Api(api).create_namespaced_job("default", JOB)
+        kubernetes.client.CoreV1Api(api).create_namespaced_persistent_volume_claim("default", CLAIM)
         resp = api.rest_client.pool_manager.request(
             "GET", api.configuration.host + "/apis/apps/v1/deployments",
             headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}, timeout=10)
         api.close()
-        columns = {c["name"]: c["description"] for c in json.loads(resp.data)["columnDefinitions"]}
+        described = {c["name"]: c["description"] for c in json.loads(resp.data)["columnDefinitions"]}
+        jobs, claims = ([line.split() for line in run_kubectl(server.kubeconfig, "get", resource, version=release,
+                                                               cache_dir=tmp_path / "cache").stdout.splitlines()]
+                        for resource in ("jobs", "pvc"))
     finally:
         server.cleanup()
-    assert columns["Up-to-date"].startswith("Total number of non-terminated pods targeted by this deployment")
-    assert columns["Up-to-date"] != tables.printer_for("apps", "deployments").columns[2].doc.text(
-        schemas.load("1.33").definitions)
+    assert jobs[0] == job_header and jobs[1][0] == "pi" and len(jobs) == 2
+    assert claims[0] == claim_header and claims[1][:2] == ["data", "Pending"] and len(claims) == 2
+    up_to_date = "io.k8s.api.apps.v1.DeploymentStatus", "updatedReplicas"
+    assert described["Up-to-date"] == tables.Doc(*up_to_date).text(schemas.load(release).definitions)
+    assert described["Up-to-date"].startswith("Total number of non-terminated pods targeted by this deployment")
+    assert described["Up-to-date"] != tables.Doc(*up_to_date).text(schemas.load().definitions)

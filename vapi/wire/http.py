@@ -455,8 +455,7 @@ class ResourceHandler:
             async for event_type, obj in events:
                 is_object = event_type not in ("BOOKMARK", "ERROR")
                 if as_table and is_object:
-                    obj = tables.build_table(info.group, info.plural, [obj],
-                                             definitions=info.strategy.schemas.definitions,
+                    obj = tables.build_table(info.group, info.plural, [obj], schemas=info.strategy.schemas,
                                              include_object=include_object, columns=info.strategy.printer_columns)
                     if not first_row:
                         obj["columnDefinitions"] = []
@@ -471,7 +470,7 @@ class ResourceHandler:
 
 
 def encode_table(request, info, items, list_meta, status=200) -> web.Response:
-    table = tables.build_table(info.group, info.plural, items, definitions=info.strategy.schemas.definitions,
+    table = tables.build_table(info.group, info.plural, items, schemas=info.strategy.schemas,
                                list_meta=list_meta,
                                include_object=request.query.get("includeObject", "Metadata"),
                                columns=info.strategy.printer_columns)

@@ -12,7 +12,8 @@ kube-apiserver answers a Table request with one of four convertors, and so do we
 
 Each printer is data: its columns in order, each with the function that computes its cell from the
 object as served (the printers upstream read the internal type, so the cells read the v1 fields
-that convert to what they read). Cells keep their JSON types: integer columns hold numbers.
+that convert to what they read) and the releases that print it, so that a server prints the
+columns of the release it serves. Cells keep their JSON types: integer columns hold numbers.
 """
 from __future__ import annotations
 

@@ -174,6 +174,12 @@ class Doc:
         return prop.get("description", "")
 
 
+def release(version: str) -> tuple[int, int]:
+    """A Kubernetes release ("1.29") as a number pair that compares in release order."""
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -182,6 +188,15 @@ class Column:
     type: str = "string"
     priority: int = 0
     format: str = ""
+    # Upstream's printers gain columns from one release to the next: a column is printed from
+    # release `since` on and, with `until`, no longer from that release on.
+    since: str = ""
+    until: str = ""
+
+    def printed_in(self, version: str) -> bool:
+        served = release(version)
+        return ((not self.since or release(self.since) <= served)
+                and (not self.until or served < release(self.until)))
 
 
 @dataclass(frozen=True)
@@ -193,6 +208,10 @@ class Printer:
     conditions: Callable[[dict], list] | None = None
     # Lists upstream prints in an order of their own.
     sort_key: Callable[[dict], Any] | None = None
+
+    def columns_in(self, version: str) -> tuple[Column, ...]:
+        """The columns the printer of release `version` prints."""
+        return tuple(c for c in self.columns if c.printed_in(version))
 
 
 def field(path: str, default: Any = "") -> Cell:

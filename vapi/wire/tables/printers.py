@@ -201,15 +201,19 @@ def _job_duration(o, now):
     return human_duration((parse_time(value_at(o, "status.completionTime")) or now) - start)
 
 
-def _job_status(o, now):
-    conditions = value_at(o, "status.conditions")
-    if condition_true(conditions, "Complete"):
-        return "Complete"
-    if condition_true(conditions, "Failed"):
-        return "Failed"
-    if value_at(o, "metadata.deletionTimestamp"):
-        return "Terminating"
-    return next((kind for kind in ("Suspended", "FailureTarget") if condition_true(conditions, kind)), "Running")
+def _job_status(*pending: str) -> Cell:
+    """STATUS: finished, then being deleted, then the first of the `pending` conditions that holds
+    (1.34 added SuccessCriteriaMet to them), else Running."""
+    def cell(o, now):
+        conditions = value_at(o, "status.conditions")
+        if condition_true(conditions, "Complete"):
+            return "Complete"
+        if condition_true(conditions, "Failed"):
+            return "Failed"
+        if value_at(o, "metadata.deletionTimestamp"):
+            return "Terminating"
+        return next((kind for kind in pending if condition_true(conditions, kind)), "Running")
+    return cell
 
 
 def _deployment_selector(o, now):
@@ -477,7 +481,7 @@ PRINTERS: dict[tuple[str, str], Printer] = {
         Column("Claim", _claim_ref, Doc("core.v1.PersistentVolumeSpec", "claimRef")),
         Column("StorageClass", _storage_class_of("spec.storageClassName"), "StorageClass of the pv"),
         Column("VolumeAttributesClass", field("spec.volumeAttributesClassName", UNSET),
-               "VolumeAttributesClass of the pv"),
+               "VolumeAttributesClass of the pv", since="1.29"),
         Column("Reason", field("status.reason"), Doc("core.v1.PersistentVolumeStatus", "reason")), AGE,
         Column("VolumeMode", field("spec.volumeMode", UNSET), Doc("core.v1.PersistentVolumeSpec", "volumeMode"),
                priority=1)),
@@ -490,7 +494,7 @@ PRINTERS: dict[tuple[str, str], Printer] = {
                Doc("core.v1.PersistentVolumeClaimStatus", "accessModes")),
         Column("StorageClass", _storage_class_of("spec.storageClassName"), "StorageClass of the pvc"),
         Column("VolumeAttributesClass", field("spec.volumeAttributesClassName", UNSET),
-               "VolumeAttributesClass of the pvc"), AGE,
+               "VolumeAttributesClass of the pvc", since="1.29"), AGE,
         Column("VolumeMode", field("spec.volumeMode", UNSET), Doc("core.v1.PersistentVolumeClaimSpec", "volumeMode"),
                priority=1)),
     ("", "componentstatuses"): _p(
@@ -532,7 +536,10 @@ PRINTERS: dict[tuple[str, str], Printer] = {
         NAME, Column("Controller", _controller_of, "Controller of the object"),
         Column("Revision", field("revision", 0), Doc("apps.v1.ControllerRevision", "revision")), AGE),
     ("batch", "jobs"): _p(
-        NAME, Column("Status", _job_status, "Status of the job."),
+        NAME, Column("Status", _job_status("Suspended", "FailureTarget"), "Status of the job.", since="1.30",
+                     until="1.34"),
+        Column("Status", _job_status("Suspended", "FailureTarget", "SuccessCriteriaMet"), "Status of the job.",
+               since="1.34"),
         Column("Completions", _job_completions, Doc("batch.v1.JobStatus", "succeeded")),
         Column("Duration", _job_duration, "Time required to complete the job."), AGE,
         *template_columns("spec.template", (selector_at("spec.selector"), Doc("batch.v1.JobSpec", "selector")))),

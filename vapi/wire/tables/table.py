@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from ...registry import gotypes
 from ...registry.builtin import BUILTIN
 from .. import gojson
-from .cells import TABLE_API_VERSION, Doc, Printer
+from .cells import TABLE_API_VERSION, Column, Doc, Printer
 from .jsonpath import crd_printer
 from .printers import DEFAULT_PRINTER, PRINTERS
 
@@ -25,11 +25,11 @@ def printer_for(group: str, resource: str) -> Printer:
     return DEFAULT_PRINTER if (group, resource) in _BUILTIN_RESOURCES else crd_printer(())
 
 
-def column_definitions(printer: Printer, definitions: dict) -> list[dict]:
+def column_definitions(columns: tuple[Column, ...], definitions: dict) -> list[dict]:
     """The columns, described from the served release's definitions (`Schemas.definitions`)."""
     return [{"name": c.name, "type": c.type, "format": c.format,
              "description": c.doc.text(definitions) if isinstance(c.doc, Doc) else c.doc,
-             "priority": c.priority} for c in printer.columns]
+             "priority": c.priority} for c in columns]
 
 
 def _row_object(obj: dict, include_object: str, custom: bool):
@@ -44,13 +44,15 @@ def _row_object(obj: dict, include_object: str, custom: bool):
             "metadata": gotypes.object_meta_in_go_order(meta) if custom else meta}
 
 
-def build_table(group: str, resource: str, objects: list[dict], *, definitions: dict,
+def build_table(group: str, resource: str, objects: list[dict], *, schemas,
                 list_meta: dict | None = None,
                 include_object: str = "Metadata", now: datetime | None = None,
                 columns: list[dict] | None = None) -> dict:
     """The Table kube-apiserver answers for these objects of `group`/`resource`.
 
-    `definitions` are the served release's schema definitions, which describe the columns.
+    `schemas` are the served release's (`admission.schemas.Schemas`): its release picks the
+    columns, as upstream's printers differ from one release to the next, and its definitions
+    describe them.
     `columns` are a CustomResourceDefinition's additionalPrinterColumns; given (even empty), they
     replace the built-in printer. `include_object` is the includeObject query parameter: "None"
     leaves each row's object null (as upstream serializes it), "Object" sends the whole object,
@@ -61,13 +63,14 @@ def build_table(group: str, resource: str, objects: list[dict], *, definitions: 
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     printer = crd_printer(columns) if columns is not None else printer_for(group, resource)
+    shown_columns = printer.columns_in(schemas.version)
     if printer.sort_key is not None:
         objects = sorted(objects, key=printer.sort_key)
     rows = []
     custom = (group, resource) not in _BUILTIN_RESOURCES
     for obj in objects:
         shown = printer.adapt(obj) if printer.adapt else obj
-        row: dict = {"cells": [c.cell(shown, now) for c in printer.columns]}
+        row: dict = {"cells": [c.cell(shown, now) for c in shown_columns]}
         conditions = printer.conditions(obj) if printer.conditions else None
         if conditions:
             row["conditions"] = conditions
@@ -77,4 +80,4 @@ def build_table(group: str, resource: str, objects: list[dict], *, definitions: 
         rv = objects[0].get("metadata", {}).get("resourceVersion") if len(objects) == 1 else None
         list_meta = {"resourceVersion": rv} if rv else {}
     return {"kind": "Table", "apiVersion": TABLE_API_VERSION, "metadata": list_meta,
-            "columnDefinitions": column_definitions(printer, definitions), "rows": rows}
+            "columnDefinitions": column_definitions(shown_columns, schemas.definitions), "rows": rows}
