@@ -10,7 +10,7 @@ import base64
 import copy
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import orjson
@@ -201,12 +201,14 @@ class API:
             raise errors.not_found(info, name)
         return self.output(info, obj)
 
-    def list(self, info: ResourceInfo, namespace: str | None, opts: ListOptions | None = None) -> dict:
-        """The objects of a resource (in one namespace, or all), every page of them at one revision
-        unless `opts.limit` asks for one page; the only code that pages the store."""
-        opts = opts or ListOptions()
+    def _pages(self, info: ResourceInfo, namespace: str | None,
+               opts: ListOptions) -> Iterator[tuple[list[dict], int, str | None, bool]]:
+        """The selected objects of a resource, a page at a time, all at one revision: (objects,
+        revision, where the next page starts, whether more are stored); the only code that pages
+        the store. With `opts.limit`, pages end once that many objects were selected."""
         label_sel = selectors.parse_label_selector(opts.label_selector)
         field_sel = info.strategy.field_selector(opts.field_selector)
+        everything = label_sel.empty and field_sel.empty
         prefix = info.prefix(namespace)
         revision, start = None, None
         if opts.continue_token:
@@ -215,40 +217,60 @@ class API:
             revision = _parse_revision(opts.resource_version)
         else:
             self._not_older_than(opts.resource_version)
-        limit = opts.limit if opts.limit > 0 else None
+        selected = 0
+        while True:
+            want = opts.limit - selected if opts.limit > 0 else LIST_PAGE
+            try:
+                page, revision, more = self.store.list(prefix, start_after=(prefix + start) if start else None,
+                                                       limit=want, revision=revision)
+            except Compacted:
+                # etcd3's wording; no continue token comes with it, so the shorter of its two messages.
+                raise errors.gone("The provided continue parameter is too old to display a consistent list "
+                                  "result. You can start a new list without the continue parameter."
+                                  if opts.continue_token else
+                                  "The resourceVersion for the provided list is too old.") from None
+            except FutureRevision:
+                raise self._too_large(revision, retry_seconds=0) from None
+            objects = [self.output(info, obj) for obj in page if everything or (
+                label_sel.matches(obj["metadata"].get("labels")) and field_sel.matches(obj))]
+            selected += len(objects)
+            if page:
+                last = page[-1]["metadata"]
+                start = info.key(last.get("namespace"), last["name"])[len(prefix):]
+            yield objects, revision, start, more
+            if not more or 0 < opts.limit <= selected:
+                return
+
+    def list(self, info: ResourceInfo, namespace: str | None, opts: ListOptions | None = None) -> dict:
+        """The objects of a resource (in one namespace, or all), every page of them at one revision
+        unless `opts.limit` asks for one page."""
+        opts = opts or ListOptions()
         items: list[dict] = []
-        has_more = False
-        try:
-            while True:
-                want = (limit - len(items)) if limit else LIST_PAGE
-                page, list_rev, more = self.store.list(prefix, start_after=(prefix + start) if start else None,
-                                                       limit=max(want, 1) if limit else LIST_PAGE,
-                                                       revision=revision)
-                revision = list_rev
-                for obj in page:
-                    if label_sel.matches(obj["metadata"].get("labels")) and field_sel.matches(obj):
-                        items.append(self.output(info, obj))
-                if page:
-                    last = page[-1]["metadata"]
-                    start = info.key(last.get("namespace"), last["name"])[len(prefix):]
-                if not more:
-                    break
-                if limit and len(items) >= limit:
-                    has_more = True
-                    break
-        except Compacted:
-            # etcd3's wording; no continue token comes with it, so the shorter of its two messages.
-            raise errors.gone("The provided continue parameter is too old to display a consistent list "
-                              "result. You can start a new list without the continue parameter."
-                              if opts.continue_token else
-                              "The resourceVersion for the provided list is too old.") from None
-        except FutureRevision:
-            raise self._too_large(revision, retry_seconds=0) from None
+        for objects, revision, start, more in self._pages(info, namespace, opts):
+            items.extend(objects)
         meta = {"resourceVersion": str(revision)}
-        if has_more:
+        if more:
             meta["continue"] = _encode_continue(revision, start)
         return {"kind": f"{info.kind}List", "apiVersion": info.group_version, "metadata": meta,
                 "items": items}
+
+    def each(self, info: ResourceInfo, namespace: str | None = None,
+             opts: ListOptions | None = None) -> tuple[str, Iterator[dict]]:
+        """(resourceVersion, every selected object at that revision), read from the store a page
+        at a time as the objects are taken, for readers that want them all (informers, the
+        allocator, controllers). The first page is read at once, so that what is wrong with the
+        request is raised here and the revision is known before the first object."""
+        opts = opts or ListOptions()
+        pages = self._pages(info, namespace, ListOptions(
+            label_selector=opts.label_selector, field_selector=opts.field_selector,
+            resource_version=opts.resource_version, resource_version_match=opts.resource_version_match))
+        first, revision, _, _ = next(pages)
+
+        def objects() -> Iterator[dict]:
+            yield from first
+            for more, _, _, _ in pages:
+                yield from more
+        return str(revision), objects()
 
     def lookup(self, info: ResourceInfo, namespace: str | None, name: str) -> dict | None:
         """The object as stored now, or None: what controllers ask before they act."""
