@@ -278,28 +278,28 @@ class API:
         return None if obj is None else self.output(info, obj)
 
     def watch(self, info: ResourceInfo, namespace: str | None, opts: ListOptions, *,
-              initial_events: bool = False, bookmarks: bool = False,
+              send_initial_events: bool = False, bookmarks: bool = False,
               timeout: float | None = None) -> AsyncIterator[tuple[str, dict]]:
         """The events a watch sends, as (type, object): ADDED, MODIFIED and DELETED as objects enter,
         change in and leave the label and field selection, BOOKMARK and ERROR.
 
         Everything wrong with the request itself is raised here, before the first event, so that
         it can be answered as a Status instead of a started stream. With resourceVersion "" or
-        "0", or `initial_events`, the current objects come first as ADDED (and, with bookmarks,
+        "0", or `send_initial_events`, the current objects come first as ADDED (and, with bookmarks,
         the bookmark that marks their end).
         """
         label_sel = selectors.parse_label_selector(opts.label_selector)
         field_sel = info.strategy.field_selector(opts.field_selector)
         rv = opts.resource_version
         initial = None
-        if rv in ("", "0") or initial_events:
+        if rv in ("", "0") or send_initial_events:
             initial = self.list(info, namespace, ListOptions(label_selector=opts.label_selector,
                                                              field_selector=opts.field_selector))
             start = int(initial["metadata"]["resourceVersion"])
         else:
             start = _parse_revision(rv)
         return self._events(info, namespace, start, initial, label_sel, field_sel,
-                            bookmarks and initial_events, bookmarks, timeout)
+                            bookmarks and send_initial_events, bookmarks, timeout)
 
     async def _events(self, info, namespace, start: int, initial, label_sel, field_sel, initial_bookmark: bool,
                       bookmarks: bool, timeout: float | None) -> AsyncIterator[tuple[str, dict]]:

@@ -442,7 +442,7 @@ class ResourceHandler:
 
     async def watch(self, request: web.Request, info, ns) -> web.StreamResponse:
         events = self.api.watch(info, ns, list_options(request),
-                                initial_events=request.query.get("sendInitialEvents") in ("true", "1"),
+                                send_initial_events=request.query.get("sendInitialEvents") in ("true", "1"),
                                 bookmarks=request.query.get("allowWatchBookmarks") in ("true", "1"),
                                 timeout=_int_param(request, "timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
         as_table = wants_table(request)
