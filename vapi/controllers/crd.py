@@ -10,7 +10,7 @@ import asyncio
 import logging
 
 from .. import errors
-from ..api import DeleteOptions, ListOptions
+from ..api import DeleteOptions
 from ..registry import ResourceInfo
 from ..registry.strategies import CLEANUP_FINALIZER, now_rfc3339
 from .informer import ensure_task
@@ -60,7 +60,7 @@ class CRDController:
 
     def serve_stored(self) -> None:
         """Serve the established CRDs already stored, before the server takes its first request."""
-        for crd in self.api.list(self.info, None, ListOptions())["items"]:
+        for crd in self.api.each(self.info)[1]:
             if not crd["metadata"].get("deletionTimestamp") and self._name_conflict(crd) is None:
                 self._serve(crd)
 
@@ -146,7 +146,7 @@ class CRDController:
         infos = self.served.get(name) or resource_infos(crd)
         info = infos[0] if infos else None
         while info is not None:
-            items = self.api.list(info, None, ListOptions())["items"]
+            items = list(self.api.each(info)[1])
             if not items:
                 break
             for obj in items:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 
 from .. import errors
-from ..api import DeleteOptions, ListOptions
+from ..api import DeleteOptions
 from .informer import ensure_task
 
 log = logging.getLogger("vapi.controllers")
@@ -73,7 +73,9 @@ class NamespaceController:
         while True:
             remaining = 0
             for info in list(self._namespaced_resources()):
-                for obj in self.api.list(info, namespace, ListOptions())["items"]:
+                # Taken whole before the first delete: later pages read at an old revision could
+                # meet compacted history while the deletes run.
+                for obj in list(self.api.each(info, namespace)[1]):
                     remaining += 1
                     if obj["metadata"].get("deletionTimestamp"):
                         continue

@@ -17,7 +17,7 @@ NODE_PORT_RANGE = (30000, 32767)
 
 def _in_use(api) -> tuple[set[str], set[int]]:
     ips, ports = set(), set()
-    for svc in api.list(api.registry.get("", "v1", "services"), None)["items"]:
+    for svc in api.each(api.registry.get("", "v1", "services"))[1]:
         spec = svc.get("spec", {})
         ips.update(spec.get("clusterIPs") or [spec.get("clusterIP")])
         ports.update(p.get("nodePort") for p in spec.get("ports", []) if p.get("nodePort"))
