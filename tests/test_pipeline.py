@@ -198,3 +198,57 @@ def test_shared_informer_cache_follows_http_writes(tmp_path):
         await server.informers.get(namespaces).wait_synced()
         assert server.informers.cached(namespaces, None, "default")["status"]["phase"] == "Active"
     serve(tmp_path, scenario)
+
+
+def test_each_reads_every_page_at_one_revision(tmp_path, monkeypatch):
+    monkeypatch.setattr("vapi.api.LIST_PAGE", 2)
+
+    async def scenario(server, kubectl):
+        configmaps = server.registry.get("", "v1", "configmaps")
+        for i in range(5):
+            await server.api.create(configmaps, "default", {"metadata": {"name": f"c{i}", "labels": {"i": str(i % 2)}}})
+        revision, objects = server.api.each(configmaps, "default")
+        # Written after the first page was read: not part of the listing's revision.
+        later = await server.api.create(configmaps, "default", {"metadata": {"name": "c9"}})
+        listed = list(objects)
+        names = [obj["metadata"]["name"] for obj in listed if obj["metadata"]["name"].startswith("c")]
+        assert names == ["c0", "c1", "c2", "c3", "c4"]
+        assert all(obj["kind"] == "ConfigMap" for obj in listed)
+        assert max(int(obj["metadata"]["resourceVersion"]) for obj in listed) <= int(revision) \
+            < int(later["metadata"]["resourceVersion"])
+        selected = server.api.each(configmaps, "default", ListOptions(label_selector="i=1"))[1]
+        assert [obj["metadata"]["name"] for obj in selected] == ["c1", "c3"]
+        with pytest.raises(errors.StatusError) as e:
+            server.api.each(configmaps, "default", ListOptions(resource_version="x"))
+        assert e.value.code == 400
+    serve(tmp_path, scenario)
+
+
+def test_informer_cache_by_namespace_follows_http_writes(tmp_path):
+    async def scenario(server, kubectl):
+        configmaps = server.registry.get("", "v1", "configmaps")
+        informer = server.informers.get(configmaps)
+        await informer.wait_synced()
+        await kubectl("create", "namespace", "other")
+        await kubectl("create", "configmap", "a", "--from-literal=k=1", "-n", "default")
+        await kubectl("create", "configmap", "b", "-n", "other")
+
+        async def until(check):
+            for _ in range(200):
+                if check():
+                    return
+                await asyncio.sleep(0.02)
+            raise AssertionError(informer.list())
+
+        def names(namespace):
+            return {obj["metadata"]["name"] for obj in informer.list(namespace)}
+        await until(lambda: "a" in names("default") and "b" in names("other"))
+        assert "b" not in names("default") and "a" not in names("other")
+        assert {"a", "b"} <= names(None)
+        await kubectl("patch", "configmap", "a", "-n", "default", "-p", '{"data":{"k":"2"}}')
+        await until(lambda: (informer.get("default", "a") or {}).get("data") == {"k": "2"})
+        assert [obj["data"] for obj in informer.list("default") if obj["metadata"]["name"] == "a"] == [{"k": "2"}]
+        await kubectl("delete", "configmap", "b", "-n", "other")
+        await until(lambda: "b" not in names("other"))
+        assert informer.get("other", "b") is None
+    serve(tmp_path, scenario)

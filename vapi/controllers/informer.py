@@ -1,9 +1,9 @@
 """Shared informers, in the manner of client-go's: one per resource, however many consumers.
 
-An informer lists a resource through the pipeline (`API.list`), then watches it from the list's
-revision (`API.watch`), keeping a cache of every object that anyone in the process may read
-synchronously (admission's namespace look-ups, controllers' checks), and passing each change to
-the handlers registered on it. When the watch is lost (history compacted, watcher dropped) it
+An informer lists a resource through the pipeline (`API.each`), then watches it from the list's
+revision (`API.watch`), keeping a cache of every object, by key and by namespace, that anyone in
+the process may read synchronously (admission's namespace look-ups, controllers' checks), and
+passing each change to the handlers registered on it. When the watch is lost (history compacted, watcher dropped) it
 lists again; a handler may ask to hear of that first, to drop what the lost watch left stale.
 """
 from __future__ import annotations
@@ -30,19 +30,41 @@ class Informer:
     def __init__(self, api, info):
         self.api = api
         self.info = info
-        self.cache: dict[tuple[str | None, str], dict] = {}
+        self._objects: dict[tuple[str | None, str], dict] = {}
+        # namespace -> name -> object: what a namespace holds, without a walk over every object
+        self._by_namespace: dict[str | None, dict[str, dict]] = {}
         self.synced = asyncio.Event()
         self._handlers: list[tuple[Handle, Callable[[], Awaitable[None]] | None]] = []
         self._task: asyncio.Task | None = None
 
     def get(self, namespace: str | None, name: str) -> dict | None:
-        return self.cache.get((namespace or None, name))
+        return self._objects.get((namespace or None, name))
+
+    def list(self, namespace: str | None = None) -> list[dict]:
+        """The cached objects of one namespace, or of all when `namespace` is None."""
+        if namespace is None:
+            return list(self._objects.values())
+        return list(self._by_namespace.get(namespace, {}).values())
+
+    def _put(self, obj: dict) -> dict | None:
+        namespace, name = key = _key(obj)
+        self._by_namespace.setdefault(namespace, {})[name] = obj
+        prev, self._objects[key] = self._objects.get(key), obj
+        return prev
+
+    def _drop(self, obj: dict) -> dict | None:
+        namespace, name = key = _key(obj)
+        in_namespace = self._by_namespace.get(namespace, {})
+        in_namespace.pop(name, None)
+        if not in_namespace:
+            self._by_namespace.pop(namespace, None)
+        return self._objects.pop(key, None)
 
     def add_handler(self, handle: Handle, on_resync: Callable[[], Awaitable[None]] | None = None) -> None:
         """Hear every change from now on; what the cache already holds arrives first, as ADDED."""
         self._handlers.append((handle, on_resync))
         if self.synced.is_set():
-            asyncio.create_task(self._replay(handle, list(self.cache.values())))
+            asyncio.create_task(self._replay(handle, self.list()))
 
     def start(self) -> None:
         if self._task is None:
@@ -81,14 +103,18 @@ class Informer:
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def _list(self) -> str:
-        listed = self.api.list(self.info, None, ListOptions())
-        self.cache = {_key(obj): obj for obj in listed["items"]}
+        revision, objects = self.api.each(self.info)
+        self._objects.clear()
+        self._by_namespace.clear()
+        for obj in objects:
+            self._put(obj)
+        listed = self.list()
         for handle, on_resync in list(self._handlers):
             if on_resync is not None:
                 await on_resync()
-            await self._replay(handle, listed["items"])
+            await self._replay(handle, listed)
         self.synced.set()
-        return listed["metadata"]["resourceVersion"]
+        return revision
 
     async def _watch(self, revision: str) -> None:
         events = self.api.watch(self.info, None, ListOptions(resource_version=revision))
@@ -96,12 +122,7 @@ class Informer:
             async for event_type, obj in events:
                 if event_type == "ERROR":
                     return  # compacted or dropped: list again
-                key = _key(obj)
-                prev = self.cache.get(key)
-                if event_type == "DELETED":
-                    self.cache.pop(key, None)
-                else:
-                    self.cache[key] = obj
+                prev = self._drop(obj) if event_type == "DELETED" else self._put(obj)
                 for handle, _ in list(self._handlers):
                     await self._call(handle, event_type, obj, prev)
         finally:
