@@ -201,5 +201,8 @@ def test_watch_with_a_malformed_resource_version_is_refused_before_streaming(api
     status, body = raw(api_client, "GET", f"/api/v1/namespaces/{namespace}/configmaps",
                        query="watch=1&resourceVersion=abc")
     assert status == 400 and isinstance(body, dict) and body["kind"] == "Status", body
-    # The same client connection goes on serving.
+    # The same client connection goes on serving: urllib3 would open a new one for a closed one.
+    pool = api_client.rest_client.pool_manager.connection_from_url(api_client.configuration.host)
+    opened = pool.num_connections
     assert raw(api_client, "GET", f"/api/v1/namespaces/{namespace}/configmaps")[0] == 200
+    assert pool.num_connections == opened >= 1

@@ -7,7 +7,9 @@ in-process API (as controllers do) and kubectl over HTTPS.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
+import ssl
 
 import pytest
 
@@ -144,6 +146,32 @@ def test_watch_refuses_a_malformed_version_before_streaming(tmp_path):
         ns = await kubectl("get", "--raw", "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=abc",
                            check=False)
         assert ns.returncode != 0 and "invalid resource version" in ns.stderr
+    serve(tmp_path, scenario)
+
+
+def test_refused_watch_leaves_the_connection_open(tmp_path):
+    def exchange(server):
+        context = ssl.create_default_context(cafile=str(server.pki.ca_cert))
+        context.load_cert_chain(server.pki.admin_cert, server.pki.admin_key)
+        conn = http.client.HTTPSConnection(server.config.host, server.port, context=context, timeout=10)
+        try:
+            conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=abc")
+            refused = conn.getresponse()
+            answers = [(refused.status, refused.getheader("Content-Type"), json.loads(refused.read()))]
+            sock = conn.sock
+            conn.request("GET", "/api/v1/namespaces/default/configmaps")
+            listed = conn.getresponse()
+            answers.append((listed.status, listed.getheader("Content-Type"), json.loads(listed.read())))
+            return answers, sock is not None and conn.sock is sock
+        finally:
+            conn.close()
+
+    async def scenario(server, kubectl):
+        (refused, listed), same_connection = await asyncio.to_thread(exchange, server)
+        assert refused[:2] == (400, "application/json")
+        assert (refused[2]["kind"], refused[2]["message"]) == ("Status", 'invalid resource version: "abc"')
+        assert listed[0] == 200 and listed[2]["kind"] == "ConfigMapList"
+        assert same_connection
     serve(tmp_path, scenario)
 
 
