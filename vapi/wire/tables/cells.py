@@ -214,6 +214,10 @@ class Printer:
         return tuple(c for c in self.columns if c.printed_in(version))
 
 
+def printer(*columns: Column, **kw) -> Printer:
+    return Printer(tuple(columns), **kw)
+
+
 def field(path: str, default: Any = "") -> Cell:
     return lambda o, now: value_at(o, path, default)
 
