@@ -19,6 +19,7 @@ from admission.chain import CREATE, DELETE, UPDATE, Attributes, Chain
 from storage.store import Compacted, Conflict, FutureRevision, KeyExists, KeyNotFound
 
 from . import errors, subresources
+from .auth.user import User
 from .registry import ResourceInfo, selectors
 from .registry.strategies import now_rfc3339
 from .writes import patch as patching
@@ -33,14 +34,6 @@ BOOKMARK_INTERVAL = 10.0
 DEFAULT_PROPAGATION = "Background"
 # Who the server's own controllers write as, when they name no field manager.
 INTERNAL_MANAGER = "kube-controller-manager"
-
-
-@dataclass
-class User:
-    name: str
-    groups: list[str] = field(default_factory=list)
-    uid: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass

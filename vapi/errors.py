@@ -58,3 +58,28 @@ def unauthorized() -> StatusError:
 
 def unsupported_media_type(content_type: str) -> StatusError:
     return StatusError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{content_type}")')
+
+
+def forbidden_request(info, user, reason: str = "") -> StatusError:
+    """kube's responsewriters.Forbidden: who cannot do what, where; then the authorizer's reason."""
+    if not info.resource_request:
+        what = f'User "{user.name}" cannot {info.verb} path "{info.path}"'
+    else:
+        resource = f"{info.resource}/{info.subresource}" if info.subresource else info.resource
+        where = f'in the namespace "{info.namespace}"' if info.namespace else "at the cluster scope"
+        what = f'User "{user.name}" cannot {info.verb} resource "{resource}" in API group "{info.group}" {where}'
+    if reason:
+        what = f"{what}: {reason}"
+    group_resource = f"{info.resource}.{info.group}" if info.group else info.resource
+    if not group_resource:
+        message = f"forbidden: {what}"
+    elif info.name:
+        message = f'{group_resource} "{info.name}" is forbidden: {what}'
+    else:
+        message = f"{group_resource} is forbidden: {what}"
+    details = {"name": info.name} if info.name else {}
+    if info.group:
+        details["group"] = info.group
+    if info.resource:
+        details["kind"] = info.resource
+    return StatusError(403, "Forbidden", message, details)

@@ -17,8 +17,11 @@ from admission.plugins import default_chain
 from storage.sqlite import SQLiteStore
 
 from . import __version__, errors
-from .api import API, User
-from .auth.certs import PKI, identity_from_cert
+from .api import API
+from .auth.authn import Authentication, ClientCertificates
+from .auth.authz import ALLOW, AlwaysAllow, Attributes
+from .auth.certs import PKI
+from .auth.requestinfo import request_info
 from .controllers import Controllers
 from .controllers.bootstrap import ensure_system_objects
 from .controllers.informer import Informers
@@ -26,7 +29,7 @@ from .registry import Registry
 from .registry.selectors import SelectorError
 from .wire import gojson
 from .wire.discovery import AGGREGATED_VERSIONS, Discovery
-from .wire.http import JSON, ResourceHandler, accepted, parse_path
+from .wire.http import JSON, ResourceHandler, accepted
 from .wire.openapi import OpenAPI
 from .wire.protobuf import encode_openapi_v2
 
@@ -35,8 +38,9 @@ log = logging.getLogger("vapi")
 # Clients ask with `@v1.0`; kube-openapi answers `.v1.0`, the only spelling kubectl 1.27 can parse.
 OPENAPI_V2_PROTOBUF_ACCEPT = "application/com.github.proto-openapi.spec.v2"
 OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
-# What anyone may read without credentials, as kube's system:public-info-viewer role allows.
 MAX_HEADER = 1024 * 1024
+RESOURCE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# What anyone may read without credentials, as kube's system:public-info-viewer role allows.
 PUBLIC_PATHS = {"/healthz", "/livez", "/readyz", "/version", "/version/"}
 
 
@@ -74,21 +78,6 @@ async def status_errors(request: web.Request, handler):
                                                    {"causes": [{"message": str(e)}]}))
 
 
-@web.middleware
-async def authenticate(request: web.Request, handler):
-    user = None
-    ssl_object = request.transport.get_extra_info("ssl_object") if request.transport else None
-    if ssl_object is not None:
-        der = ssl_object.getpeercert(binary_form=True)
-        if der:
-            name, groups = identity_from_cert(der)
-            user = User(name, groups + ["system:authenticated"])
-    if user is None and request.path not in PUBLIC_PATHS:
-        raise errors.unauthorized()
-    request["user"] = user or User("system:anonymous", ["system:unauthenticated"])
-    return await handler(request)
-
-
 class Server:
     def __init__(self, config: Config):
         self.config = config
@@ -105,6 +94,8 @@ class Server:
         self.openapi = OpenAPI(self.registry)
         self.resources = ResourceHandler(self.api, self.registry)
         self.pki = PKI(config.data_dir / "pki")
+        self.authentication = Authentication([ClientCertificates()])
+        self.authorizer = AlwaysAllow()
         self.controllers = Controllers(self.api, self.informers, self.pki.ca_cert)
         self.runner: web.AppRunner | None = None
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
@@ -118,7 +109,8 @@ class Server:
 
     def app(self) -> web.Application:
         # The body limit is enforced when reading, so a too-large body gets kube's own Status.
-        app = web.Application(middlewares=[status_errors, authenticate], client_max_size=64 * 1024 * 1024)
+        app = web.Application(middlewares=[status_errors, self._authenticate, self._authorize],
+                              client_max_size=64 * 1024 * 1024)
         r = app.router
         for path in ("/healthz", "/livez", "/readyz"):
             r.add_get(path, self.health)
@@ -152,6 +144,22 @@ class Server:
         self.kubeconfig = self.config.data_dir / "kubeconfig.yaml"
         self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
         self.controllers.start()
+
+    @web.middleware
+    async def _authenticate(self, request: web.Request, handler):
+        user = self.authentication.authenticate(request)
+        if user.name == "system:anonymous" and request.path not in PUBLIC_PATHS:
+            raise errors.unauthorized()
+        request["user"] = user
+        return await handler(request)
+
+    @web.middleware
+    async def _authorize(self, request: web.Request, handler):
+        info = request["request_info"] = request_info(request.method, request.path, request.query)
+        decision, reason = self.authorizer.authorize(Attributes.of(request["user"], info))
+        if decision != ALLOW:
+            raise errors.forbidden_request(info, request["user"], reason)
+        return await handler(request)
 
     async def _namespace(self, name: str) -> dict | None:
         """A namespace as stored now: admission's look-up when its cache has not seen it yet."""
@@ -215,8 +223,8 @@ class Server:
         if parts == ["v1"]:
             body, etag = self.discovery.resource_list("", "v1")
             return self._cached_json(request, body, etag)
-        ri = parse_path(request.method, [""] + parts, request.query)
-        if ri is None or ri.version != "v1":
+        ri = request["request_info"]
+        if not ri.resource_request or ri.version != "v1" or request.method not in RESOURCE_METHODS:
             raise errors.path_not_found()
         return await self.resources.handle(request, ri)
 
@@ -234,8 +242,8 @@ class Server:
             if found:
                 return self._cached_json(request, *found)
             raise errors.path_not_found()
-        ri = parse_path(request.method, parts, request.query)
-        if ri is None:
+        ri = request["request_info"]
+        if not ri.resource_request or request.method not in RESOURCE_METHODS:
             raise errors.path_not_found()
         return await self.resources.handle(request, ri)
 

@@ -28,11 +28,9 @@ SERVER_IPS = ["127.0.0.1", "::1", "10.96.0.1"]
 VALIDITY = datetime.timedelta(days=3650)
 
 
-def _name(cn: str, org: str | None = None) -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-    if org:
-        attrs.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
-    return x509.Name(attrs)
+def _name(cn: str, *orgs: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs]
+                     + [x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
 def _pem_key(key) -> bytes:
@@ -40,11 +38,22 @@ def _pem_key(key) -> bytes:
                              serialization.NoEncryption())
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, public_key):
-    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+def _builder(subject: x509.Name, issuer: x509.Name, public_key, validity: datetime.timedelta = VALIDITY):
+    now = datetime.datetime.now(datetime.timezone.utc)
     return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
             .public_key(public_key).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + VALIDITY))
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + validity))
+
+
+def _leaf(subject, public_key, ca, ca_key, usage, sans, validity):
+    builder = (_builder(subject, ca.subject, public_key, validity)
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                              critical=False))
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return builder.sign(ca_key, hashes.SHA256())
 
 
 class PKI:
@@ -83,16 +92,27 @@ class PKI:
 
     def _write_leaf(self, cert_path, key_path, subject, ca, ca_key, usage, sans):
         key = ec.generate_private_key(ec.SECP256R1())
-        builder = (_builder(subject, ca.subject, key.public_key())
-                   .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                                  critical=False))
-        if sans:
-            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        cert = builder.sign(ca_key, hashes.SHA256())
+        cert = _leaf(subject, key.public_key(), ca, ca_key, usage, sans, VALIDITY)
         self._write(key_path, _pem_key(key))
         self._write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+
+    def _ca(self):
+        ca = x509.load_pem_x509_certificate(self.ca_cert.read_bytes())
+        return ca, serialization.load_pem_private_key(self.ca_key.read_bytes(), None)
+
+    def sign_client(self, public_key, user: str, groups: list[str],
+                    validity: datetime.timedelta = VALIDITY) -> bytes:
+        """A client certificate for `user` in `groups`, signed by the cluster CA (PEM)."""
+        ca, ca_key = self._ca()
+        cert = _leaf(_name(user, *groups), public_key, ca, ca_key, ExtendedKeyUsageOID.CLIENT_AUTH, None,
+                     validity)
+        return cert.public_bytes(serialization.Encoding.PEM)
+
+    def issue_client(self, user: str, groups: list[str],
+                     validity: datetime.timedelta = VALIDITY) -> tuple[bytes, bytes]:
+        """A new key and its client certificate (PEM, PEM): how `vapi kubeconfig` mints a user."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        return self.sign_client(key.public_key(), user, groups, validity), _pem_key(key)
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -110,18 +130,24 @@ class PKI:
         ctx.set_alpn_protocols(["http/1.1"])
         return ctx
 
-    def write_kubeconfig(self, path: Path, server: str, cluster: str = "vapi") -> None:
-        b64 = lambda p: base64.b64encode(p.read_bytes()).decode()
+    def kubeconfig(self, server: str, cert_pem: bytes, key_pem: bytes, user: str,
+                   cluster: str = "vapi") -> bytes:
+        """A kubeconfig that reaches `server` with this client certificate, as YAML."""
+        b64 = lambda data: base64.b64encode(data).decode()
         config = {
             "apiVersion": "v1", "kind": "Config", "preferences": {},
             "clusters": [{"name": cluster, "cluster": {"server": server,
-                                                       "certificate-authority-data": b64(self.ca_cert)}}],
-            "users": [{"name": f"{cluster}-admin", "user": {
-                "client-certificate-data": b64(self.admin_cert), "client-key-data": b64(self.admin_key)}}],
-            "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": f"{cluster}-admin"}}],
+                                                       "certificate-authority-data": b64(self.ca_cert.read_bytes())}}],
+            "users": [{"name": user, "user": {"client-certificate-data": b64(cert_pem),
+                                              "client-key-data": b64(key_pem)}}],
+            "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": user}}],
             "current-context": cluster,
         }
-        self._write(path, yaml.safe_dump(config, sort_keys=False).encode())
+        return yaml.safe_dump(config, sort_keys=False).encode()
+
+    def write_kubeconfig(self, path: Path, server: str, cluster: str = "vapi") -> None:
+        self._write(path, self.kubeconfig(server, self.admin_cert.read_bytes(), self.admin_key.read_bytes(),
+                                          f"{cluster}-admin", cluster))
 
 
 def identity_from_cert(der: bytes) -> tuple[str, list[str]]:

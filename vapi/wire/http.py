@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import dataclass
 
 import orjson
 import yaml
@@ -16,6 +15,7 @@ from aiohttp import web
 
 from .. import errors, subresources
 from ..api import DeleteOptions, ListOptions, WriteOptions
+from ..auth.requestinfo import RequestInfo
 from ..registry.builtin import SUBRESOURCE_VERBS
 from ..writes.patch import PATCH_TYPES
 from . import gojson, protobuf, tables
@@ -26,42 +26,6 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
 MAX_BODY = 3 * 1024 * 1024
 INT64 = (-(1 << 63), (1 << 63) - 1)
 DEFAULT_WATCH_TIMEOUT = 1800
-
-
-@dataclass
-class RequestInfo:
-    verb: str
-    group: str
-    version: str
-    resource: str
-    namespace: str | None
-    name: str | None
-    subresource: str | None
-
-
-def parse_path(method: str, parts: list[str], query) -> RequestInfo | None:
-    """`parts` are the path segments after `/api` or `/apis`; the group is the first for /apis."""
-    if len(parts) < 2:
-        return None
-    group, version, rest = parts[0], parts[1], parts[2:]
-    namespace = None
-    if len(rest) >= 2 and rest[0] == "namespaces":
-        if len(rest) == 2 or (len(rest) == 3 and rest[2] in ("status", "finalize")):
-            # The namespace object itself (and its subresources).
-            namespace = None
-        else:
-            namespace, rest = rest[1], rest[2:]
-    if not rest or len(rest) > 3:
-        return None
-    resource = rest[0]
-    name = rest[1] if len(rest) > 1 else None
-    sub = rest[2] if len(rest) > 2 else None
-    watch = query.get("watch") in ("1", "true")
-    verb = {"GET": "watch" if watch else ("get" if name else "list"), "POST": "create", "PUT": "update",
-            "PATCH": "patch", "DELETE": "delete" if name else "deletecollection"}.get(method)
-    if verb is None:
-        return None
-    return RequestInfo(verb, group, version, resource, namespace, name, sub)
 
 
 # --- media types ------------------------------------------------------------------------------
@@ -362,12 +326,15 @@ class ResourceHandler:
         self.registry = registry
 
     def _info(self, ri: RequestInfo):
+        if len(ri.parts) > 3:
+            raise errors.path_not_found()
         info = self.registry.get(ri.group, ri.version, ri.resource)
         if info is None:
             raise errors.path_not_found()
         if ri.subresource and ri.subresource not in info.subresources:
             raise errors.path_not_found()
-        if ri.namespace is not None and not info.namespaced:
+        # A namespace's own path names it; any other cluster-scoped resource under a namespace is unrouted.
+        if ri.namespace and not info.namespaced and ri.parts[:2] != ("namespaces", ri.namespace):
             raise errors.path_not_found()
         verbs = info.verbs
         if ri.subresource:
@@ -381,9 +348,13 @@ class ResourceHandler:
 
     async def handle(self, request: web.Request, ri: RequestInfo) -> web.StreamResponse:
         info = self._info(ri)
-        ns = ri.namespace
+        ns = ri.namespace if info.namespaced and ri.namespace else None
+        # A list or watch may carry a name read off its field selector (for RBAC); it stays a list.
+        name = ri.name if len(ri.parts) > 1 else None
+        if ri.verb in ("get", "update", "patch", "delete") and not name:
+            raise errors.method_not_allowed()
         if ri.verb == "get":
-            obj = self.api.get(info, ns, ri.name, request.query.get("resourceVersion", ""), ri.subresource)
+            obj = self.api.get(info, ns, name, request.query.get("resourceVersion", ""), ri.subresource or None)
             return self._object_response(request, info, obj)
         if ri.verb == "list":
             result = self.api.list(info, ns, list_options(request))
@@ -403,15 +374,15 @@ class ResourceHandler:
         if ri.verb == "update":
             opts = write_options(request)
             body, _ = await read_body(request, opts)
-            obj = await self.api.update(info, ns, ri.name, body, subresource=ri.subresource, opts=opts)
+            obj = await self.api.update(info, ns, name, body, subresource=ri.subresource or None, opts=opts)
             return with_warnings(self._object_response(request, info, obj), opts)
         if ri.verb == "patch":
-            return await self.patch(request, info, ri)
+            return await self.patch(request, info, ri, ns, name)
         if ri.verb == "delete":
             body = None
             if request.can_read_body:
                 body, _ = await read_body(request)
-            obj, finished = await self.api.delete(info, ns, ri.name, delete_options(request, body))
+            obj, finished = await self.api.delete(info, ns, name, delete_options(request, body))
             return self._object_response(request, info, obj, 200 if finished else 202)
         if ri.verb == "deletecollection":
             body = None
@@ -430,13 +401,13 @@ class ResourceHandler:
                                 status=status)
         return encode(request, obj, status, sort_keys=own_kind and info.strategy.unstructured)
 
-    async def patch(self, request: web.Request, info, ri: RequestInfo) -> web.Response:
+    async def patch(self, request: web.Request, info, ri: RequestInfo, ns, name) -> web.Response:
         ctype = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype not in PATCH_TYPES:
             raise errors.unsupported_media_type(ctype)
         patch, _ = await read_body(request)
         opts = write_options(request, apply=ctype == "application/apply-patch+yaml")
-        obj = await self.api.patch(info, ri.namespace, ri.name, ctype, patch, subresource=ri.subresource,
+        obj = await self.api.patch(info, ns, name, ctype, patch, subresource=ri.subresource or None,
                                    opts=opts, force=request.query.get("force") in ("true", "1"))
         return with_warnings(self._object_response(request, info, obj), opts)
 
