@@ -362,7 +362,7 @@ class ResourceHandler:
                 return encode_table(request, info, result["items"], result["metadata"])
             return encode(request, result, sort_keys=info.strategy.unstructured)
         if ri.verb == "watch":
-            return await self.watch(request, info, ns)
+            return await self.watch(request, info, ns, name)
         if ri.verb == "create":
             if ri.subresource:
                 # No subresource takes creates yet: binding, eviction, token… come with their issues.
@@ -411,8 +411,12 @@ class ResourceHandler:
                                    opts=opts, force=request.query.get("force") in ("true", "1"))
         return with_warnings(self._object_response(request, info, obj), opts)
 
-    async def watch(self, request: web.Request, info, ns) -> web.StreamResponse:
-        events = self.api.watch(info, ns, list_options(request),
+    async def watch(self, request: web.Request, info, ns, name=None) -> web.StreamResponse:
+        opts = list_options(request)
+        if name:
+            # The deprecated /watch/.../NAME form watches one object, as its field selector would.
+            opts.field_selector = ",".join(filter(None, (opts.field_selector, f"metadata.name={name}")))
+        events = self.api.watch(info, ns, opts,
                                 send_initial_events=request.query.get("sendInitialEvents") in ("true", "1"),
                                 bookmarks=request.query.get("allowWatchBookmarks") in ("true", "1"),
                                 timeout=_int_param(request, "timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
