@@ -8,7 +8,7 @@ strategy: `default`, `validate`), so this layer needs nothing from the server ab
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .status import StatusError
 
@@ -32,6 +32,9 @@ class Attributes:
     user: object
     dry_run: bool
     behaviour: object
+    # What plugins tell the client (`Warning` headers) and the audit log (annotations on the event).
+    warnings: list[str] = field(default_factory=list)
+    audit_annotations: dict[str, str] = field(default_factory=dict)
 
     @property
     def group_resource(self) -> str:

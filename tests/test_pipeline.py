@@ -53,7 +53,8 @@ class RefuseLabelled(ValidatingPlugin):
 def test_chain_runs_kube_order_and_takes_new_plugins(tmp_path):
     async def scenario(server, kubectl):
         chain = server.api.admission
-        assert chain.names() == ["Defaulting", "NamespaceLifecycle", "SchemaValidation"]
+        assert chain.names() == ["Defaulting", "SchemaValidation", "NamespaceLifecycle", "LimitRanger", "ServiceAccount",
+                                 "DefaultTolerationSeconds", "PodSecurity", "ResourceQuota"]
         plugin = RefuseLabelled()
         server.api.admission = Chain(chain.plugins + [plugin])
         await kubectl("create", "configmap", "fine", "-n", "default")

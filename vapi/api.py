@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
-import random
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from admission.chain import CREATE, DELETE, UPDATE, Attributes, Chain
+from admission.validation.names import random_suffix
 from storage.store import Compacted, Conflict, FutureRevision, KeyExists, KeyNotFound
 
 from . import errors, subresources
@@ -26,7 +26,6 @@ from .writes import patch as patching
 from .writes.fieldmanager import ApplyConflict
 from .writes.patch import PatchError
 
-GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 LIST_PAGE = 500
 # How often a quiet watch that asked for bookmarks gets one.
 BOOKMARK_INTERVAL = 10.0
@@ -157,9 +156,11 @@ class API:
 
     @staticmethod
     def _attributes(operation: str, info: ResourceInfo, namespace: str | None, name: str, obj, old,
-                    subresource: str | None, user, dry_run: bool) -> Attributes:
+                    subresource: str | None, user, dry_run: bool, warnings: list[str] | None = None) -> Attributes:
+        # Plugins' warnings go straight into the request's own list.
         return Attributes(operation, info.group, info.version, info.kind, info.plural, subresource or "",
-                          namespace or "", name, obj, old, user, dry_run, info.strategy)
+                          namespace or "", name, obj, old, user, dry_run, info.strategy,
+                          warnings if warnings is not None else [])
 
     def output(self, info: ResourceInfo, obj: dict) -> dict:
         obj["apiVersion"], obj["kind"] = info.group_version, info.kind
@@ -378,12 +379,12 @@ class API:
         meta = _meta(obj)
         self._check_decodes(info, obj, opts)
         attrs = self._attributes(CREATE, info, meta["namespace"] if info.namespaced else None,
-                                 meta.get("name") or "", obj, None, None, opts.user, opts.dry_run)
+                                 meta.get("name") or "", obj, None, None, opts.user, opts.dry_run, opts.warnings)
         await self.admission.admit(attrs)
         strategy.prepare_for_create(obj)
         if not meta.get("name") and meta.get("generateName"):
             # kube keeps a name generated from a long prefix within 63 characters: 58 + 5 random.
-            meta["name"] = str(meta["generateName"])[:58] + "".join(random.choices(GENERATE_NAME_ALPHABET, k=5))
+            meta["name"] = str(meta["generateName"])[:58] + random_suffix()
         strategy.canonicalize(obj)
         if track:
             self._track(info, None, obj, None, opts)
@@ -487,7 +488,7 @@ class API:
     async def _write_update(self, info, key, old, obj, subresource, opts: WriteOptions, *,
                             track: bool = True) -> dict:
         attrs = self._attributes(UPDATE, info, old["metadata"].get("namespace"), old["metadata"]["name"],
-                                 obj, old, subresource, opts.user, opts.dry_run)
+                                 obj, old, subresource, opts.user, opts.dry_run, opts.warnings)
         await self.admission.admit(attrs)
         info.strategy.prepare_for_update(obj, old, subresource)
         info.strategy.canonicalize(obj)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from admission import schemas as schema_store
 from admission.plugins import default_chain
+from admission.quota import NamespaceLocks
 from storage.sqlite import SQLiteStore
 
 from . import __version__, errors
@@ -25,6 +26,7 @@ from .auth.requestinfo import request_info
 from .controllers import Controllers
 from .controllers.bootstrap import ensure_system_objects
 from .controllers.informer import Informers
+from .controllers.lookup import Lookups
 from .registry import Registry
 from .registry.selectors import SelectorError
 from .wire import gojson
@@ -88,15 +90,17 @@ class Server:
         self.api = API(self.registry, self.store, self.schemas)
         self.informers = Informers(self.api)
         namespaces = self.registry.get("", "v1", "namespaces")
+        self.lookups = Lookups(self.api, self.informers)
+        quota_locks = NamespaceLocks()
         self.api.admission = default_chain(lambda name: self.informers.cached(namespaces, None, name),
-                                           self._namespace)
+                                           self._namespace, self.lookups, quota_locks)
         self.discovery = Discovery(self.registry)
         self.openapi = OpenAPI(self.registry)
         self.resources = ResourceHandler(self.api, self.registry)
         self.pki = PKI(config.data_dir / "pki")
         self.authentication = Authentication([ClientCertificates()])
         self.authorizer = AlwaysAllow()
-        self.controllers = Controllers(self.api, self.informers, self.pki.ca_cert)
+        self.controllers = Controllers(self.api, self.informers, self.pki.ca_cert, self.lookups, quota_locks)
         self.runner: web.AppRunner | None = None
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port

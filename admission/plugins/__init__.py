@@ -2,19 +2,35 @@
 from __future__ import annotations
 
 from ..chain import Chain
+from ..quota import NamespaceLocks
+from .limitranger import LimitRanger
 from .namespace_lifecycle import NamespaceLifecycle
+from .podsecurity import PodSecurity
+from .resourcequota import ResourceQuota
 from .schema import Defaulting, SchemaValidation
+from .serviceaccount import ServiceAccount
+from .tolerations import DefaultTolerationSeconds
 
 
-def default_chain(namespace_cached, namespace_live) -> Chain:
+def default_chain(namespace_cached, namespace_live, lookups, quota_locks: NamespaceLocks) -> Chain:
     """kube's recommended order, for the plugins that exist so far: Defaulting stands where kube
-    decodes (before every plugin), SchemaValidation where the registry strategy validates (before
-    every validating plugin)."""
+    decodes (before every plugin), SchemaValidation where the registry strategy validates (it is
+    validating only, so listed early it runs first in the validating phase, before every other
+    validating plugin, after every mutating one). `lookups` reads (cached, else live) and writes what plugins need of
+    the cluster; `quota_locks` is shared with the quota controller."""
     return Chain([
         Defaulting(),
-        NamespaceLifecycle(namespace_cached, namespace_live),
         SchemaValidation(),
+        NamespaceLifecycle(namespace_cached, namespace_live),
+        LimitRanger(lambda namespace: lookups.list("", "limitranges", namespace)),
+        ServiceAccount(lambda namespace, name: lookups.get("", "serviceaccounts", namespace, name),
+                       lambda namespace, name: lookups.live_get("", "serviceaccounts", namespace, name)),
+        DefaultTolerationSeconds(),
+        PodSecurity(namespace_cached, namespace_live),
+        ResourceQuota(lambda namespace: lookups.live_list("", "resourcequotas", namespace),
+                      lookups.write_status, quota_locks),
     ])
 
 
-__all__ = ["Defaulting", "NamespaceLifecycle", "SchemaValidation", "default_chain"]
+__all__ = ["DefaultTolerationSeconds", "Defaulting", "LimitRanger", "NamespaceLifecycle", "PodSecurity",
+           "ResourceQuota", "SchemaValidation", "ServiceAccount", "default_chain"]

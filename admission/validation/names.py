@@ -7,6 +7,8 @@ match on those words, so they are kube's to the letter.
 """
 from __future__ import annotations
 
+import random
+
 import ipaddress
 import re
 
@@ -175,3 +177,11 @@ def is_ip(value: str, version: int | None = None) -> bool:
     except ValueError:
         return False
     return version is None or address.version == version
+
+
+# The alphabet of kube's names.SimpleNameGenerator: no vowels (no words), no look-alike digits.
+GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def random_suffix(length: int = 5) -> str:
+    return "".join(random.choices(GENERATE_NAME_ALPHABET, k=length))

@@ -11,16 +11,18 @@ import logging
 from .crd import CRDController
 from .garbagecollector import GarbageCollector
 from .namespace import NamespaceController
+from .resourcequota import ResourceQuotaController
 
 log = logging.getLogger("vapi.controllers")
 
 
 class Controllers:
-    def __init__(self, api, informers, root_ca_path):
+    def __init__(self, api, informers, root_ca_path, lookups, quota_locks):
         self.informers = informers
         self.crds = CRDController(api, informers)
         self.controllers = [self.crds, NamespaceController(api, informers, root_ca_path),
-                            GarbageCollector(api, informers)]
+                            GarbageCollector(api, informers),
+                            ResourceQuotaController(api, informers, lookups, quota_locks)]
         self.tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
