@@ -72,10 +72,10 @@ def test_baseline_names_host_namespaces_paths_ports_and_sysctls(core, namespace)
                         securityContext={"sysctls": [{"name": "kernel.msgmax", "value": "1"}]})
     status = expect_status(lambda: core.create_namespaced_pod(namespace, body), 403, "Forbidden")
     assert status["message"] == (
-        'pods "p" is forbidden: violates PodSecurity "baseline:v1.30": host namespaces (hostNetwork, hostPID), '
-        'hostPort (container "c" uses hostPort 8080), forbidden sysctls (kernel.msgmax), '
+        'pods "p" is forbidden: violates PodSecurity "baseline:v1.30": '
         'non-default capabilities (container "c" must not include "NET_ADMIN" in securityContext.capabilities.add), '
-        'hostPath volumes (volume "h")')
+        'host namespaces (hostNetwork=true, hostPID=true), hostPath volumes (volume "h"), '
+        'hostPort (container "c" uses hostPort 8080), forbidden sysctls (kernel.msgmax)')
 
 
 def test_warn_and_workloads_get_warnings_only(kubectl, core, namespace):

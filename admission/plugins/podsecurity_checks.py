@@ -1,8 +1,9 @@
 """The Pod Security Standards' checks, each a function of a pod's metadata and spec that answers
 None (allowed) or (reason, detail) worded as kube's pod-security-admission words them.
 
-`evaluate` runs them in kube's order: the baseline checks, then either the baseline checks a
-restricted check supersedes (for baseline) or the restricted checks (for restricted).
+`evaluate` runs them in kube's order (baseline checks by ID, then restricted ones by ID), leaving
+out at the restricted level the baseline checks a restricted one supersedes (host paths, added
+capabilities, seccomp), so that no violation is reported twice.
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def app_armor(meta, spec):
 
 
 def host_namespaces(meta, spec):
-    found = sorted(k for k in ("hostNetwork", "hostPID", "hostIPC") if spec.get(k))
+    found = sorted(f"{k}=true" for k in ("hostNetwork", "hostPID", "hostIPC") if spec.get(k))
     return ("host namespaces", ", ".join(found)) if found else None
 
 
@@ -261,12 +262,14 @@ def run_as_user(meta, spec):
     return _non_root_or_user(spec, "runAsUser", 0, "runAsUser=0", "must not set runAsUser=0", None)
 
 
-# (check, first policy minor version it applies to); kube's order within each group.
-BASELINE = ((app_armor, 0), (host_namespaces, 0), (host_ports, 0), (privileged, 0), (proc_mount, 0),
-            (se_linux, 0), (sysctls, 0))
-BASELINE_ONLY = ((capabilities_baseline, 0), (host_path_volumes, 0), (seccomp_baseline, 19))
-RESTRICTED = ((allow_privilege_escalation, 8), (capabilities_restricted, 22), (restricted_volumes, 0),
-              (run_as_non_root, 0), (run_as_user, 23), (seccomp_restricted, 19))
+# (check, first policy minor version it applies to, superseded by a restricted check), in kube's
+# order: baseline checks sorted by ID, then restricted ones sorted by ID.
+BASELINE = ((app_armor, 0, False), (capabilities_baseline, 0, True), (host_namespaces, 0, False),
+            (host_path_volumes, 0, True), (host_ports, 0, False), (privileged, 0, False), (proc_mount, 0, False),
+            (se_linux, 0, False), (seccomp_baseline, 19, True), (sysctls, 0, False))
+RESTRICTED = ((allow_privilege_escalation, 8, False), (capabilities_restricted, 22, False),
+              (restricted_volumes, 0, False), (run_as_non_root, 0, False), (run_as_user, 23, False),
+              (seccomp_restricted, 19, False))
 
 
 def evaluate(level: str, minor: int | None, meta: dict, spec: dict) -> str:
@@ -274,10 +277,11 @@ def evaluate(level: str, minor: int | None, meta: dict, spec: dict) -> str:
     AggregateCheckResult.ForbiddenDetail() joins them; "" when the pod passes."""
     if level == "privileged":
         return ""
-    checks = BASELINE + (BASELINE_ONLY if level == "baseline" else RESTRICTED)
+    restricted = level == "restricted"
+    checks = BASELINE + (RESTRICTED if restricted else ())
     found = []
-    for check, since in checks:
-        if minor is not None and minor < since:
+    for check, since, superseded in checks:
+        if (minor is not None and minor < since) or (restricted and superseded):
             continue
         result = check(meta, spec)
         if result:
