@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import kubernetes
 import pytest
@@ -73,3 +74,11 @@ def assert_status(status: int, body, code: int, reason: str) -> dict:
     assert isinstance(body, dict) and body.get("kind") == "Status", body
     assert body["reason"] == reason and body["code"] == code, body
     return body
+
+
+def eventually(check, timeout: float = 30.0):
+    """Poll `check()` until it answers something true or the time is up; its last answer."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value

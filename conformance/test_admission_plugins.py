@@ -1,22 +1,13 @@
 """The built-in admission plugins every cluster runs: what they add to a pod and how they refuse."""
 from __future__ import annotations
 
-import time
-
 import kubernetes
 
-from .helpers import expect_status
+from .helpers import eventually, expect_status
 
 
 def _pod(name: str, **container) -> dict:
     return {"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "nginx", **container}]}}
-
-
-def _eventually(check, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while not (value := check()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return value
 
 
 def test_pod_security_restricted_refuses_privileged_pod(core, namespace):
@@ -46,15 +37,15 @@ def test_resource_quota_refuses_and_reports_usage(core, namespace):
     def status():
         s = core.read_namespaced_resource_quota("q", namespace).status
         return s if s is not None and s.used is not None and "secrets" in s.used else None
-    assert _eventually(status)
+    assert eventually(status)
     core.create_namespaced_secret(namespace, {"metadata": {"name": "one"}})
     refused = expect_status(lambda: core.create_namespaced_secret(namespace, {"metadata": {"name": "two"}}),
                             403, "Forbidden")
     assert refused["message"] == ('secrets "two" is forbidden: exceeded quota: q, requested: secrets=1, '
                                   'used: secrets=1, limited: secrets=1')
-    assert _eventually(lambda: core.read_namespaced_resource_quota("q", namespace).status.used == {"secrets": "1"})
+    assert eventually(lambda: core.read_namespaced_resource_quota("q", namespace).status.used == {"secrets": "1"})
     core.delete_namespaced_secret("one", namespace)
-    assert _eventually(lambda: core.read_namespaced_resource_quota("q", namespace).status.used == {"secrets": "0"})
+    assert eventually(lambda: core.read_namespaced_resource_quota("q", namespace).status.used == {"secrets": "0"})
 
 
 def test_limit_range_defaults_container_resources(core, namespace):

@@ -3,13 +3,12 @@ client: LimitRanger, ServiceAccount, DefaultTolerationSeconds, PodSecurity, Reso
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import kubernetes
 import pytest
 
-from conformance.helpers import expect_status
+from conformance.helpers import eventually, expect_status
 
 
 def pod(name: str, **container) -> dict:
@@ -20,18 +19,9 @@ def labelled_namespace(core, namespace: str, labels: dict) -> None:
     core.patch_namespace(namespace, {"metadata": {"labels": labels}})
 
 
-def wait_for(check, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-
-
 def quota(core, namespace: str, name: str, hard: dict, **spec) -> dict:
     core.create_namespaced_resource_quota(namespace, {"metadata": {"name": name}, "spec": {"hard": hard, **spec}})
-    assert wait_for(lambda: ((core.read_namespaced_resource_quota(name, namespace).status or
+    assert eventually(lambda: ((core.read_namespaced_resource_quota(name, namespace).status or
                               kubernetes.client.V1ResourceQuotaStatus()).hard or {}) == hard), \
         "the quota controller never filled in the quota's status"
     return core.read_namespaced_resource_quota(name, namespace)
@@ -39,24 +29,26 @@ def quota(core, namespace: str, name: str, hard: dict, **spec) -> dict:
 
 # --- PodSecurity ---------------------------------------------------------------------------
 
-PRIVILEGED_MESSAGE = (
-    'pods "p" is forbidden: violates PodSecurity "restricted:latest": '
-    'privileged (container "c" must not set securityContext.privileged=true), '
-    'allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), '
-    'unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), '
-    'runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), '
-    'seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or '
-    '"Localhost")')
-
 RESTRICTED_OK = {"securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
                                      "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}}
 
 
-def test_restricted_refuses_a_privileged_pod_in_kube_words(core, namespace):
+def test_restricted_names_each_setter_and_supersedes_baseline(core, namespace):
+    """(The privileged pod of the issue's acceptance is conformance/test_admission_plugins.py's.)"""
     labelled_namespace(core, namespace, {"pod-security.kubernetes.io/enforce": "restricted"})
-    status = expect_status(lambda: core.create_namespaced_pod(
-        namespace, pod("p", securityContext={"privileged": True})), 403, "Forbidden")
-    assert status["message"] == PRIVILEGED_MESSAGE
+    body = pod("p", securityContext={**RESTRICTED_OK["securityContext"], "runAsNonRoot": False, "runAsUser": 0,
+                                     "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]}})
+    body["spec"]["initContainers"] = [{"name": "i", "image": "busybox", **RESTRICTED_OK}]
+    body["spec"]["securityContext"] = {"runAsUser": 0, "seccompProfile": {"type": "Unconfined"}}
+    body["spec"]["volumes"] = [{"name": "h", "hostPath": {"path": "/"}}, {"name": "e", "emptyDir": {}}]
+    status = expect_status(lambda: core.create_namespaced_pod(namespace, body), 403, "Forbidden")
+    assert status["message"] == (
+        'pods "p" is forbidden: violates PodSecurity "restricted:latest": '
+        'unrestricted capabilities (container "c" must not include "SYS_ADMIN" in securityContext.capabilities.add), '
+        'restricted volume types (volumes ["h"] have restricted types), '
+        'runAsNonRoot != true (container "c" must not set securityContext.runAsNonRoot=false), '
+        'runAsUser=0 (pod and container "c" must not set runAsUser=0), '
+        'seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")')
     assert status["details"] == {"name": "p", "kind": "pods"}
     assert core.list_namespaced_pod(namespace).items == []
     core.create_namespaced_pod(namespace, pod("ok", **RESTRICTED_OK))
@@ -108,7 +100,7 @@ def test_quota_refuses_past_its_limit_and_reports_usage(core, kubectl, namespace
     assert ["pods", "2", "2"] in rows and ["requests.cpu", "600m", "1"] in rows
     assert ["requests.memory", "256Mi", "1Gi"] in rows
     core.delete_namespaced_pod("a", namespace, grace_period_seconds=0)
-    assert wait_for(lambda: core.read_namespaced_resource_quota("q", namespace).status.used["pods"] == "1")
+    assert eventually(lambda: core.read_namespaced_resource_quota("q", namespace).status.used["pods"] == "1")
     assert core.read_namespaced_resource_quota("q", namespace).status.used["requests.cpu"] == "300m"
     status = expect_status(lambda: core.create_namespaced_pod(
         namespace, pod("big", resources={"requests": {"cpu": "800m", "memory": "1"}})), 403, "Forbidden")
@@ -136,7 +128,7 @@ def test_quota_counts_objects_and_services(core, namespace):
     assert status["message"] == ('services "np" is forbidden: exceeded quota: objects, requested: '
                                  'services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1')
     core.create_namespaced_service(namespace, {"metadata": {"name": "ip"}, "spec": {"ports": [{"port": 80}]}})
-    assert wait_for(lambda: core.read_namespaced_resource_quota("objects", namespace).status.used ==
+    assert eventually(lambda: core.read_namespaced_resource_quota("objects", namespace).status.used ==
                     {"count/secrets": "1", "services": "1", "services.nodeports": "0"})
 
 
@@ -168,16 +160,17 @@ def test_dry_run_is_checked_but_not_charged(core, namespace):
 def test_limit_range_defaults_and_refuses(core, namespace):
     core.create_namespaced_limit_range(namespace, {"metadata": {"name": "lr"}, "spec": {"limits": [
         {"type": "Container", "max": {"cpu": "1"}, "defaultRequest": {"cpu": "100m", "memory": "64Mi"},
-         "default": {"memory": "128Mi"}}]}})
+         "default": {"memory": "128Mi"}}, {"type": "Pod", "max": {"cpu": "1500m"}}]}})
     created = core.create_namespaced_pod(namespace, pod("p"))
     resources = created.spec.containers[0].resources
     assert resources.requests == {"cpu": "100m", "memory": "64Mi"}
     assert resources.limits == {"cpu": "1", "memory": "128Mi"}
     assert created.metadata.annotations["kubernetes.io/limit-ranger"] == \
         "LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for container c"
-    status = expect_status(lambda: core.create_namespaced_pod(
-        namespace, pod("big", resources={"limits": {"cpu": "2"}})), 403, "Forbidden")
-    assert status["message"] == 'pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2'
+    two = pod("two", resources={"limits": {"cpu": "1"}})
+    two["spec"]["containers"].append({"name": "d", "image": "nginx", "resources": {"limits": {"cpu": "1"}}})
+    status = expect_status(lambda: core.create_namespaced_pod(namespace, two), 403, "Forbidden")
+    assert status["message"] == 'pods "two" is forbidden: maximum cpu usage per Pod is 1500m, but limit is 2'
 
 
 def test_limit_range_ratio_min_and_claims(core, namespace):

@@ -166,56 +166,6 @@ class LimitRanger(MutatingPlugin, ValidatingPlugin):
                     errs.append(err and err.replace("No limit", "No request").replace("but limit", "but request"))
             return [e for e in errs if e]
         for item in _items(limit_range, "Container"):
-                for key in defaults:
-                    defaults[key].update(item.get(key) or {})
-        if not any(defaults.values()):
-            return
-        notes = []
-        spec = attrs.object.get("spec") or {}
-        for kind, key in (("init container", "initContainers"), ("container", "containers")):
-            for container in spec.get(key) or []:
-                resources = container.setdefault("resources", {})
-                for field, source, word in (("requests", "defaultRequest", "request"), ("limits", "default", "limit")):
-                    current = resources.setdefault(field, {})
-                    added = sorted(n for n in defaults[source] if n not in current)
-                    for n in added:
-                        current[n] = str(Quantity.parse(defaults[source][n]))
-                    if added:
-                        notes.append(f"{', '.join(added)} {word} for {kind} {container.get('name', '')}")
-                for field in ("requests", "limits"):
-                    if not resources.get(field):
-                        resources.pop(field, None)
-        if notes:
-            annotations = attrs.object.setdefault("metadata", {}).setdefault("annotations", {})
-            annotations[ANNOTATION] = "LimitRanger plugin set: " + "; ".join(notes)
-
-    async def validate(self, attrs: Attributes) -> None:
-        errs = []
-        for limit_range in self._ranges(attrs):
-            errs.extend(self._validate(attrs, limit_range))
-        if errs:
-            raise attrs.forbidden(_agree(errs))
-
-    @staticmethod
-    def _validate(attrs: Attributes, limit_range: dict) -> list[str]:
-        spec = attrs.object.get("spec") or {}
-        errs = []
-        if attrs.resource == "persistentvolumeclaims":
-            requests = resource_list((spec.get("resources") or {}).get("requests"))
-            limits = resource_list((spec.get("resources") or {}).get("limits"))
-            for item in _items(limit_range, "PersistentVolumeClaim"):
-                for key, check in (("min", _min), ("max", _max)):
-                    for name, enforced in sorted(resource_list(item.get(key)).items()):
-                        err = check("PersistentVolumeClaim", name, enforced, requests, limits)
-                        # a claim has no limits: kube checks its request against both bounds
-                        if key == "max" and name not in limits:
-                            err = None if name in requests and requests[name].value <= enforced.value else \
-                                (f"maximum {name} usage per PersistentVolumeClaim is {enforced}, but request is "
-                                 f"{requests[name]}" if name in requests else err)
-                        if err:
-                            errs.append(err)
-            return errs
-        for item in _items(limit_range, "Container"):
             for key in ("containers", "initContainers"):
                 for container in spec.get(key) or []:
                     resources = container.get("resources") or {}

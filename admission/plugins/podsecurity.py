@@ -58,9 +58,7 @@ class PodSecurity(ValidatingPlugin):
     name = "PodSecurity"
     operations = frozenset((CREATE, UPDATE))
 
-    def __init__(self, namespace_cached: Callable[[str], dict | None],
-                 namespace_live: Callable[[str], Awaitable[dict | None]]):
-        self.cached = namespace_cached
+    def __init__(self, namespace_live: Callable[[str], Awaitable[dict | None]]):
         self.live = namespace_live
 
     async def validate(self, attrs: Attributes) -> None:
@@ -79,7 +77,8 @@ class PodSecurity(ValidatingPlugin):
                 return
             template = _at(attrs.object, path) or {}
             meta, spec = template.get("metadata") or {}, template.get("spec") or {}
-        namespace = self.cached(attrs.namespace) or await self.live(attrs.namespace)
+        # Read as stored: a label set a moment ago must already count (the cache may lag behind).
+        namespace = await self.live(attrs.namespace)
         labels = ((namespace or {}).get("metadata") or {}).get("labels") or {}
         enforce, audit, warn = (_policy(labels, mode) for mode in ("enforce", "audit", "warn"))
         results: dict[str, str] = {}

@@ -65,13 +65,19 @@ def host_namespaces(meta, spec):
     return ("host namespaces", ", ".join(found)) if found else None
 
 
-def host_ports(meta, spec):
-    bad, ports = [], set()
+def _offenders(spec: dict, bad_values) -> tuple[list[str], set[str]]:
+    """The containers for which `bad_values(container)` names anything, and every value named."""
+    names, values = [], set()
     for c in _all_containers(spec):
-        used = [str(p["hostPort"]) for p in c.get("ports") or [] if p.get("hostPort")]
-        if used:
-            bad.append(c.get("name", ""))
-            ports.update(used)
+        found = bad_values(c)
+        if found:
+            names.append(c.get("name", ""))
+            values.update(found)
+    return names, values
+
+
+def host_ports(meta, spec):
+    bad, ports = _offenders(spec, lambda c: [str(p["hostPort"]) for p in c.get("ports") or [] if p.get("hostPort")])
     if not bad:
         return None
     return "hostPort", (f"{_containers(spec, bad)} {_plural('uses', 'use', len(bad))} "
@@ -86,12 +92,7 @@ def privileged(meta, spec):
 def proc_mount(meta, spec):
     if spec.get("hostUsers") is False:
         return None  # user namespaces relax it
-    bad, kinds = [], set()
-    for c in _all_containers(spec):
-        mount = _sc(c).get("procMount")
-        if mount is not None and mount != "Default":
-            bad.append(c.get("name", ""))
-            kinds.add(mount)
+    bad, kinds = _offenders(spec, lambda c: [m] if (m := _sc(c).get("procMount")) not in (None, "Default") else [])
     if not bad:
         return None
     return "procMount", f"{_containers(spec, bad)} must not set securityContext.procMount to {_q(sorted(kinds))}"
@@ -134,12 +135,8 @@ def sysctls(meta, spec):
 
 
 def capabilities_baseline(meta, spec):
-    bad, caps = [], set()
-    for c in _all_containers(spec):
-        added = [a for a in (_sc(c).get("capabilities") or {}).get("add") or [] if a not in BASELINE_CAPABILITIES]
-        if added:
-            bad.append(c.get("name", ""))
-            caps.update(added)
+    bad, caps = _offenders(spec, lambda c: [a for a in (_sc(c).get("capabilities") or {}).get("add") or []
+                                            if a not in BASELINE_CAPABILITIES])
     if not bad:
         return None
     return "non-default capabilities", (f"{_containers(spec, bad)} must not include {_q(sorted(caps))} in "
