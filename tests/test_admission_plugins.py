@@ -84,6 +84,23 @@ def test_warn_and_workloads_get_warnings_only(kubectl, core, namespace):
     assert "deployment.apps/d created" in out.stdout
 
 
+def test_stricter_enforce_label_warns_about_existing_pods(kubectl, core, namespace):
+    for name in ("b", "a"):
+        core.create_namespaced_pod(namespace, pod(name))
+    core.create_namespaced_pod(namespace, pod("h", securityContext={"privileged": True}))
+    core.create_namespaced_pod(namespace, pod("fine", **RESTRICTED_OK))
+    out = kubectl("label", "ns", namespace, "pod-security.kubernetes.io/enforce=restricted")
+    assert out.stderr.splitlines() == [
+        f'Warning: existing pods in namespace "{namespace}" violate the new PodSecurity enforce level '
+        '"restricted:latest"',
+        "Warning: a (and 1 other pod): allowPrivilegeEscalation != false, unrestricted capabilities, "
+        "runAsNonRoot != true, seccompProfile",
+        "Warning: h: privileged, allowPrivilegeEscalation != false, unrestricted capabilities, "
+        "runAsNonRoot != true, seccompProfile"]
+    out = kubectl("label", "ns", namespace, "pod-security.kubernetes.io/warn=baseline")
+    assert out.stderr == ""  # the enforce level did not change
+
+
 # --- ResourceQuota -------------------------------------------------------------------------
 
 def test_quota_refuses_past_its_limit_and_reports_usage(core, kubectl, namespace):
@@ -130,6 +147,16 @@ def test_quota_counts_objects_and_services(core, namespace):
     core.create_namespaced_service(namespace, {"metadata": {"name": "ip"}, "spec": {"ports": [{"port": 80}]}})
     assert eventually(lambda: core.read_namespaced_resource_quota("objects", namespace).status.used ==
                     {"count/secrets": "1", "services": "1", "services.nodeports": "0"})
+
+
+def test_scoped_quota_counts_only_the_pods_it_selects(core, namespace):
+    quota(core, namespace, "best-effort", {"pods": "1"}, scopes=["BestEffort"])
+    core.create_namespaced_pod(namespace, pod("be1"))
+    status = expect_status(lambda: core.create_namespaced_pod(namespace, pod("be2")), 403, "Forbidden")
+    assert status["message"] == ('pods "be2" is forbidden: exceeded quota: best-effort, requested: pods=1, '
+                                 'used: pods=1, limited: pods=1')
+    core.create_namespaced_pod(namespace, pod("burstable", resources={"requests": {"cpu": "10m"}}))
+    assert core.read_namespaced_resource_quota("best-effort", namespace).status.used == {"pods": "1"}
 
 
 def test_racing_creates_never_both_take_the_last_unit(api_client, core, namespace):

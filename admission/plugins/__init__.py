@@ -26,7 +26,7 @@ def default_chain(namespace_cached, namespace_live, lookups, quota_locks: Namesp
         ServiceAccount(lambda namespace, name: lookups.get("", "serviceaccounts", namespace, name),
                        lambda namespace, name: lookups.live_get("", "serviceaccounts", namespace, name)),
         DefaultTolerationSeconds(),
-        PodSecurity(namespace_live),
+        PodSecurity(namespace_live, lambda namespace: lookups.live_list("", "pods", namespace)),
         ResourceQuota(lambda namespace: lookups.live_list("", "resourcequotas", namespace),
                       lookups.write_status, quota_locks),
     ])

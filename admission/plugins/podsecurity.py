@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from ..chain import CREATE, UPDATE, Attributes, ValidatingPlugin
-from .podsecurity_checks import evaluate
+from .podsecurity_checks import evaluate, reasons
 
 PREFIX = "pod-security.kubernetes.io/"
 LEVELS = ("privileged", "baseline", "restricted")
@@ -58,10 +58,14 @@ class PodSecurity(ValidatingPlugin):
     name = "PodSecurity"
     operations = frozenset((CREATE, UPDATE))
 
-    def __init__(self, namespace_live: Callable[[str], Awaitable[dict | None]]):
+    def __init__(self, namespace_live: Callable[[str], Awaitable[dict | None]], pods: Callable[[str], list[dict]]):
         self.live = namespace_live
+        self.pods = pods
 
     async def validate(self, attrs: Attributes) -> None:
+        if (attrs.group, attrs.resource, attrs.operation, attrs.subresource) == ("", "namespaces", UPDATE, ""):
+            self._new_enforce_level(attrs)
+            return
         if not attrs.namespace or attrs.object is None:
             return
         is_pod = (attrs.group, attrs.resource) == ("", "pods")
@@ -98,3 +102,28 @@ class PodSecurity(ValidatingPlugin):
                 f'would violate PodSecurity "{audit[2]}": {violations(audit)}'
         if violations(warn) and not (not is_pod and warn[2] == enforce[2]):
             attrs.warnings.append(f'would violate PodSecurity "{warn[2]}": {violations(warn)}')
+
+    def _new_enforce_level(self, attrs: Attributes) -> None:
+        """A stricter enforce label does not touch running pods: kube warns about those that
+        violate it, one warning per distinct set of reasons naming the first pod by name."""
+        labels = lambda ns: ((ns or {}).get("metadata") or {}).get("labels") or {}  # noqa: E731
+        enforce = _policy(labels(attrs.object), "enforce")
+        if enforce[0] == "privileged" or enforce == _policy(labels(attrs.old_object), "enforce"):
+            return
+        found: dict[str, list[str]] = {}
+        for pod in self.pods(attrs.name):
+            why = reasons(enforce[0], enforce[1], pod.get("metadata") or {}, pod.get("spec") or {})
+            if why:
+                found.setdefault(why, []).append(pod["metadata"]["name"])
+        if not found:
+            return
+        attrs.warnings.append(f'existing pods in namespace "{attrs.name}" violate the new PodSecurity enforce '
+                              f'level "{enforce[2]}"')
+        attrs.warnings.extend(sorted(f"{_counted(names)}: {why}" for why, names in found.items()))
+
+
+def _counted(names: list[str]) -> str:
+    first, others = min(names), len(names) - 1
+    if others == 0:
+        return first
+    return f"{first} (and {others} other pod{'' if others == 1 else 's'})"

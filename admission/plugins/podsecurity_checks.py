@@ -269,19 +269,28 @@ RESTRICTED = ((allow_privilege_escalation, 8, False), (capabilities_restricted, 
               (seccomp_restricted, 19, False))
 
 
-def evaluate(level: str, minor: int | None, meta: dict, spec: dict) -> str:
-    """The violations of `level` at policy version 1.`minor` (None: latest), as kube's
-    AggregateCheckResult.ForbiddenDetail() joins them; "" when the pod passes."""
+def violations(level: str, minor: int | None, meta: dict, spec: dict) -> list[tuple[str, str]]:
+    """(reason, detail) of each check of `level` at policy version 1.`minor` (None: latest) that
+    the pod fails, in kube's order."""
     if level == "privileged":
-        return ""
+        return []
     restricted = level == "restricted"
-    checks = BASELINE + (RESTRICTED if restricted else ())
     found = []
-    for check, since, superseded in checks:
+    for check, since, superseded in BASELINE + (RESTRICTED if restricted else ()):
         if (minor is not None and minor < since) or (restricted and superseded):
             continue
         result = check(meta, spec)
         if result:
-            reason, detail = result
-            found.append(f"{reason} ({detail})" if detail else reason)
-    return ", ".join(found)
+            found.append(result)
+    return found
+
+
+def evaluate(level: str, minor: int | None, meta: dict, spec: dict) -> str:
+    """kube's AggregateCheckResult.ForbiddenDetail(): each reason with its detail; "" for a pass."""
+    return ", ".join(f"{reason} ({detail})" if detail else reason
+                     for reason, detail in violations(level, minor, meta, spec))
+
+
+def reasons(level: str, minor: int | None, meta: dict, spec: dict) -> str:
+    """kube's AggregateCheckResult.ForbiddenReason(): the reasons alone."""
+    return ", ".join(reason for reason, _ in violations(level, minor, meta, spec))
