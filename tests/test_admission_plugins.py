@@ -274,3 +274,24 @@ def test_status_json_is_kube_shaped(api_client, namespace, unused):
                      json.dumps({"metadata": {"name": "p"}, "spec": {"serviceAccountName": "nope",
                                                                      "containers": [{"name": "c", "image": "x"}]}}))
     assert code == 403 and body["reason"] == "Forbidden" and body["details"] == {"name": "p", "kind": "pods"}
+
+
+def test_audit_annotations_reach_the_request(tmp_path):
+    """What the audit log will record: PodSecurity's audit mode notes violations on the write."""
+    from tests.test_pipeline import serve
+    from vapi.api import WriteOptions
+
+    async def scenario(server, kubectl):
+        await kubectl("create", "namespace", "audited")
+        await kubectl("label", "namespace", "audited", "pod-security.kubernetes.io/audit=baseline",
+                      "pod-security.kubernetes.io/enforce=privileged")
+        opts = WriteOptions()
+        await server.api.create(server.registry.get("", "v1", "pods"), "audited",
+                                {"metadata": {"name": "p"}, "spec": {"hostPID": True, "containers": [
+                                    {"name": "c", "image": "nginx"}]}}, opts)
+        assert opts.audit_annotations == {
+            "pod-security.kubernetes.io/enforce-policy": "privileged:latest",
+            "pod-security.kubernetes.io/audit-violations":
+                'would violate PodSecurity "baseline:latest": host namespaces (hostPID=true)'}
+        assert opts.warnings == []
+    serve(tmp_path, scenario)

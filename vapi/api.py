@@ -53,8 +53,10 @@ class WriteOptions:
     user: User | None = None
     # Keys the body repeated, found while decoding it (a parsed body no longer shows them).
     duplicate_fields: list[str] = field(default_factory=list)
-    # Filled in on the way: what the client should be told in `Warning` headers.
+    # Filled in on the way: what the client should be told in `Warning` headers, and what
+    # admission plugins note for the audit log.
     warnings: list[str] = field(default_factory=list)
+    audit_annotations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -156,11 +158,12 @@ class API:
 
     @staticmethod
     def _attributes(operation: str, info: ResourceInfo, namespace: str | None, name: str, obj, old,
-                    subresource: str | None, user, dry_run: bool, warnings: list[str] | None = None) -> Attributes:
-        # Plugins' warnings go straight into the request's own list.
+                    subresource: str | None, user, dry_run: bool, opts: WriteOptions | None = None) -> Attributes:
+        # Plugins' warnings and audit annotations go straight into the request's own.
+        opts = opts or WriteOptions()
         return Attributes(operation, info.group, info.version, info.kind, info.plural, subresource or "",
                           namespace or "", name, obj, old, user, dry_run, info.strategy,
-                          warnings if warnings is not None else [])
+                          opts.warnings, opts.audit_annotations)
 
     def output(self, info: ResourceInfo, obj: dict) -> dict:
         obj["apiVersion"], obj["kind"] = info.group_version, info.kind
@@ -379,7 +382,7 @@ class API:
         meta = _meta(obj)
         self._check_decodes(info, obj, opts)
         attrs = self._attributes(CREATE, info, meta["namespace"] if info.namespaced else None,
-                                 meta.get("name") or "", obj, None, None, opts.user, opts.dry_run, opts.warnings)
+                                 meta.get("name") or "", obj, None, None, opts.user, opts.dry_run, opts)
         await self.admission.admit(attrs)
         strategy.prepare_for_create(obj)
         if not meta.get("name") and meta.get("generateName"):
@@ -488,7 +491,7 @@ class API:
     async def _write_update(self, info, key, old, obj, subresource, opts: WriteOptions, *,
                             track: bool = True) -> dict:
         attrs = self._attributes(UPDATE, info, old["metadata"].get("namespace"), old["metadata"]["name"],
-                                 obj, old, subresource, opts.user, opts.dry_run, opts.warnings)
+                                 obj, old, subresource, opts.user, opts.dry_run, opts)
         await self.admission.admit(attrs)
         info.strategy.prepare_for_update(obj, old, subresource)
         info.strategy.canonicalize(obj)

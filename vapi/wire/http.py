@@ -267,7 +267,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def with_warnings(response: web.StreamResponse, opts: WriteOptions) -> web.StreamResponse:
-    for text in opts.warnings:
+    # kube's warning recorder sends each text once (a write retried on a conflict runs admission again).
+    for text in dict.fromkeys(opts.warnings):
         # A field name may carry CR or LF; in a header they would end it, so they become spaces.
         text = _CONTROL.sub(" ", text).replace("\\", "\\\\").replace('"', '\\"')
         response.headers.add("Warning", f'299 - "{text}"')
