@@ -159,6 +159,22 @@ def test_scoped_quota_counts_only_the_pods_it_selects(core, namespace):
     assert core.read_namespaced_resource_quota("best-effort", namespace).status.used == {"pods": "1"}
 
 
+def test_quota_counts_any_resource_by_group(apps, core, namespace):
+    quota(core, namespace, "apps", {"count/deployments.apps": "1"})
+    deployment = {"metadata": {"name": "d1"}, "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+        "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    apps.create_namespaced_deployment(namespace, deployment)
+    deployment["metadata"]["name"] = "d2"
+    status = expect_status(lambda: apps.create_namespaced_deployment(namespace, deployment), 403, "Forbidden")
+    assert status["message"] == ('deployments.apps "d2" is forbidden: exceeded quota: apps, requested: '
+                                 'count/deployments.apps=1, used: count/deployments.apps=1, limited: '
+                                 'count/deployments.apps=1')
+    apps.delete_namespaced_deployment("d1", namespace)
+    assert eventually(lambda: core.read_namespaced_resource_quota("apps", namespace).status.used ==
+                      {"count/deployments.apps": "0"})
+    apps.create_namespaced_deployment(namespace, deployment)
+
+
 def test_racing_creates_never_both_take_the_last_unit(api_client, core, namespace):
     quota(core, namespace, "race", {"secrets": "3"})
 
