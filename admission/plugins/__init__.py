@@ -27,9 +27,16 @@ def default_chain(namespace_cached, namespace_live, lookups, quota_locks: Namesp
                        lambda namespace, name: lookups.live_get("", "serviceaccounts", namespace, name)),
         DefaultTolerationSeconds(),
         PodSecurity(namespace_live, lambda namespace: lookups.live_list("", "pods", namespace)),
-        ResourceQuota(lambda namespace: lookups.live_list("", "resourcequotas", namespace),
-                      lookups.write_status, quota_locks),
+        ResourceQuota(lambda namespace: _quotas(lookups, namespace), lookups.write_status, quota_locks),
     ])
+
+
+def _quotas(lookups, namespace: str) -> list[dict]:
+    # The cache tells whether a namespace has quotas at all (most have none, and this runs on every
+    # write); the store tells what they hold now, which a charge must not read stale.
+    if not lookups.list("", "resourcequotas", namespace):
+        return []
+    return lookups.live_list("", "resourcequotas", namespace)
 
 
 __all__ = ["DefaultTolerationSeconds", "Defaulting", "LimitRanger", "NamespaceLifecycle", "PodSecurity",
