@@ -112,6 +112,9 @@ class API:
         self.schemas = schemas
         # Set by the composition root, which knows where namespaces are cached.
         self.admission = admission or Chain([])
+        # (group, plural) -> check(plural, namespace, obj, old, user): refusals kube's registry
+        # makes for one kind before storing (RBAC's escalation prevention); set by the composition root.
+        self.write_checks: dict = {}
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -164,6 +167,12 @@ class API:
         return Attributes(operation, info.group, info.version, info.kind, info.plural, subresource or "",
                           namespace or "", name, obj, old, user, dry_run, info.strategy,
                           opts.warnings, opts.audit_annotations)
+
+    def _write_check(self, info: ResourceInfo, namespace: str, obj: dict, old: dict | None,
+                     subresource: str | None, user) -> None:
+        check = self.write_checks.get((info.group, info.plural))
+        if check is not None and not subresource:
+            check(info.plural, namespace, obj, old, user)
 
     def output(self, info: ResourceInfo, obj: dict) -> dict:
         obj["apiVersion"], obj["kind"] = info.group_version, info.kind
@@ -384,6 +393,7 @@ class API:
         attrs = self._attributes(CREATE, info, meta["namespace"] if info.namespaced else None,
                                  meta.get("name") or "", obj, None, None, opts.user, opts.dry_run, opts)
         await self.admission.admit(attrs)
+        self._write_check(info, attrs.namespace, obj, None, None, opts.user)
         strategy.prepare_for_create(obj)
         if not meta.get("name") and meta.get("generateName"):
             # kube keeps a name generated from a long prefix within 63 characters: 58 + 5 random.
@@ -493,6 +503,7 @@ class API:
         attrs = self._attributes(UPDATE, info, old["metadata"].get("namespace"), old["metadata"]["name"],
                                  obj, old, subresource, opts.user, opts.dry_run, opts)
         await self.admission.admit(attrs)
+        self._write_check(info, attrs.namespace, obj, old, subresource, opts.user)
         info.strategy.prepare_for_update(obj, old, subresource)
         info.strategy.canonicalize(obj)
         if track:

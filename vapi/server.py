@@ -20,11 +20,17 @@ from storage.sqlite import SQLiteStore
 from . import __version__, errors
 from .api import API
 from .auth.authn import Authentication, ClientCertificates
-from .auth.authz import ALLOW, AlwaysAllow, Attributes
+from .api import WriteOptions
+from .auth import reviews
+from .auth.authz import ALLOW, Attributes
 from .auth.certs import PKI
+from .auth.escalation import ROLE_KINDS, BINDING_KINDS, EscalationCheck
+from .auth.impersonation import impersonate
+from .auth.rbac import GROUP as RBAC_GROUP, RBACAuthorizer, RuleResolver
 from .auth.requestinfo import request_info
 from .controllers import Controllers
 from .controllers.bootstrap import ensure_system_objects
+from .controllers.identity import APISERVER
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
 from .registry import Registry
@@ -42,8 +48,6 @@ OPENAPI_V2_PROTOBUF_ACCEPT = "application/com.github.proto-openapi.spec.v2"
 OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 MAX_HEADER = 1024 * 1024
 RESOURCE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-# What anyone may read without credentials, as kube's system:public-info-viewer role allows.
-PUBLIC_PATHS = {"/healthz", "/livez", "/readyz", "/version", "/version/"}
 
 
 @dataclass
@@ -99,8 +103,15 @@ class Server:
         self.resources = ResourceHandler(self.api, self.registry)
         self.pki = PKI(config.data_dir / "pki")
         self.authentication = Authentication([ClientCertificates()])
-        self.authorizer = AlwaysAllow()
-        self.controllers = Controllers(self.api, self.informers, self.pki.ca_cert, self.lookups, quota_locks)
+        self.rbac = RuleResolver(lambda plural, ns, name: self.lookups.get(RBAC_GROUP, plural, ns, name),
+                                 lambda plural: self.lookups.list(RBAC_GROUP, plural, None))
+        self.authorizer = RBACAuthorizer(self.rbac)
+        reviews.use(self.authorizer, self.rbac)
+        escalation = EscalationCheck(self.rbac, self.authorizer)
+        self.api.write_checks.update({(RBAC_GROUP, plural): escalation.check
+                                      for plural in (*ROLE_KINDS, *BINDING_KINDS)})
+        self.controllers = Controllers(self.api, self.informers, self.pki.ca_cert, quota_locks,
+                                       self.authorizer.authorize)
         self.runner: web.AppRunner | None = None
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port
@@ -135,7 +146,11 @@ class Server:
     async def start(self) -> None:
         self.pki.ensure()
         await self.store.start()
-        await ensure_system_objects(self.api)
+        await ensure_system_objects(self.api, WriteOptions(user=APISERVER))
+        for plural in ("roles", "rolebindings", "clusterroles", "clusterrolebindings"):
+            # What a user holds is recomputed after any change to a role or binding.
+            self.informers.get(self.registry.get(RBAC_GROUP, "v1", plural)).add_handler(
+                self.rbac.changed, self.rbac.resynced)
         self.controllers.crds.serve_stored()
         # kube-apiserver takes request lines and headers up to 1 MiB (long field selectors, paths).
         self.runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True,
@@ -151,15 +166,14 @@ class Server:
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler):
-        user = self.authentication.authenticate(request)
-        if user.name == "system:anonymous" and request.path not in PUBLIC_PATHS:
-            raise errors.unauthorized()
-        request["user"] = user
+        request["user"] = self.authentication.authenticate(request)
         return await handler(request)
 
     @web.middleware
     async def _authorize(self, request: web.Request, handler):
         info = request["request_info"] = request_info(request.method, request.path, request.query)
+        # Impersonation sits between authentication and authorization, as in kube's filter chain.
+        request["user"] = impersonate(request.headers, request["user"], self.authorizer)
         decision, reason = self.authorizer.authorize(Attributes.of(request["user"], info))
         if decision != ALLOW:
             raise errors.forbidden_request(info, request["user"], reason)

@@ -1,14 +1,24 @@
 """Review kinds: questions posted to the server and answered in their status, never stored.
 
 `kubectl auth can-i` posts a SelfSubjectAccessReview, `kubectl auth whoami` a SelfSubjectReview.
-Until RBAC arrives the server authorizes every authenticated request, so access reviews answer
-what the server really does: allowed.
+Access reviews ask the server's own authorizer, and rules reviews its RBAC rule resolver, both
+handed in by the composition root (`use`), so the answers are what the server really does.
 """
 from __future__ import annotations
 
 from .. import errors
+from .authz import ALLOW, DENY, Attributes
+from .user import User
 
-ALLOWED_REASON = "no authorizer configured: every authenticated user is allowed"
+
+class _Policy:
+    authorizer = None
+    resolver = None
+
+
+def use(authorizer, resolver) -> None:
+    """Answer access reviews with this authorizer and rules reviews with this RBAC rule resolver."""
+    _Policy.authorizer, _Policy.resolver = authorizer, resolver
 
 
 def _user_info(user) -> dict:
@@ -31,12 +41,43 @@ def _access(obj: dict, user, namespace: str | None) -> dict:
         raise errors.StatusError(422, "Invalid", f'LocalSubjectAccessReview.authorization.k8s.io "" is invalid: '
                                  f"spec.resourceAttributes.namespace: Invalid value: {attrs.get('namespace')!r}: "
                                  "must match metadata.namespace")
-    return {"allowed": True, "reason": ALLOWED_REASON}
+    if obj.get("kind") != "SelfSubjectAccessReview":
+        if not spec.get("user") and not spec.get("groups"):
+            raise errors.StatusError(422, "Invalid", f'{obj.get("kind")}.authorization.k8s.io "" is invalid: '
+                                     'spec.user: Invalid value: "": at least one of user or group must be specified')
+        user = User(spec.get("user") or "", list(spec.get("groups") or ()), spec.get("uid") or "",
+                    dict(spec.get("extra") or {}))
+    if attrs:
+        asked = Attributes(user, attrs.get("verb") or "", True, attrs.get("namespace") or namespace or "",
+                           attrs.get("group") or "", attrs.get("version") or "*", attrs.get("resource") or "",
+                           attrs.get("subresource") or "", attrs.get("name") or "", "")
+    else:
+        non_resource = spec["nonResourceAttributes"]
+        asked = Attributes(user, non_resource.get("verb") or "", False, path=non_resource.get("path") or "")
+    decision, reason = _Policy.authorizer.authorize(asked)
+    status = {"allowed": decision == ALLOW}
+    if decision == DENY:
+        status["denied"] = True
+    if reason:
+        status["reason"] = reason
+    return status
 
 
 def _rules(obj: dict, user, namespace) -> dict:
-    return {"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
-            "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}], "incomplete": False}
+    """What the user may do in spec.namespace, rule by rule as RBAC holds them (kube's RulesFor)."""
+    rules, errs = _Policy.resolver.rules_for(user, (obj.get("spec") or {}).get("namespace") or "")
+    resource_rules, non_resource_rules = [], []
+    for rule in rules:
+        if rule.get("resources"):
+            resource_rules.append({k: list(rule[k]) for k in ("verbs", "apiGroups", "resources", "resourceNames")
+                                   if rule.get(k) or k == "verbs"})
+        if rule.get("nonResourceURLs"):
+            non_resource_rules.append({"verbs": list(rule.get("verbs") or ()),
+                                       "nonResourceURLs": list(rule["nonResourceURLs"])})
+    status = {"resourceRules": resource_rules, "nonResourceRules": non_resource_rules, "incomplete": False}
+    if errs:
+        status["evaluationError"] = "[" + ", ".join(errs) + "]"
+    return status
 
 
 def _whoami(obj: dict, user, namespace) -> dict:

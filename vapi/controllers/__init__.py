@@ -8,8 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
 from .garbagecollector import GarbageCollector
+from .identity import APISERVER, ActingAs, controller_user
+from .lookup import Lookups
 from .namespace import NamespaceController
 from .resourcequota import ResourceQuotaController
 
@@ -17,12 +20,22 @@ log = logging.getLogger("vapi.controllers")
 
 
 class Controllers:
-    def __init__(self, api, informers, root_ca_path, lookups, quota_locks):
+    def __init__(self, api, informers, root_ca_path, quota_locks, authorize):
+        """`authorize(attrs)` is the server's authorizer: each controller acts as its own user
+        through it (the CRD controller, part of the API server in kube, as the server itself)."""
+        def as_user(name):
+            return ActingAs(api, controller_user(name), authorize)
         self.informers = informers
-        self.crds = CRDController(api, informers)
-        self.controllers = [self.crds, NamespaceController(api, informers, root_ca_path),
-                            GarbageCollector(api, informers),
-                            ResourceQuotaController(api, informers, lookups, quota_locks)]
+        quota_api = as_user("resourcequota-controller")
+        self.crds = CRDController(ActingAs(api, APISERVER, authorize), informers)
+        self.controllers = [self.crds,
+                            NamespaceController(as_user("namespace-controller"), informers, root_ca_path,
+                                                {"serviceaccounts": as_user("service-account-controller"),
+                                                 "configmaps": as_user("root-ca-cert-publisher")}),
+                            GarbageCollector(as_user("generic-garbage-collector"), informers),
+                            ResourceQuotaController(quota_api, informers, Lookups(quota_api, informers), quota_locks),
+                            ClusterRoleAggregationController(as_user("clusterrole-aggregation-controller"),
+                                                             informers)]
         self.tasks: list[asyncio.Task] = []
 
     def start(self) -> None:

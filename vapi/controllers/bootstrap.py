@@ -1,30 +1,63 @@
-"""What a new cluster starts with: the system namespaces and the `kubernetes` Service.
+"""What a new cluster starts with: the system namespaces, the `kubernetes` Service and kube's
+bootstrap RBAC policy (vapi/data/rbac-bootstrap-policy.json).
 
 kube-apiserver's bootstrap controllers create these at start-up; they are written through the
 pipeline like any client's objects, and left alone when they exist already.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from .. import errors
 from ..registry.allocators import KUBERNETES_SERVICE_IP
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+POLICY_FILE = Path(__file__).resolve().parent.parent / "data" / "rbac-bootstrap-policy.json"
+RBAC = "rbac.authorization.k8s.io"
 
 
-async def _ensure(api, info, namespace: str | None, obj: dict) -> None:
+def _policy_meta(name: str, labels: dict | None = None) -> dict:
+    return {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults", **(labels or {})},
+            "annotations": {"rbac.authorization.k8s.io/autoupdate": "true"}}
+
+
+def bootstrap_policy() -> list[tuple[str, dict]]:
+    """(plural, object) for each ClusterRole and ClusterRoleBinding of the bootstrap policy."""
+    policy = json.loads(POLICY_FILE.read_text())
+    objects = []
+    for role in policy["clusterRoles"]:
+        obj = {"metadata": _policy_meta(role["name"], role.get("labels"))}
+        if "aggregationRule" in role:
+            obj["aggregationRule"] = role["aggregationRule"]
+        obj["rules"] = role["rules"]
+        objects.append(("clusterroles", obj))
+    for binding in policy["clusterRoleBindings"]:
+        objects.append(("clusterrolebindings", {
+            "metadata": _policy_meta(binding["name"]),
+            "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": binding["role"]},
+            "subjects": [{"apiGroup": "" if s["kind"] == "ServiceAccount" else RBAC, **s}
+                         for s in binding["subjects"]]}))
+    return objects
+
+
+async def _ensure(api, info, namespace: str | None, obj: dict, opts=None) -> None:
     try:
         api.get(info, namespace, obj["metadata"]["name"])
     except errors.StatusError as e:
         if e.code != 404:
             raise
-        await api.create(info, namespace, obj)
+        await api.create(info, namespace, obj, opts)
 
 
-async def ensure_system_objects(api) -> None:
+async def ensure_system_objects(api, opts=None) -> None:
+    """Create what is missing, as `opts.user` (the server's own privileged identity)."""
     namespaces = api.registry.get("", "v1", "namespaces")
     for name in SYSTEM_NAMESPACES:
-        await _ensure(api, namespaces, None, {"metadata": {"name": name}})
+        await _ensure(api, namespaces, None, {"metadata": {"name": name}}, opts)
     await _ensure(api, api.registry.get("", "v1", "services"), "default", {
         "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
         "spec": {"clusterIP": KUBERNETES_SERVICE_IP, "ports": [
-            {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}})
+            {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}}, opts)
+    for plural, obj in bootstrap_policy():
+        await _ensure(api, api.registry.get(RBAC, "v1", plural), None, obj, opts)

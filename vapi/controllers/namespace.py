@@ -18,8 +18,10 @@ RETRY_SECONDS = 1.0
 
 
 class NamespaceController:
-    def __init__(self, api, informers, root_ca_path):
+    def __init__(self, api, informers, root_ca_path, seeders: dict | None = None):
         self.api = api
+        # plural -> the pipeline as the controller that seeds it in kube (service accounts, root CA)
+        self.seeders = seeders or {}
         self.informers = informers
         self.root_ca_path = root_ca_path
         self.root_ca = ""
@@ -42,8 +44,9 @@ class NamespaceController:
         info = self.api.registry.get(group, "v1", plural)
         if self.api.lookup(info, namespace, obj["metadata"]["name"]) is not None:
             return
+        api = self.seeders.get(plural, self.api)
         try:
-            await self.api.create(info, namespace, obj)
+            await api.create(info, namespace, obj)
         except errors.StatusError as e:
             # Raced with the namespace's deletion or with a user creating the same object.
             if e.code not in (403, 404, 409):
