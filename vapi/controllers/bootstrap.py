@@ -19,7 +19,7 @@ RBAC = "rbac.authorization.k8s.io"
 
 def _policy_meta(name: str, labels: dict | None = None) -> dict:
     return {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults", **(labels or {})},
-            "annotations": {"rbac.authorization.k8s.io/autoupdate": "true"}}
+            "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}}
 
 
 def bootstrap_policy() -> list[tuple[str, dict]]:

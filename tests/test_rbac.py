@@ -1,0 +1,368 @@
+"""Who may do what: kubectl as three users (the admin, an editor bound to `edit` in one namespace,
+a viewer bound to `view` cluster-wide) against a real `vapi serve`, with RBAC's answers and kube's
+403 wording; escalation prevention, aggregation, access and rules reviews, impersonation, and
+anonymous requests."""
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from vapi.auth.certs import PKI
+from vapi.testing import ServerProcess, run_kubectl
+
+TEAM, OTHER = "team-a", "team-b"
+ADMIN = "kubernetes-admin"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with ServerProcess(tmp_path_factory.mktemp("rbac")) as srv:
+        yield srv
+
+
+class Cluster:
+    def __init__(self, server, tmp):
+        self.server = server
+        self.tmp = tmp
+        self.pki = PKI(server.data_dir / "pki")
+        self.configs = {ADMIN: server.kubeconfig}
+
+    def user(self, name: str, groups=()) -> str:
+        cert, key = self.pki.issue_client(name, list(groups))
+        path = self.tmp / f"{name}.kubeconfig"
+        path.write_bytes(self.pki.kubeconfig(f"https://127.0.0.1:{self.server.port}", cert, key, name))
+        self.configs[name] = path
+        return name
+
+    def kubectl(self, who: str, *args, input=None):
+        return run_kubectl(self.configs[who], *args, input=input, check=False, cache_dir=self.tmp / f"cache-{who}")
+
+    def ok(self, who: str, *args, input=None) -> str:
+        proc = self.kubectl(who, *args, input=input)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    def forbidden(self, who: str, *args, input=None) -> str:
+        """The server's 403 message, however kubectl prefixes it."""
+        proc = self.kubectl(who, *args, input=input)
+        assert proc.returncode != 0, proc.stdout
+        found = re.match(r'(?:Error from server \(Forbidden\): |error: failed to create [a-z]+: )'
+                         r'(?:error when creating "STDIN": )?(.*)', proc.stderr, re.DOTALL)
+        assert found, proc.stderr
+        return found.group(1).strip()
+
+    def until_allowed(self, who: str, *can_i):
+        deadline = time.monotonic() + 10
+        while self.kubectl(who, "auth", "can-i", *can_i).stdout.strip() != "yes":
+            assert time.monotonic() < deadline, f"{who} never got {can_i}"
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def cluster(server, tmp_path_factory):
+    c = Cluster(server, tmp_path_factory.mktemp("users"))
+    c.user("eve")      # editor in team-a
+    c.user("victor")   # viewer everywhere
+    for ns in (TEAM, OTHER):
+        c.ok(ADMIN, "create", "namespace", ns)
+        c.ok(ADMIN, "-n", ns, "create", "configmap", "cm", "--from-literal=a=b")
+        c.ok(ADMIN, "-n", ns, "create", "secret", "generic", "s", "--from-literal=a=b")
+        c.ok(ADMIN, "-n", ns, "run", "web", "--image=nginx")
+    c.ok(ADMIN, "-n", TEAM, "create", "rolebinding", "eve-edit", "--clusterrole=edit", "--user=eve")
+    c.ok(ADMIN, "create", "clusterrolebinding", "victor-view", "--clusterrole=view", "--user=victor")
+    c.until_allowed("eve", "delete", "pods", "-n", TEAM)
+    c.until_allowed("victor", "list", "pods", "-n", OTHER)
+    return c
+
+
+def _denied(user, verb, resource, group, ns=None, name=None):
+    where = f'in the namespace "{ns}"' if ns else "at the cluster scope"
+    gr = f"{resource}.{group}" if group else resource
+    head = f'{gr} "{name}" is forbidden' if name else f"{gr} is forbidden"
+    return f'{head}: User "{user}" cannot {verb} resource "{resource}" in API group "{group}" {where}'
+
+
+# (kubectl arguments, (verb, resource, group, namespace, name) as the 403 names them,
+#  who is allowed among admin / editor / viewer)
+MATRIX = [
+    (("-n", TEAM, "get", "pods"), ("list", "pods", "", TEAM, None), "AEV"),
+    (("-n", TEAM, "get", "pod", "web"), ("get", "pods", "", TEAM, "web"), "AEV"),
+    (("-n", OTHER, "get", "pods"), ("list", "pods", "", OTHER, None), "AV"),
+    (("get", "pods", "-A"), ("list", "pods", "", None, None), "AV"),
+    (("-n", TEAM, "delete", "pod", "nothing-here"), ("delete", "pods", "", TEAM, "nothing-here"), "AE"),
+    (("-n", OTHER, "delete", "pod", "nothing-here"), ("delete", "pods", "", OTHER, "nothing-here"), "A"),
+    (("-n", TEAM, "get", "configmaps"), ("list", "configmaps", "", TEAM, None), "AEV"),
+    (("-n", OTHER, "get", "configmap", "cm"), ("get", "configmaps", "", OTHER, "cm"), "AV"),
+    (("-n", TEAM, "get", "secret", "s"), ("get", "secrets", "", TEAM, "s"), "AE"),
+    (("-n", OTHER, "get", "secrets"), ("list", "secrets", "", OTHER, None), "A"),
+    (("-n", TEAM, "get", "roles"), ("list", "roles", "rbac.authorization.k8s.io", TEAM, None), "A"),
+    (("-n", TEAM, "get", "rolebindings"), ("list", "rolebindings", "rbac.authorization.k8s.io", TEAM, None), "A"),
+    (("get", "clusterroles"), ("list", "clusterroles", "rbac.authorization.k8s.io", None, None), "A"),
+    (("get", "namespaces"), ("list", "namespaces", "", None, None), "AV"),
+    (("get", "nodes"), ("list", "nodes", "", None, None), "A"),
+    (("-n", TEAM, "get", "deployments"), ("list", "deployments", "apps", TEAM, None), "AEV"),
+]
+USERS = {"A": ADMIN, "E": "eve", "V": "victor"}
+
+
+@pytest.mark.parametrize("args,denial,allowed", MATRIX, ids=[" ".join(m[0]) for m in MATRIX])
+def test_read_matrix(cluster, args, denial, allowed):
+    for letter, user in USERS.items():
+        proc = cluster.kubectl(user, *args)
+        if letter in allowed:
+            # allowed: an answer, or (for a name that is not there) NotFound
+            assert proc.returncode == 0 or "(NotFound)" in proc.stderr, (user, proc.stderr)
+        else:
+            assert proc.stderr.strip() == "Error from server (Forbidden): " + _denied(user, *denial), proc.stderr
+
+
+def test_write_matrix(cluster):
+    for ns, editor_may in ((TEAM, True), (OTHER, False)):
+        for who, may in ((ADMIN, True), ("eve", editor_may), ("victor", False)):
+            name = f"by-{who.split('-')[0]}"
+            cm = ("-n", ns, "create", "configmap", name, "--from-literal=k=v")
+            pod = ("-n", ns, "run", name, "--image=nginx")
+            if may:
+                cluster.ok(who, *cm)
+                cluster.ok(who, *pod)
+                cluster.ok(who, "-n", ns, "delete", "configmap", name)
+                cluster.ok(who, "-n", ns, "delete", "pod", name, "--wait=false")
+            else:
+                assert cluster.forbidden(who, *cm) == _denied(who, "create", "configmaps", "", ns)
+                assert cluster.forbidden(who, *pod) == _denied(who, "create", "pods", "", ns)
+                assert cluster.forbidden(who, "-n", ns, "delete", "configmap", "cm") == \
+                    _denied(who, "delete", "configmaps", "", ns, "cm")
+    # Nobody but the admin creates roles; an editor's role binding in its namespace is refused too.
+    assert cluster.forbidden("eve", "-n", TEAM, "create", "role", "r", "--verb=get", "--resource=pods") == \
+        _denied("eve", "create", "roles", "rbac.authorization.k8s.io", TEAM)
+    assert cluster.forbidden("victor", "create", "namespace", "mine") == _denied("victor", "create", "namespaces", "")
+    # The editor's and viewer's data was left alone.
+    assert cluster.ok(ADMIN, "-n", OTHER, "get", "configmap", "cm", "-o", "jsonpath={.data.a}") == "b"
+
+
+def test_can_i_list_matches_bindings(cluster):
+    def rules(who, ns):
+        out = cluster.ok(who, "auth", "can-i", "--list", "-n", ns).splitlines()
+        # kubectl merges and orders the rules the server gives; each resource's verbs as a set
+        return {line.split()[0]: set(re.findall(r"\[([^\]]*)\]", line)[-1].split())
+                for line in out[1:] if not line.startswith(" ")}
+    eve = rules("eve", TEAM)
+    assert eve["pods"] == eve["secrets"] == {"create", "delete", "deletecollection", "patch", "update", "get",
+                                             "list", "watch"}
+    assert eve["selfsubjectaccessreviews.authorization.k8s.io"] == {"create"}
+    assert "roles.rbac.authorization.k8s.io" not in eve
+    assert "pods" not in rules("eve", OTHER)
+    victor = rules("victor", OTHER)
+    assert victor["pods"] == {"get", "list", "watch"} and "secrets" not in victor
+    assert rules(ADMIN, TEAM)["*.*"] == {"*"}
+    for who, verb, res, ns, want in [("eve", "create", "pods", TEAM, "yes"), ("eve", "create", "pods", OTHER, "no"),
+                                     ("victor", "get", "secrets", TEAM, "no"), ("victor", "watch", "pods", OTHER, "yes"),
+                                     ("victor", "get", "pods/log", TEAM, "yes"), ("eve", "get", "pods/status", TEAM, "yes")]:
+        assert cluster.kubectl(who, "auth", "can-i", verb, res, "-n", ns).stdout.strip() == want, (who, verb, res, ns)
+    # The admin asks for others, by impersonation.
+    assert cluster.kubectl(ADMIN, "auth", "can-i", "get", "secrets", "-n", TEAM, "--as", "victor").stdout.strip() == "no"
+    assert cluster.kubectl(ADMIN, "auth", "can-i", "get", "secrets", "-n", TEAM, "--as", "eve").stdout.strip() == "yes"
+
+
+def test_subject_access_review_reason(cluster):
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+              "spec": {"user": "eve", "resourceAttributes": {"verb": "get", "resource": "pods", "namespace": TEAM}}}
+    out = json.loads(cluster.ok(ADMIN, "create", "--validate=false", "-f", "-", "-o", "json", input=json.dumps(review)))
+    assert out["status"] == {"allowed": True, "reason": 'RBAC: allowed by RoleBinding "eve-edit/team-a" of '
+                                                        'ClusterRole "edit" to User "eve"'}
+    review["spec"]["resourceAttributes"]["namespace"] = OTHER
+    out = json.loads(cluster.ok(ADMIN, "create", "--validate=false", "-f", "-", "-o", "json", input=json.dumps(review)))
+    assert out["status"] == {"allowed": False}
+    # A SubjectAccessReview is the auth-delegator's to ask, not the editor's.
+    assert cluster.forbidden("eve", "create", "--validate=false", "-f", "-", input=json.dumps(review)) == _denied(
+        "eve", "create", "subjectaccessreviews", "authorization.k8s.io")
+
+
+def test_missing_role_is_the_reason(cluster):
+    cluster.user("mia")
+    cluster.ok(ADMIN, "-n", TEAM, "create", "rolebinding", "mia-ghost", "--role=ghost", "--user=mia")
+    cluster.ok(ADMIN, "create", "clusterrolebinding", "mia-ghost", "--clusterrole=ghost", "--user=mia")
+    deadline = time.monotonic() + 10
+    while True:
+        err = cluster.forbidden("mia", "-n", TEAM, "get", "pods")
+        if "RBAC" in err or time.monotonic() > deadline:
+            break
+    assert err == _denied("mia", "list", "pods", "", TEAM) + \
+        ': RBAC: [clusterrole.rbac.authorization.k8s.io "ghost" not found, ' \
+        'role.rbac.authorization.k8s.io "ghost" not found]'
+
+
+def test_escalation_prevention(cluster):
+    cluster.user("nadia")  # namespace admin of team-a
+    cluster.ok(ADMIN, "-n", TEAM, "create", "rolebinding", "nadia-admin", "--clusterrole=admin", "--user=nadia")
+    cluster.until_allowed("nadia", "create", "roles", "-n", TEAM)
+    cluster.ok("nadia", "-n", TEAM, "create", "role", "pod-reader", "--verb=get,list", "--resource=pods")
+    err = cluster.forbidden("nadia", "-n", TEAM, "create", "role", "node-reader", "--verb=get", "--resource=nodes,pods")
+    assert err == ('roles.rbac.authorization.k8s.io "node-reader" is forbidden: '
+                   'user "nadia" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not '
+                   'currently held:\n{APIGroups:[""], Resources:["nodes"], Verbs:["get"]}')
+    err = cluster.forbidden("nadia", "-n", TEAM, "create", "rolebinding", "grab", "--clusterrole=cluster-admin",
+                            "--user=nadia")
+    assert err == ('rolebindings.rbac.authorization.k8s.io "grab" is forbidden: '
+                   'user "nadia" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not '
+                   'currently held:\n{APIGroups:["*"], Resources:["*"], Verbs:["*"]}\n'
+                   '{NonResourceURLs:["*"], Verbs:["*"]}')
+    err = cluster.forbidden("nadia", "-n", TEAM, "create", "rolebinding", "ghost", "--role=ghost", "--user=nadia")
+    assert err.endswith('rolebindings.rbac.authorization.k8s.io "ghost" is forbidden: '
+                        'roles.rbac.authorization.k8s.io "ghost" not found')
+    # What she holds she may hand on: edit in her namespace, and her own role.
+    cluster.ok("nadia", "-n", TEAM, "create", "rolebinding", "hand-on", "--clusterrole=edit", "--user=zed")
+    cluster.ok("nadia", "-n", TEAM, "create", "rolebinding", "readers", "--role=pod-reader", "--group=readers")
+    # Widening her role by update is an escalation too; nothing changed.
+    role = json.loads(cluster.ok("nadia", "-n", TEAM, "get", "role", "pod-reader", "-o", "json"))
+    role["rules"][0]["resources"].append("nodes")
+    assert "attempting to grant RBAC permissions not currently held" in \
+        cluster.forbidden("nadia", "replace", "-f", "-", input=json.dumps(role))
+    assert json.loads(cluster.ok(ADMIN, "-n", TEAM, "get", "role", "pod-reader", "-o", "json"))["rules"] == \
+        [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]
+    for name in ("node-reader", "grab"):
+        assert cluster.kubectl(ADMIN, "-n", TEAM, "get", "role,rolebinding", name).returncode != 0
+    # roleRef cannot change.
+    binding = json.loads(cluster.ok(ADMIN, "-n", TEAM, "get", "rolebinding", "readers", "-o", "json"))
+    binding["roleRef"]["name"] = "other"
+    proc = cluster.kubectl(ADMIN, "replace", "-f", "-", input=json.dumps(binding))
+    assert 'The RoleBinding "readers" is invalid: roleRef: Invalid value: ' \
+           'rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"Role", Name:"other"}: cannot change roleRef' \
+           in proc.stderr
+
+
+def test_escalate_and_bind_verbs(cluster):
+    cluster.user("bea")
+    cluster.ok(ADMIN, "create", "clusterrole", "binder", "--verb=bind", "--resource=clusterroles",
+               "--resource-name=cluster-admin")
+    cluster.ok(ADMIN, "create", "clusterrole", "escalator", "--verb=escalate,create", "--resource=roles")
+    cluster.ok(ADMIN, "create", "clusterrole", "rb-writer", "--verb=create", "--resource=rolebindings")
+    for role in ("binder", "escalator", "rb-writer"):
+        cluster.ok(ADMIN, "-n", OTHER, "create", "rolebinding", f"bea-{role}", f"--clusterrole={role}", "--user=bea")
+    cluster.until_allowed("bea", "bind", "clusterroles/cluster-admin", "-n", OTHER)
+    cluster.until_allowed("bea", "create", "rolebindings", "-n", OTHER)
+    cluster.until_allowed("bea", "escalate", "roles", "-n", OTHER)
+    # bind is granted for cluster-admin only.
+    assert "attempting to grant RBAC permissions not currently held" in cluster.forbidden(
+        "bea", "-n", OTHER, "create", "rolebinding", "x", "--clusterrole=edit", "--user=bea")
+    cluster.ok("bea", "-n", OTHER, "create", "rolebinding", "bea-root", "--clusterrole=cluster-admin", "--user=bea")
+    cluster.ok("bea", "-n", OTHER, "create", "role", "anything", "--verb=*", "--resource=nodes")
+
+
+def test_aggregation_follows_labels(cluster):
+    rule = {"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["get", "list"]}
+    cluster.ok(ADMIN, "create", "--validate=false", "-f", "-", input=json.dumps({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "widget-viewer"},
+        "rules": [rule]}))
+    cluster.ok(ADMIN, "label", "clusterrole", "widget-viewer", "rbac.authorization.k8s.io/aggregate-to-view=true")
+
+    def rules_of(name):
+        return json.loads(cluster.ok(ADMIN, "get", "clusterrole", name, "-o", "json"))["rules"]
+    deadline = time.monotonic() + 10
+    while not all(rule in rules_of(r) for r in ("view", "edit", "admin")):
+        assert time.monotonic() < deadline, rules_of("admin")
+        time.sleep(0.1)
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
+        "user": "victor", "resourceAttributes": {"verb": "list", "group": "example.com", "resource": "widgets"}}}
+    out = json.loads(cluster.ok(ADMIN, "create", "--validate=false", "-f", "-", "-o", "json", input=json.dumps(review)))
+    assert out["status"]["reason"] == 'RBAC: allowed by ClusterRoleBinding "victor-view" of ClusterRole "view" to User "victor"'
+
+    cluster.ok(ADMIN, "delete", "clusterrole", "widget-viewer")
+    while any(rule in rules_of(r) for r in ("view", "edit", "admin")):
+        assert time.monotonic() < deadline + 10
+        time.sleep(0.1)
+    # The editor may not aggregate: it needs every permission there is.
+    err = cluster.forbidden(ADMIN, "create", "--validate=false", "-f", "-", "--as", "nadia", input=json.dumps({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"},
+        "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"a": "b"}}]}}))
+    assert 'clusterroles.rbac.authorization.k8s.io is forbidden: User "nadia" cannot create' in err
+
+
+def test_bootstrap_policy(cluster):
+    role = json.loads(cluster.ok(ADMIN, "get", "clusterrole", "cluster-admin", "-o", "json"))
+    assert role["metadata"]["labels"] == {"kubernetes.io/bootstrapping": "rbac-defaults"}
+    assert role["metadata"]["annotations"] == {"rbac.authorization.kubernetes.io/autoupdate": "true"}
+    binding = json.loads(cluster.ok(ADMIN, "get", "clusterrolebinding", "cluster-admin", "-o", "json"))
+    assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}]
+    names = cluster.ok(ADMIN, "get", "clusterroles", "-o", "name").split()
+    for name in ("admin", "edit", "view", "system:basic-user", "system:discovery", "system:public-info-viewer",
+                 "system:auth-delegator", "system:aggregate-to-view", "system:controller:namespace-controller"):
+        assert f"clusterrole.rbac.authorization.k8s.io/{name}" in names
+
+
+def test_impersonation(cluster):
+    # Forged: the editor may not act as the admin, nor join system:masters.
+    assert cluster.forbidden("eve", "get", "pods", "--as", ADMIN) == (
+        'users "kubernetes-admin" is forbidden: User "eve" cannot impersonate '
+        'resource "users" in API group "" at the cluster scope')
+    assert cluster.forbidden("eve", "get", "nodes", "--as", "eve", "--as-group", "system:masters").endswith(
+        'cannot impersonate resource "users" in API group "" at the cluster scope')
+    # edit lets her impersonate service accounts of her namespace, and act with their rights only.
+    assert cluster.forbidden("eve", "-n", TEAM, "get", "pods", "--as", f"system:serviceaccount:{TEAM}:default") == \
+        _denied(f"system:serviceaccount:{TEAM}:default", "list", "pods", "", TEAM)
+    assert cluster.forbidden("eve", "-n", OTHER, "get", "pods", "--as", f"system:serviceaccount:{OTHER}:default") == (
+        'serviceaccounts "default" is forbidden: User "eve" cannot impersonate '
+        'resource "serviceaccounts" in API group "" in the namespace "team-b"')
+    # The admin may impersonate anyone, with groups, uid and extras.
+    who = json.loads(cluster.ok(ADMIN, "auth", "whoami", "-o", "json", "--as", "sam", "--as-group", "g1",
+                                "--as-uid", "1234"))
+    assert who["status"]["userInfo"] == {"username": "sam", "uid": "1234",
+                                         "groups": ["g1", "system:authenticated"]}
+    assert cluster.forbidden(ADMIN, "-n", TEAM, "get", "secrets", "--as", "victor") == \
+        _denied("victor", "list", "secrets", "", TEAM)
+    # A user allowed to impersonate only one group gets exactly that.
+    cluster.user("ivy")
+    cluster.ok(ADMIN, "create", "clusterrole", "imp", "--verb=impersonate", "--resource=users,groups",
+               "--resource-name=victor", "--resource-name=viewers")
+    cluster.ok(ADMIN, "create", "clusterrolebinding", "ivy-imp", "--clusterrole=imp", "--user=ivy")
+    cluster.until_allowed("ivy", "impersonate", "users/victor")
+    assert cluster.ok("ivy", "-n", TEAM, "get", "pods", "--as", "victor", "-o", "name") == "pod/web\n"
+    assert cluster.forbidden("ivy", "-n", TEAM, "get", "pods", "--as", "victor", "--as-group", "admins").endswith(
+        'groups "admins" is forbidden: User "ivy" cannot impersonate resource "groups" in API group "" '
+        'at the cluster scope')
+    assert cluster.forbidden("ivy", "-n", TEAM, "get", "pods", "--as", "victor", "--as-uid", "1").endswith(
+        'uids.authentication.k8s.io "1" is forbidden: User "ivy" cannot impersonate resource "uids" in API group '
+        '"authentication.k8s.io" at the cluster scope')
+
+
+def _anonymous(server, path):
+    ctx = ssl.create_default_context(cafile=str(server.data_dir / "pki" / "ca.crt"))
+    ctx.check_hostname = False
+    try:
+        with urllib.request.urlopen(f"https://127.0.0.1:{server.port}{path}", context=ctx) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_anonymous_gets_public_info_only(server):
+    for path in ("/healthz", "/livez", "/readyz", "/version"):
+        assert _anonymous(server, path)[0] == 200, path
+    for path, message in [
+            ("/api", 'forbidden: User "system:anonymous" cannot get path "/api"'),
+            ("/healthz/ping", 'forbidden: User "system:anonymous" cannot get path "/healthz/ping"'),
+            ("/api/v1/namespaces/default/pods", 'pods is forbidden: User "system:anonymous" cannot list resource '
+                                                '"pods" in API group "" in the namespace "default"')]:
+        status, body = _anonymous(server, path)
+        assert (status, body["reason"], body["message"]) == (403, "Forbidden", message)
+
+
+def test_controllers_act_as_their_users(cluster):
+    # The namespace controller empties and releases a namespace as its own service account, which
+    # RBAC allows; the root CA and default service account are seeded as theirs.
+    cluster.ok(ADMIN, "create", "namespace", "short-lived")
+    deadline = time.monotonic() + 10
+    while cluster.kubectl(ADMIN, "-n", "short-lived", "get", "configmap", "kube-root-ca.crt").returncode:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    cluster.ok(ADMIN, "-n", "short-lived", "create", "configmap", "x")
+    cluster.ok(ADMIN, "delete", "namespace", "short-lived", "--timeout=20s")
+    sa = "system:serviceaccount:kube-system:namespace-controller"
+    assert cluster.kubectl(ADMIN, "auth", "can-i", "deletecollection", "pods", "-n", TEAM, "--as", sa).stdout.strip() == "yes"
+    assert cluster.kubectl(ADMIN, "auth", "can-i", "create", "pods", "-n", TEAM, "--as", sa).stdout.strip() == "no"
