@@ -60,12 +60,16 @@ def test_wrong_field_type_is_bad_request(api_client, namespace):
     assert_status(status, body, 400, "BadRequest")
 
 
-def test_unauthenticated_is_401(api_client, namespace):
+def test_anonymous_is_forbidden(api_client, namespace):
+    # With anonymous requests on (kube's default), a request without credentials is system:anonymous,
+    # which RBAC grants nothing here.
     import urllib3
     pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=api_client.configuration.ssl_ca_cert)
     resp = pool.request("GET", api_client.configuration.host + _cm_path(namespace))
     body = json.loads(resp.data)
-    assert_status(resp.status, body, 401, "Unauthorized")
+    assert_status(resp.status, body, 403, "Forbidden")
+    assert body["message"] == ('configmaps is forbidden: User "system:anonymous" cannot list resource "configmaps" '
+                               f'in API group "" in the namespace "{namespace}"')
 
 
 def test_method_not_allowed(api_client, namespace):
