@@ -25,7 +25,7 @@ from .auth import reviews
 from .auth.authz import ALLOW, Attributes
 from .auth.certs import PKI
 from .auth.escalation import ROLE_KINDS, BINDING_KINDS, EscalationCheck
-from .auth.impersonation import impersonate
+from .auth.impersonation import ImpersonationError, impersonate
 from .auth.rbac import GROUP as RBAC_GROUP, RBACAuthorizer, RuleResolver
 from .auth.requestinfo import request_info
 from .controllers import Controllers
@@ -61,6 +61,13 @@ class Config:
 
 def _status_response(err: errors.StatusError) -> web.Response:
     return web.Response(body=gojson.dumps(err.status()), status=err.code, content_type=JSON)
+
+
+def _plain_internal_error(request: web.Request, message: str) -> web.Response:
+    """kube's responsewriters.InternalError: Go's http.Error, plain text naming the request URI."""
+    escape = lambda text: text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return web.Response(status=500, text=f'Internal Server Error: "{escape(request.path_qs)}": {escape(message)}\n',
+                        content_type="text/plain", charset="utf-8", headers={"X-Content-Type-Options": "nosniff"})
 
 
 @web.middleware
@@ -173,7 +180,10 @@ class Server:
     async def _authorize(self, request: web.Request, handler):
         info = request["request_info"] = request_info(request.method, request.path, request.query)
         # Impersonation sits between authentication and authorization, as in kube's filter chain.
-        request["user"] = impersonate(request.headers, request["user"], self.authorizer)
+        try:
+            request["user"] = impersonate(request.headers, request["user"], self.authorizer)
+        except ImpersonationError as e:
+            return _plain_internal_error(request, str(e))
         decision, reason = self.authorizer.authorize(Attributes.of(request["user"], info))
         if decision != ALLOW:
             raise errors.forbidden_request(info, request["user"], reason)

@@ -36,10 +36,19 @@ def _requests(headers) -> list[tuple[str, str, str, str]]:
     uid = headers.get(UID_HEADER, "")
     if uid:
         asked.append(("uids", AUTHENTICATION, "", uid))
-    if asked and not username:
-        raise errors.StatusError(500, "InternalError", "Internal error occurred: requested "
-                                 f"{[a[0] + ' ' + a[3] for a in asked]} without impersonating a user")
     return asked
+
+
+def _object_reference(resource: str, group: str, namespace: str, value: str) -> str:
+    """How Go prints the v1.ObjectReference kube's filter builds for one part (%v of the struct)."""
+    kind = {"groups": "Group", "uids": "UID"}.get(resource, "UserExtra")
+    api_version = "authentication.k8s.io/v1" if group else ""
+    field_path = resource.partition("/")[2]
+    return "{" + " ".join((kind, namespace, value, "", api_version, "", field_path)) + "}"
+
+
+class ImpersonationError(Exception):
+    """Groups, extras or a UID without a user: kube answers a plain-text 500 (responsewriters.InternalError)."""
 
 
 def impersonate(headers, requestor: User, authorizer) -> User:
@@ -47,6 +56,9 @@ def impersonate(headers, requestor: User, authorizer) -> User:
     asked = _requests(headers)
     if not asked:
         return requestor
+    if not headers.get(USER_HEADER, ""):
+        parts = " ".join(_object_reference(*a) for a in asked)
+        raise ImpersonationError(f"requested [{parts}] without impersonating a user")
     name, groups, extra, uid = "", [], {}, ""
     groups_given = bool(headers.getall(GROUP_HEADER, []))
     for resource, group, namespace, value in asked:
