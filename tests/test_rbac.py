@@ -399,3 +399,27 @@ def test_impersonating_extras(cluster):
     assert (status, body, content_type) == (
         500, 'Internal Server Error: "/api/v1/namespaces": requested [{Group  g    }] without impersonating a user\n',
         "text/plain; charset=utf-8")
+
+
+def test_bootstrap_policy_is_reconciled_at_start(tmp_path):
+    with ServerProcess(tmp_path / "srv") as srv:
+        kc = srv.kubeconfig
+        run_kubectl(kc, "patch", "clusterrole", "system:basic-user", "--type=json",
+                    "-p", '[{"op":"remove","path":"/rules/1"},{"op":"add","path":"/metadata/labels/mine","value":"x"}]')
+        run_kubectl(kc, "patch", "clusterrolebinding", "system:public-info-viewer", "--type=json",
+                    "-p", '[{"op":"remove","path":"/subjects/1"}]')
+        run_kubectl(kc, "annotate", "--overwrite", "clusterrole", "system:discovery",
+                    "rbac.authorization.kubernetes.io/autoupdate=false")
+        run_kubectl(kc, "patch", "clusterrole", "system:discovery", "--type=json",
+                    "-p", '[{"op":"replace","path":"/rules","value":[{"verbs":["get"],"nonResourceURLs":["/api"]}]}]')
+        srv.restart()
+        role = json.loads(run_kubectl(kc, "get", "clusterrole", "system:basic-user", "-o", "json").stdout)
+        assert role["rules"][-1] == {"apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"],
+                                     "verbs": ["create"]}
+        assert role["metadata"]["labels"] == {"kubernetes.io/bootstrapping": "rbac-defaults", "mine": "x"}
+        binding = json.loads(run_kubectl(kc, "get", "clusterrolebinding", "system:public-info-viewer",
+                                         "-o", "json").stdout)
+        assert [s["name"] for s in binding["subjects"]] == ["system:authenticated", "system:unauthenticated"]
+        assert _anonymous(srv, "/healthz")[0] == 200
+        discovery = json.loads(run_kubectl(kc, "get", "clusterrole", "system:discovery", "-o", "json").stdout)
+        assert discovery["rules"] == [{"verbs": ["get"], "nonResourceURLs": ["/api"]}]  # marked not to update

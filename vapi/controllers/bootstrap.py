@@ -2,7 +2,9 @@
 bootstrap RBAC policy (vapi/data/rbac-bootstrap-policy.json).
 
 kube-apiserver's bootstrap controllers create these at start-up; they are written through the
-pipeline like any client's objects, and left alone when they exist already.
+pipeline like any client's objects, and left alone when they exist already, except that policy
+objects still marked `autoupdate: "true"` get back what the policy gives them and they lack
+(rules, subjects, labels, annotations), as kube's RBAC reconciliation does.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 from pathlib import Path
 
 from .. import errors
+from ..auth.escalation import uncovered
 from ..registry.allocators import KUBERNETES_SERVICE_IP
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -36,18 +39,45 @@ def bootstrap_policy() -> list[tuple[str, dict]]:
         objects.append(("clusterrolebindings", {
             "metadata": _policy_meta(binding["name"]),
             "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": binding["role"]},
-            "subjects": [{"apiGroup": "" if s["kind"] == "ServiceAccount" else RBAC, **s}
+            "subjects": [s if s["kind"] == "ServiceAccount" else {"apiGroup": RBAC, **s}
                          for s in binding["subjects"]]}))
     return objects
 
 
+AUTOUPDATE = "rbac.authorization.kubernetes.io/autoupdate"
+
+
+def reconciled(existing: dict, expected: dict) -> dict:
+    """`existing` with what the policy's `expected` object adds; the same object when nothing is
+    missing or the object was marked `autoupdate: "false"`."""
+    meta = existing.get("metadata") or {}
+    if (meta.get("annotations") or {}).get(AUTOUPDATE) == "false":
+        return existing
+    out = {**existing, "metadata": {**meta}}
+    for key in ("labels", "annotations"):
+        out["metadata"][key] = {**expected["metadata"][key], **(meta.get(key) or {})}
+    if "rules" in expected:
+        out["rules"] = list(existing.get("rules") or []) + uncovered(existing.get("rules") or [], expected["rules"])
+        if expected.get("aggregationRule") and not existing.get("aggregationRule"):
+            out["aggregationRule"] = expected["aggregationRule"]
+    if "subjects" in expected:
+        subjects = list(existing.get("subjects") or [])
+        out["subjects"] = subjects + [s for s in expected["subjects"] if s not in subjects]
+    return out
+
+
 async def _ensure(api, info, namespace: str | None, obj: dict, opts=None) -> None:
     try:
-        api.get(info, namespace, obj["metadata"]["name"])
+        current = api.get(info, namespace, obj["metadata"]["name"])
     except errors.StatusError as e:
         if e.code != 404:
             raise
         await api.create(info, namespace, obj, opts)
+        return
+    if info.group == RBAC:
+        wanted = reconciled(current, obj)
+        if wanted != current:
+            await api.update(info, namespace, obj["metadata"]["name"], wanted, opts=opts)
 
 
 async def ensure_system_objects(api, opts=None) -> None:
