@@ -196,6 +196,14 @@ def test_missing_role_is_the_reason(cluster):
     assert err == _denied("mia", "list", "pods", "", TEAM) + \
         ': RBAC: [clusterrole.rbac.authorization.k8s.io "ghost" not found, ' \
         'role.rbac.authorization.k8s.io "ghost" not found]'
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview", "spec": {"namespace": TEAM}}
+    status = json.loads(cluster.ok("mia", "create", "--validate=false", "-f", "-", "-o", "json",
+                                   input=json.dumps(review)))["status"]
+    assert status["evaluationError"] == ('[clusterrole.rbac.authorization.k8s.io "ghost" not found, '
+                                         'role.rbac.authorization.k8s.io "ghost" not found]')
+    assert status["incomplete"] is False
+    assert {"verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
+            "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]} in status["resourceRules"]
 
 
 def test_escalation_prevention(cluster):

@@ -12,7 +12,7 @@ from admission.gofmt import go_quote
 
 from .. import errors
 from .authz import ALLOW, Attributes
-from .rbac import GROUP, STORAGE_NAMES, RoleNotFound, RuleResolver
+from .rbac import GROUP, STORAGE_NAMES, RoleNotFound, RuleResolver, aggregate_errors
 from .user import MASTERS, User
 
 ROLE_KINDS = {"roles": "Role", "clusterroles": "ClusterRole"}
@@ -128,7 +128,7 @@ class EscalationCheck:
         msg = (f"user {go_quote(user.name)} (groups={go_quote_list(user.groups)}) is attempting to grant RBAC "
                "permissions not currently held:\n" + "\n".join(described))
         if errs:
-            msg += f"; resolution errors: [{' '.join(errs)}]"
+            msg += f"; resolution errors: [{aggregate_errors(errs)}]"
         return msg
 
     def check(self, plural: str, namespace: str | None, obj: dict, old: dict | None, user: User | None) -> None:

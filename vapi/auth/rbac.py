@@ -152,8 +152,8 @@ class RuleResolver:
             bindings = sorted(self._list_all(plural), key=lambda b: (b["metadata"].get("namespace") or "",
                                                                      b["metadata"]["name"]))
             for binding in bindings:
-                namespace = binding["metadata"].get("namespace") or None if plural == "rolebindings" else None
-                if plural == "rolebindings" and namespace is None:
+                namespace = binding["metadata"].get("namespace") if plural == "rolebindings" else None
+                if plural == "rolebindings" and not namespace:
                     continue
                 for subject in binding.get("subjects") or ():
                     key = _subject_key(subject, namespace or "")

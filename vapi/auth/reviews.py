@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import errors
 from .authz import ALLOW, DENY, Attributes
+from .rbac import aggregate_errors
 from .user import User
 
 
@@ -76,7 +77,7 @@ def _rules(obj: dict, user, namespace) -> dict:
                                        "nonResourceURLs": list(rule["nonResourceURLs"])})
     status = {"resourceRules": resource_rules, "nonResourceRules": non_resource_rules, "incomplete": False}
     if errs:
-        status["evaluationError"] = "[" + ", ".join(errs) + "]"
+        status["evaluationError"] = aggregate_errors(errs)
     return status
 
 
