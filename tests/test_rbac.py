@@ -431,3 +431,23 @@ def test_bootstrap_policy_is_reconciled_at_start(tmp_path):
         assert _anonymous(srv, "/healthz")[0] == 200
         discovery = json.loads(run_kubectl(kc, "get", "clusterrole", "system:discovery", "-o", "json").stdout)
         assert discovery["rules"] == [{"verbs": ["get"], "nonResourceURLs": ["/api"]}]  # marked not to update
+
+
+def test_namespace_controller_needs_its_role(cluster):
+    # Without its binding the namespace controller may not empty a namespace; given it back, it does.
+    saved = json.loads(cluster.ok(ADMIN, "get", "clusterrolebinding", "system:controller:namespace-controller",
+                                  "-o", "json"))
+    cluster.ok(ADMIN, "create", "namespace", "stuck")
+    cluster.ok(ADMIN, "-n", "stuck", "create", "configmap", "x")
+    cluster.ok(ADMIN, "delete", "clusterrolebinding", "system:controller:namespace-controller")
+    cluster.ok(ADMIN, "delete", "namespace", "stuck", "--wait=false")
+    time.sleep(1.5)
+    assert cluster.ok(ADMIN, "-n", "stuck", "get", "configmap", "x", "-o", "name") == "configmap/x\n"
+    assert cluster.ok(ADMIN, "get", "namespace", "stuck", "-o", "jsonpath={.status.phase}") == "Terminating"
+    for key in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
+        saved["metadata"].pop(key, None)
+    cluster.ok(ADMIN, "create", "-f", "-", input=json.dumps(saved))
+    deadline = time.monotonic() + 15
+    while cluster.kubectl(ADMIN, "get", "namespace", "stuck").returncode == 0:
+        assert time.monotonic() < deadline, "namespace never went"
+        time.sleep(0.2)
