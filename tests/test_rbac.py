@@ -304,7 +304,18 @@ def test_bootstrap_policy(cluster):
         assert f"clusterrole.rbac.authorization.k8s.io/{name}" in names
 
 
-def test_impersonation(cluster):
+@pytest.fixture(scope="module")
+def ivy(cluster):
+    """A user who may impersonate victor and the group viewers, nothing else."""
+    cluster.user("ivy")
+    cluster.ok(ADMIN, "create", "clusterrole", "imp", "--verb=impersonate", "--resource=users,groups",
+               "--resource-name=victor", "--resource-name=viewers")
+    cluster.ok(ADMIN, "create", "clusterrolebinding", "ivy-imp", "--clusterrole=imp", "--user=ivy")
+    cluster.until_allowed("ivy", "impersonate", "users/victor")
+    return "ivy"
+
+
+def test_impersonation(cluster, ivy):
     # Forged: the editor may not act as the admin, nor join system:masters.
     assert cluster.forbidden("eve", "get", "pods", "--as", ADMIN) == (
         'users "kubernetes-admin" is forbidden: User "eve" cannot impersonate '
@@ -324,12 +335,7 @@ def test_impersonation(cluster):
                                          "groups": ["g1", "system:authenticated"]}
     assert cluster.forbidden(ADMIN, "-n", TEAM, "get", "secrets", "--as", "victor") == \
         _denied("victor", "list", "secrets", "", TEAM)
-    # A user allowed to impersonate only one group gets exactly that.
-    cluster.user("ivy")
-    cluster.ok(ADMIN, "create", "clusterrole", "imp", "--verb=impersonate", "--resource=users,groups",
-               "--resource-name=victor", "--resource-name=viewers")
-    cluster.ok(ADMIN, "create", "clusterrolebinding", "ivy-imp", "--clusterrole=imp", "--user=ivy")
-    cluster.until_allowed("ivy", "impersonate", "users/victor")
+
     assert cluster.ok("ivy", "-n", TEAM, "get", "pods", "--as", "victor", "-o", "name") == "pod/web\n"
     assert cluster.forbidden("ivy", "-n", TEAM, "get", "pods", "--as", "victor", "--as-group", "admins").endswith(
         'groups "admins" is forbidden: User "ivy" cannot impersonate resource "groups" in API group "" '
@@ -388,7 +394,7 @@ def _raw(cluster, who, path, headers, method="GET", body=None):
         client.close()
 
 
-def test_impersonating_extras(cluster):
+def test_impersonating_extras(cluster, ivy):
     whoami = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
     path = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
     status, body, _ = _raw(cluster, ADMIN, path, {"Impersonate-User": "sam", "Impersonate-Extra-Scopes": "a, b",
