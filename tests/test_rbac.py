@@ -457,3 +457,35 @@ def test_namespace_controller_needs_its_role(cluster):
     while cluster.kubectl(ADMIN, "get", "namespace", "stuck").returncode == 0:
         assert time.monotonic() < deadline, "namespace never went"
         time.sleep(0.2)
+
+
+def test_rule_forms_and_subjects(cluster):
+    """resourceNames, `*/sub`, `resource/sub`, trailing-`*` URLs; Group and ServiceAccount subjects."""
+    cluster.user("rita", ["auditors"])
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "forms"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["cm"], "verbs": ["get"]},
+                      {"apiGroups": ["*"], "resources": ["*/status"], "verbs": ["get"]},
+                      {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+                      {"nonResourceURLs": ["/metrics*"], "verbs": ["get"]}]}
+    cluster.ok(ADMIN, "create", "--validate=false", "-f", "-", input=json.dumps(role))
+    cluster.ok(ADMIN, "create", "clusterrolebinding", "auditors", "--clusterrole=forms", "--group=auditors")
+    cluster.ok(ADMIN, "-n", OTHER, "create", "rolebinding", "sa-view", "--clusterrole=view",
+               f"--serviceaccount={OTHER}:default")
+    cluster.until_allowed("rita", "get", "configmaps/cm", "-n", OTHER)
+    for args, want in [(("get", "configmaps/cm"), "yes"), (("get", "configmaps/other"), "no"),
+                       (("list", "configmaps"), "no"), (("get", "deployments.apps", "--subresource=status"), "yes"),
+                       (("get", "pods", "--subresource=status"), "yes"), (("get", "pods"), "no"),
+                       (("get", "pods", "--subresource=log"), "yes"), (("get", "pods", "--subresource=exec"), "no"), (("get", "/metrics"), "yes"), (("get", "/metrics/slis"), "yes"),
+                       (("get", "/metric"), "no"), (("post", "/metrics"), "no")]:
+        assert cluster.kubectl("rita", "auth", "can-i", *args, "-n", OTHER).stdout.strip() == want, args
+    assert cluster.ok("rita", "-n", OTHER, "get", "configmap", "cm", "-o", "name") == "configmap/cm\n"
+    # resourceNames allow reading that one object, never the list
+    assert cluster.forbidden("rita", "-n", OTHER, "get", "configmaps") == _denied("rita", "list", "configmaps", "", OTHER)
+    sa = f"system:serviceaccount:{OTHER}:default"
+    cluster.until_allowed(ADMIN, "list", "pods", "-n", OTHER, "--as", sa)
+    assert cluster.kubectl(ADMIN, "auth", "can-i", "list", "pods", "-n", TEAM, "--as", sa).stdout.strip() == "no"
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
+        "user": sa, "resourceAttributes": {"verb": "list", "resource": "pods", "namespace": OTHER}}}
+    out = json.loads(cluster.ok(ADMIN, "create", "--validate=false", "-f", "-", "-o", "json", input=json.dumps(review)))
+    assert out["status"]["reason"] == ('RBAC: allowed by RoleBinding "sa-view/team-b" of ClusterRole "view" to '
+                                       'ServiceAccount "default/team-b"')
