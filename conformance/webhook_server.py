@@ -111,8 +111,10 @@ class WebhookServer:
         self.port = site._server.sockets[0].getsockname()[1]
 
     def start(self) -> "WebhookServer":
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
+        """Starts answering (again, on the same port, after `stop`)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+            self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
         return self
 
