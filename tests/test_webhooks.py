@@ -210,3 +210,27 @@ def test_configurations_are_checked_and_never_sent_to_webhooks(api_client, names
     api.delete_validating_webhook_configuration(name)
     time.sleep(0.5)
     assert not [r for r in webhook.reviews if r["request"]["resource"]["group"] == REG]
+
+
+def test_reinvocation_if_needed(core, namespace, webhook, registration):
+    """Configurations run by name: the first webhook (IfNeeded) is asked again once the second changed
+    the object; a webhook with the default policy (Never) is not."""
+    api = registration.api
+    names = [f"a-{namespace}", f"b-{namespace}", f"c-{namespace}"]
+    paths = [("/allow-warn", "IfNeeded"), ("/add-label", "Never"), ("/allow-warn", "Never")]
+    for name, (path, policy) in zip(names, paths):
+        body = webhook_configuration("MutatingWebhookConfiguration", name, namespace, [{
+            "name": f"{name}.example.com", "reinvocationPolicy": policy,
+            "clientConfig": {"url": webhook.url(path), "caBundle": webhook.ca_bundle}}])
+        api.create_mutating_webhook_configuration(body)
+    try:
+        assert eventually(lambda: (core.create_namespaced_config_map(namespace, cm(f"p-{uuid.uuid4().hex[:6]}"))
+                                   .metadata.labels or {}).get("webhook") == "mutated", timeout=10)
+        time.sleep(0.3)  # let every configuration reach the cache
+        webhook.reviews.clear()
+        core.create_namespaced_config_map(namespace, cm("r"))
+        calls = [(r["request"]["object"]["metadata"].get("labels") or {}).get("webhook") for r in webhook.reviews]
+        assert calls == [None, None, "mutated", "mutated"]  # a, b, c, then a again
+    finally:
+        for name in names:
+            api.delete_mutating_webhook_configuration(name)
