@@ -10,22 +10,16 @@ another reason, `<resource> "<name>" is forbidden: ValidatingAdmissionPolicy '<p
 """
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import orjson
 
 from ..chain import Attributes, ValidatingPlugin
 from ..status import StatusError
-from ..webhooks.matching import is_configuration, resources_match
+from ..webhooks.matching import is_configuration
 from ..webhooks.request import admission_request
+from .bindings import Configs, Namespace, Params, bound, computed_variables, conditions_hold, params_for
 from .expressions import cel_request, evaluate
-
-# (apiVersion, kind, namespace or None, name or None, label selector or None) -> objects, or None
-# when the kind is not served.
-Params = Callable[[str, str, str | None, str | None, dict | None], Awaitable[list[dict] | None]]
-Configs = Callable[[], list[dict]]
-Namespace = Callable[[str], Awaitable[dict | None]]
 
 AUDIT_KEY = "validation.policy.admission.k8s.io/validation_failure"
 _CODES = {"Forbidden": 403, "Unauthorized": 401, "RequestEntityTooLarge": 413, "Invalid": 422}
@@ -56,19 +50,10 @@ class ValidatingAdmissionPolicy(ValidatingPlugin):
         bindings = self.bindings()
         if not bindings:
             return
-        policies = {p["metadata"]["name"]: p for p in self.policies()}
         namespace = await self.namespace(attrs.namespace) if attrs.namespace else None
         request = admission_request(attrs)
         failures: list[Failure] = []
-        for binding in sorted(bindings, key=lambda b: b["metadata"]["name"]):
-            spec = binding.get("spec") or {}
-            policy = policies.get(spec.get("policyName") or "")
-            if policy is None:
-                continue
-            pspec = policy.get("spec") or {}
-            if not resources_match(pspec.get("matchConstraints") or {}, attrs, namespace) or \
-                    not resources_match(spec.get("matchResources"), attrs, namespace):
-                continue
+        for policy, binding in bound(self.policies(), bindings, attrs, namespace):
             failures.extend(await self._evaluate(attrs, request, namespace, policy, binding))
         self._enforce(attrs, failures)
 
@@ -81,63 +66,24 @@ class ValidatingAdmissionPolicy(ValidatingPlugin):
         def failure(message: str, reason: str = "Invalid", index: int = 0) -> list[Failure]:
             return [Failure(*names, message, reason, actions, index)] if fail else []
 
-        params: list = [None]
-        if pspec.get("paramKind"):
-            found = await self._params(pspec["paramKind"], bspec.get("paramRef"), attrs)
-            if isinstance(found, str):
-                return failure(found)
-            if not found:
-                if ((bspec.get("paramRef") or {}).get("parameterNotFoundAction") or "Deny") == "Deny":
-                    return failure("failed to configure binding: no params found for policy binding with "
-                                   "`Deny` parameterNotFoundAction")
-                return []
-            params = found
+        params = await params_for(self.params, policy, binding, attrs)
+        if isinstance(params, str):
+            return failure(params)
         variables = {"object": attrs.object, "oldObject": attrs.old_object, "request": cel_request(request),
                      "namespaceObject": namespace}
         out: list[Failure] = []
         for param in params:
             variables["params"] = param
-            conditions = self._conditions(pspec.get("matchConditions"), variables)
+            conditions = conditions_hold(pspec.get("matchConditions"), variables)
             if isinstance(conditions, str):
                 out += failure(conditions)
                 continue
             if not conditions:
                 continue
-            variables["variables"] = self._variables(pspec.get("variables"), variables)
+            variables["variables"] = computed_variables(pspec.get("variables"), variables)
             out += self._validations(pspec, variables, names, actions, fail)
             self._audit_annotations(attrs, pspec, variables, names[0])
         return out
-
-    async def _params(self, kind: dict, ref: dict | None, attrs: Attributes) -> list[dict] | str:
-        if not ref:
-            return "failed to configure binding: paramRef is required when paramKind is set"
-        namespace = ref.get("namespace") or attrs.namespace or None
-        found = await self.params(str(kind.get("apiVersion") or ""), str(kind.get("kind") or ""), namespace,
-                                  ref.get("name"), ref.get("selector"))
-        if found is None:
-            return f"failed to configure policy: paramKind {kind.get('apiVersion')}, Kind={kind.get('kind')} is not served"
-        return found
-
-    @staticmethod
-    def _conditions(conditions, variables: dict) -> bool | str:
-        for condition in conditions or []:
-            result, error = evaluate(str(condition.get("expression") or ""), variables)
-            if error:
-                return f"failed to evaluate match condition {condition.get('name', '')!r}: {error}"
-            if result is not True:
-                return False
-        return True
-
-    @staticmethod
-    def _variables(declared, variables: dict) -> dict:
-        """Each variable in order, seeing those before it; one that fails is left out, so the
-        expressions using it fail in turn."""
-        values: dict = {}
-        for var in declared or []:
-            result, error = evaluate(str(var.get("expression") or ""), {**variables, "variables": values})
-            if not error:
-                values[str(var.get("name"))] = result
-        return values
 
     @staticmethod
     def _validations(pspec: dict, variables: dict, names, actions, fail: bool) -> list[Failure]:

@@ -7,7 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from ..chain import Attributes
-from ..policies.expressions import cel_request, evaluate
+from ..policies.bindings import conditions_hold
+from ..policies.expressions import cel_request
 from ..status import StatusError
 from .client import CallFailed, WebhookClient
 from .matching import is_configuration, namespace_selected, object_selected, rules_match
@@ -63,18 +64,14 @@ class Webhooks:
         """matchConditions, all of which must be true; an error counts as kube counts it: the
         webhook is skipped under failurePolicy Ignore, the request refused under Fail."""
         variables = {"object": attrs.object, "oldObject": attrs.old_object, "request": cel_request(request)}
-        for condition in webhook.get("matchConditions") or []:
-            result, error = evaluate(str(condition.get("expression") or ""), variables)
-            if error:
-                failed = CallFailed(str(webhook.get("name")), f"failed to evaluate match condition "
-                                    f"{condition.get('name', '')!r}: {error}")
-                if webhook.get("failurePolicy", "Fail") == "Ignore":
-                    log.info("%s", failed)
-                    return False
-                raise failed.status()
-            if result is not True:
+        held = conditions_hold(webhook.get("matchConditions"), variables)
+        if isinstance(held, str):
+            failed = CallFailed(str(webhook.get("name")), held)
+            if webhook.get("failurePolicy", "Fail") == "Ignore":
+                log.info("%s", failed)
                 return False
-        return True
+            raise failed.status()
+        return held
 
     async def call(self, webhook: dict, attrs: Attributes) -> dict | None:
         """The webhook's answer, or None when it is not called or failed under failurePolicy Ignore."""
