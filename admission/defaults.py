@@ -127,6 +127,7 @@ TYPE_DEFAULTS: dict[str, Callable[[dict], None]] = {
     ADMISSION + "NamedRuleWithOperations": _setter({"scope": "*"}),
     ADMISSION + "ServiceReference": _setter({"port": 443}),
     ADMISSION + "ValidatingAdmissionPolicySpec": _setter({"failurePolicy": "Fail"}),
+    ADMISSION + "MutatingAdmissionPolicySpec": _setter({"failurePolicy": "Fail", "reinvocationPolicy": "Never"}),
     ADMISSION + "MatchResources": _setter(_MATCH),
     ADMISSION + "ParamRef": _setter({"parameterNotFoundAction": "Deny"}),
 }

@@ -4,12 +4,14 @@ expressions that do not compile refused when the policy is written."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
 import kubernetes
 import pytest
 
-from conformance.helpers import eventually, expect_status
+from conformance.helpers import eventually, expect_status, raw
+from vapi.testing import ServerProcess
 
 REG = "admissionregistration.k8s.io/v1"
 
@@ -136,3 +138,62 @@ def test_expressions_that_do_not_compile_are_refused(policies):
                "spec": {"policyName": "x", "validationActions": []}}
     status = expect_status(lambda: policies.api.create_validating_admission_policy_binding(binding), 422, "Invalid")
     assert "spec.validationActions: Required value: at least one validation action is required" in status["message"]
+
+
+# --- MutatingAdmissionPolicy (served from Kubernetes 1.36) ------------------------------------
+
+@pytest.fixture(scope="module")
+def server_136(tmp_path_factory):
+    server = ServerProcess(tmp_path_factory.mktemp("vapi-136"), extra_args=("--kubernetes-version", "1.36")).start()
+    client = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
+    yield client
+    client.close()
+    server.stop()
+
+
+def test_mutating_admission_policy_only_where_served(api_client, server_136):
+    def served(client):
+        return raw(client, "GET", "/apis/admissionregistration.k8s.io/v1")[1]
+    names = {r["name"] for r in served(server_136)["resources"]}
+    assert {"mutatingadmissionpolicies", "mutatingadmissionpolicybindings"} <= names
+    if not os.environ.get("KUBECONFIG"):  # the shared server runs the default release, 1.33
+        assert "mutatingadmissionpolicies" not in {r["name"] for r in served(api_client)["resources"]}
+
+
+def test_mutating_admission_policy_applies_and_patches(server_136):
+    client = server_136
+    core = kubernetes.client.CoreV1Api(client)
+    objects = kubernetes.client.CustomObjectsApi(client)
+    group, version = "admissionregistration.k8s.io", "v1"
+    rules = {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
+                                "resources": ["configmaps"]}]}
+    objects.create_cluster_custom_object(group, version, "mutatingadmissionpolicies", {
+        "apiVersion": f"{group}/{version}", "kind": "MutatingAdmissionPolicy", "metadata": {"name": "label"},
+        "spec": {"matchConstraints": rules, "variables": [{"name": "owner", "expression": "'team-' + object.metadata.name"}],
+                 "mutations": [
+                     {"patchType": "ApplyConfiguration", "applyConfiguration": {
+                         "expression": "Object{metadata: Object.metadata{labels: {'owner': variables.owner}}}"}},
+                     {"patchType": "JSONPatch", "jsonPatch": {
+                         "expression": "[JSONPatch{op: 'add', path: '/data/stamped', value: 'yes'}]"}}]}})
+    objects.create_cluster_custom_object(group, version, "mutatingadmissionpolicybindings", {
+        "apiVersion": f"{group}/{version}", "kind": "MutatingAdmissionPolicyBinding", "metadata": {"name": "label"},
+        "spec": {"policyName": "label", "matchResources": {"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": "default"}}}}})
+    policy = objects.get_cluster_custom_object(group, version, "mutatingadmissionpolicies", "label")
+    assert (policy["spec"]["failurePolicy"], policy["spec"]["reinvocationPolicy"]) == ("Fail", "Never")
+
+    def mutated():
+        name = f"m{uuid.uuid4().hex[:6]}"
+        made = core.create_namespaced_config_map("default", cm(name, {"a": "1"}, {"app": "x"}))
+        return made if made.metadata.labels.get("owner") else None
+    made = eventually(mutated, timeout=10)
+    assert made, "the policy never took effect"
+    assert made.metadata.labels == {"app": "x", "owner": f"team-{made.metadata.name}"}
+    assert made.data == {"a": "1", "stamped": "yes"}
+    broken = {"apiVersion": f"{group}/{version}", "kind": "MutatingAdmissionPolicy", "metadata": {"name": "broken"},
+              "spec": {"matchConstraints": rules, "mutations": [{"patchType": "JSONPatch", "jsonPatch": {
+                  "expression": "[JSONPatch{op: 'add',"}}]}}
+    status = expect_status(lambda: objects.create_cluster_custom_object(group, version, "mutatingadmissionpolicies",
+                                                                        broken), 422, "Invalid")
+    assert "spec.mutations[0].jsonPatch.expression: Invalid value:" in status["message"]
+    assert "compilation failed: ERROR: <input>:1:" in status["message"]

@@ -1,4 +1,4 @@
-"""The plugins configured by API objects: webhooks and ValidatingAdmissionPolicy, reading their
+"""The plugins configured by API objects: webhooks and admission policies, reading their
 configurations through `sources` (given by the composition root):
   configs(plural) -> () -> list of admissionregistration.k8s.io objects (an informer's cache),
   namespace(name) -> the namespace or None (async),
@@ -8,6 +8,7 @@ configurations through `sources` (given by the composition root):
 from __future__ import annotations
 
 from ..chain import Plugin
+from ..policies.mutating import MutatingAdmissionPolicy
 from ..policies.validating import ValidatingAdmissionPolicy
 from ..webhooks.client import WebhookClient
 from ..webhooks.dispatch import Webhooks
@@ -15,10 +16,13 @@ from ..webhooks.plugins import MutatingAdmissionWebhook, ValidatingAdmissionWebh
 
 
 def dynamic_plugins(sources) -> list[Plugin]:
-    """In kube's order: MutatingAdmissionWebhook (mutating), then ValidatingAdmissionPolicy and
-    ValidatingAdmissionWebhook (validating); the two webhook plugins share one HTTPS client."""
+    """In kube's order: MutatingAdmissionPolicy and MutatingAdmissionWebhook (mutating), then
+    ValidatingAdmissionPolicy and ValidatingAdmissionWebhook (validating); the two webhook plugins
+    share one HTTPS client. Policies of a kind the served release lacks are never listed."""
     client = WebhookClient(sources.resolve)
-    return [MutatingAdmissionWebhook(Webhooks(sources.configs("mutatingwebhookconfigurations"), sources.namespace,
+    return [MutatingAdmissionPolicy(sources.configs("mutatingadmissionpolicies"),
+                                    sources.configs("mutatingadmissionpolicybindings"), sources.namespace, sources.params),
+            MutatingAdmissionWebhook(Webhooks(sources.configs("mutatingwebhookconfigurations"), sources.namespace,
                                               client)),
             ValidatingAdmissionPolicy(sources.configs("validatingadmissionpolicies"),
                                       sources.configs("validatingadmissionpolicybindings"),

@@ -50,6 +50,10 @@ KIND_RULES: dict[tuple[str, str, str], Rule] = {
         admissionregistration.validate_validating_admission_policy,
     ("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding"):
         admissionregistration.validate_validating_admission_policy_binding,
+    ("admissionregistration.k8s.io", "v1", "MutatingAdmissionPolicy"):
+        admissionregistration.validate_mutating_admission_policy,
+    ("admissionregistration.k8s.io", "v1", "MutatingAdmissionPolicyBinding"):
+        admissionregistration.validate_mutating_admission_policy_binding,
 }
 
 # How each kind's name is checked (each kind's ValidateXName in kube); the rest are DNS subdomains.

@@ -4,14 +4,27 @@ expression of webhooks and policies compiled when the object is written ("compil
 """
 from __future__ import annotations
 
-from admission.policies.expressions import check_expressions
+from admission.policies import expressions  # the module: it imports validation in turn
 from admission.validation.fielderrors import Causes, child
 from admission.validation.objects import as_dict, as_list
 
 SIDE_EFFECTS = ["None", "NoneOnDryRun"]
 
 
-def _validate_webhooks(c: Causes, obj: dict, mutating: bool) -> None:
+def check_expressions(c: Causes, items, path: str, fields: tuple[str, ...]) -> None:
+    """A cause for each of `fields` of `items` (a list of objects) that does not compile."""
+    for i, item in enumerate(items or []):
+        if not isinstance(item, dict):
+            continue
+        for name in fields:
+            text = item.get(name)
+            if isinstance(text, str) and text:
+                error = expressions.compile_error(text)
+                if error:
+                    c.invalid(child(path, i, name), text, error)
+
+
+def _validate_webhooks(c: Causes, obj: dict) -> None:
     for i, hook in enumerate(as_list(obj.get("webhooks"))):
         hook, at = as_dict(hook), child("webhooks", i)
         timeout = hook.get("timeoutSeconds")
@@ -37,11 +50,11 @@ def _validate_webhooks(c: Causes, obj: dict, mutating: bool) -> None:
 
 
 def validate_validating_webhook_configuration(c: Causes, obj: dict, old: dict | None) -> None:
-    _validate_webhooks(c, obj, mutating=False)
+    _validate_webhooks(c, obj)
 
 
 def validate_mutating_webhook_configuration(c: Causes, obj: dict, old: dict | None) -> None:
-    _validate_webhooks(c, obj, mutating=True)
+    _validate_webhooks(c, obj)
 
 
 def validate_validating_admission_policy(c: Causes, obj: dict, old: dict | None) -> None:
@@ -68,3 +81,29 @@ def validate_validating_admission_policy_binding(c: Causes, obj: dict, old: dict
         c.invalid("spec.validationActions", actions, "must not contain both Deny and Warn (repeating the same "
                                                      "validation failure information in the API response and "
                                                      "headers serves no purpose)")
+
+
+def validate_mutating_admission_policy(c: Causes, obj: dict, old: dict | None) -> None:
+    spec = as_dict(obj.get("spec"))
+    mutations = as_list(spec.get("mutations"))
+    if not mutations:
+        c.required("spec.mutations", "mutations must contain at least one item")
+    for i, mutation in enumerate(mutations):
+        mutation, at = as_dict(mutation), child("spec.mutations", i)
+        kind = mutation.get("patchType")
+        c.one_of(child(at, "patchType"), kind, ["ApplyConfiguration", "JSONPatch"])
+        field = {"ApplyConfiguration": "applyConfiguration", "JSONPatch": "jsonPatch"}.get(kind)
+        text = as_dict(mutation.get(field)).get("expression") if field else None
+        if field and not text:
+            c.required(child(at, field, "expression"))
+        elif field:
+            error = expressions.compile_error(expressions.struct_literals_as_maps(str(text)))
+            if error:
+                c.invalid(child(at, field, "expression"), text, error)
+    check_expressions(c, as_list(spec.get("variables")), "spec.variables", ("expression",))
+    check_expressions(c, as_list(spec.get("matchConditions")), "spec.matchConditions", ("expression",))
+
+
+def validate_mutating_admission_policy_binding(c: Causes, obj: dict, old: dict | None) -> None:
+    if not as_dict(obj.get("spec")).get("policyName"):
+        c.required("spec.policyName")

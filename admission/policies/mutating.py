@@ -1,0 +1,121 @@
+"""MutatingAdmissionPolicy (admissionregistration.k8s.io/v1 from Kubernetes 1.36): CEL mutations
+bound to requests by MutatingAdmissionPolicyBindings, run before the mutating webhooks.
+
+A mutation is an ApplyConfiguration (`Object{...}`, merged into the object: maps key by key, lists
+of objects with a `name` by name, other lists replaced; kube merges by each field's list type) or a
+JSONPatch (`[JSONPatch{op, path, value}, ...]`, applied in order). The typed literals are run as
+the maps they stand for. The object is then decoded and defaulted again, as after a webhook's
+patch. Policies with reinvocationPolicy IfNeeded run once more when a later policy changed the
+object. A mutation that fails refuses the request under failurePolicy Fail.
+"""
+from __future__ import annotations
+
+import copy
+
+import jsonpatch
+
+from ..chain import Attributes, MutatingPlugin
+from ..status import StatusError
+from ..webhooks.matching import is_configuration
+from ..webhooks.request import admission_request
+from .bindings import Configs, Namespace, Params, bound, computed_variables, conditions_hold, params_for
+from .expressions import cel_request, evaluate, struct_literals_as_maps
+
+
+class MutationFailed(Exception):
+    pass
+
+
+def merge_applied(target: dict, applied: dict) -> None:
+    """An apply configuration merged into `target`, in place."""
+    for key, value in applied.items():
+        current = target.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            merge_applied(current, value)
+        elif isinstance(value, list) and isinstance(current, list) and value and \
+                all(isinstance(v, dict) and "name" in v for v in value + current):
+            by_name = {item["name"]: item for item in current}
+            for item in value:
+                if item["name"] in by_name:
+                    merge_applied(by_name[item["name"]], item)
+                else:
+                    current.append(copy.deepcopy(item))
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def _mutate(obj: dict, mutation: dict, variables: dict) -> dict:
+    kind = mutation.get("patchType")
+    source = mutation.get("applyConfiguration" if kind == "ApplyConfiguration" else "jsonPatch") or {}
+    expression = str(source.get("expression") or "")
+    result, error = evaluate(struct_literals_as_maps(expression), variables)
+    if error:
+        raise MutationFailed(f"expression '{expression}' resulted in error: {error}")
+    if kind == "ApplyConfiguration":
+        if not isinstance(result, dict):
+            raise MutationFailed(f"expression '{expression}' must evaluate to an Object")
+        merged = copy.deepcopy(obj)
+        merge_applied(merged, result)
+        return merged
+    if not isinstance(result, list):
+        raise MutationFailed(f"expression '{expression}' must evaluate to a list of JSONPatch")
+    try:
+        return jsonpatch.JsonPatch(result).apply(copy.deepcopy(obj))
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, KeyError) as e:
+        raise MutationFailed(f"JSON Patch: {e}") from None
+
+
+class MutatingAdmissionPolicy(MutatingPlugin):
+    name = "MutatingAdmissionPolicy"
+
+    def __init__(self, policies: Configs, bindings: Configs, namespace: Namespace, params: Params):
+        self.policies = policies
+        self.bindings = bindings
+        self.namespace = namespace
+        self.params = params
+
+    async def admit(self, attrs: Attributes) -> None:
+        if is_configuration(attrs) or attrs.object is None:
+            return
+        bindings = self.bindings()
+        if not bindings:
+            return
+        namespace = await self.namespace(attrs.namespace) if attrs.namespace else None
+        pairs = bound(self.policies(), bindings, attrs, namespace)
+        applied: list[tuple[dict, dict, dict]] = []
+        for policy, binding in pairs:
+            await self._apply(attrs, namespace, policy, binding)
+            applied.append((policy, binding, copy.deepcopy(attrs.object)))
+        for policy, binding, seen in applied:
+            if (policy.get("spec") or {}).get("reinvocationPolicy") == "IfNeeded" and seen != attrs.object:
+                await self._apply(attrs, namespace, policy, binding)
+
+    async def _apply(self, attrs: Attributes, namespace, policy: dict, binding: dict) -> None:
+        spec = policy.get("spec") or {}
+        try:
+            params = await params_for(self.params, policy, binding, attrs)
+            if isinstance(params, str):
+                raise MutationFailed(params)
+            for param in params:
+                variables = {"object": attrs.object, "oldObject": attrs.old_object, "params": param,
+                             "request": cel_request(admission_request(attrs)), "namespaceObject": namespace}
+                held = conditions_hold(spec.get("matchConditions"), variables)
+                if isinstance(held, str):
+                    raise MutationFailed(held)
+                if not held:
+                    continue
+                variables["variables"] = computed_variables(spec.get("variables"), variables)
+                obj = attrs.object
+                for mutation in spec.get("mutations") or []:
+                    obj = _mutate(obj, mutation, {**variables, "object": obj})
+                attrs.behaviour.decode(obj)
+                attrs.behaviour.default(obj)
+                attrs.object.clear()
+                attrs.object.update(obj)
+        except MutationFailed as e:
+            if spec.get("failurePolicy", "Fail") == "Ignore":
+                return
+            message = (f"policy '{policy['metadata']['name']}' with binding '{binding['metadata']['name']}' "
+                       f"denied request: {e}")
+            raise StatusError(500, "InternalError", f"Internal error occurred: {message}",
+                              {"causes": [{"message": message}]}) from None
