@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from ..chain import Attributes
-from ..webhooks.matching import resources_match
+from ..webhooks.matching import is_configuration, resources_match
 from .expressions import evaluate
 
 # (apiVersion, kind, namespace or None, name or None, label selector or None) -> objects, or None
@@ -70,3 +70,22 @@ def computed_variables(declared, variables: dict) -> dict:
         if not error:
             values[str(var.get("name"))] = result
     return values
+
+
+class BoundPolicies:
+    """A policy plugin's sources: `policies()` and `bindings()` list the configurations (informer
+    caches), `namespace(name)` reads a namespace, `params(...)` finds parameter objects."""
+
+    def __init__(self, policies: Configs, bindings: Configs, namespace: Namespace, params: Params):
+        self.policies = policies
+        self.bindings = bindings
+        self.namespace = namespace
+        self.params = params
+
+    async def matched(self, attrs: Attributes) -> tuple[dict | None, list[tuple[dict, dict]]]:
+        """(the request's namespace, the (policy, binding) pairs it meets)."""
+        bindings = [] if is_configuration(attrs) else self.bindings()
+        if not bindings:
+            return None, []
+        namespace = await self.namespace(attrs.namespace) if attrs.namespace else None
+        return namespace, bound(self.policies(), bindings, attrs, namespace)

@@ -15,10 +15,10 @@ import copy
 import jsonpatch
 
 from ..chain import Attributes, MutatingPlugin
+from ..mutation import adopt, run_steps
 from ..status import StatusError
-from ..webhooks.matching import is_configuration
 from ..webhooks.request import admission_request
-from .bindings import Configs, Namespace, Params, bound, computed_variables, conditions_hold, params_for
+from .bindings import BoundPolicies, computed_variables, conditions_hold, params_for
 from .expressions import cel_request, evaluate, struct_literals_as_maps
 
 
@@ -65,30 +65,15 @@ def _mutate(obj: dict, mutation: dict, variables: dict) -> dict:
         raise MutationFailed(f"JSON Patch: {e}") from None
 
 
-class MutatingAdmissionPolicy(MutatingPlugin):
+class MutatingAdmissionPolicy(BoundPolicies, MutatingPlugin):
     name = "MutatingAdmissionPolicy"
 
-    def __init__(self, policies: Configs, bindings: Configs, namespace: Namespace, params: Params):
-        self.policies = policies
-        self.bindings = bindings
-        self.namespace = namespace
-        self.params = params
-
     async def admit(self, attrs: Attributes) -> None:
-        if is_configuration(attrs) or attrs.object is None:
+        if attrs.object is None:
             return
-        bindings = self.bindings()
-        if not bindings:
-            return
-        namespace = await self.namespace(attrs.namespace) if attrs.namespace else None
-        pairs = bound(self.policies(), bindings, attrs, namespace)
-        applied: list[tuple[dict, dict, dict]] = []
-        for policy, binding in pairs:
-            await self._apply(attrs, namespace, policy, binding)
-            applied.append((policy, binding, copy.deepcopy(attrs.object)))
-        for policy, binding, seen in applied:
-            if (policy.get("spec") or {}).get("reinvocationPolicy") == "IfNeeded" and seen != attrs.object:
-                await self._apply(attrs, namespace, policy, binding)
+        namespace, pairs = await self.matched(attrs)
+        await run_steps(attrs, pairs, lambda pair: self._apply(attrs, namespace, *pair),
+                        lambda pair: (pair[0].get("spec") or {}).get("reinvocationPolicy") == "IfNeeded")
 
     async def _apply(self, attrs: Attributes, namespace, policy: dict, binding: dict) -> None:
         spec = policy.get("spec") or {}
@@ -108,10 +93,7 @@ class MutatingAdmissionPolicy(MutatingPlugin):
                 obj = attrs.object
                 for mutation in spec.get("mutations") or []:
                     obj = _mutate(obj, mutation, {**variables, "object": obj})
-                attrs.behaviour.decode(obj)
-                attrs.behaviour.default(obj)
-                attrs.object.clear()
-                attrs.object.update(obj)
+                adopt(attrs, obj)
         except MutationFailed as e:
             if spec.get("failurePolicy", "Fail") == "Ignore":
                 return

@@ -16,9 +16,8 @@ import orjson
 
 from ..chain import Attributes, ValidatingPlugin
 from ..status import StatusError
-from ..webhooks.matching import is_configuration
 from ..webhooks.request import admission_request
-from .bindings import Configs, Namespace, Params, bound, computed_variables, conditions_hold, params_for
+from .bindings import BoundPolicies, computed_variables, conditions_hold, params_for
 from .expressions import cel_request, evaluate
 
 AUDIT_KEY = "validation.policy.admission.k8s.io/validation_failure"
@@ -35,25 +34,16 @@ class Failure:
     index: int
 
 
-class ValidatingAdmissionPolicy(ValidatingPlugin):
+class ValidatingAdmissionPolicy(BoundPolicies, ValidatingPlugin):
     name = "ValidatingAdmissionPolicy"
 
-    def __init__(self, policies: Configs, bindings: Configs, namespace: Namespace, params: Params):
-        self.policies = policies
-        self.bindings = bindings
-        self.namespace = namespace
-        self.params = params
-
     async def validate(self, attrs: Attributes) -> None:
-        if is_configuration(attrs):
+        namespace, pairs = await self.matched(attrs)
+        if not pairs:
             return
-        bindings = self.bindings()
-        if not bindings:
-            return
-        namespace = await self.namespace(attrs.namespace) if attrs.namespace else None
         request = admission_request(attrs)
         failures: list[Failure] = []
-        for policy, binding in bound(self.policies(), bindings, attrs, namespace):
+        for policy, binding in pairs:
             failures.extend(await self._evaluate(attrs, request, namespace, policy, binding))
         self._enforce(attrs, failures)
 

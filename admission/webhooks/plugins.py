@@ -15,26 +15,23 @@ import jsonpatch
 import orjson
 
 from ..chain import Attributes, MutatingPlugin, ValidatingPlugin
+from ..mutation import adopt, run_steps
 from ..status import StatusError
 from .dispatch import Webhooks
 
 
-class MutatingAdmissionWebhook(MutatingPlugin):
-    name = "MutatingAdmissionWebhook"
-
+class _WebhookPlugin:
     def __init__(self, webhooks: Webhooks):
         self.webhooks = webhooks
 
+
+class MutatingAdmissionWebhook(_WebhookPlugin, MutatingPlugin):
+    name = "MutatingAdmissionWebhook"
+
     async def admit(self, attrs: Attributes) -> None:
         hooks = await self.webhooks.matching(attrs)
-        called: list[tuple[dict, object]] = []
-        for webhook in hooks:
-            await self._call(webhook, attrs)
-            called.append((webhook, copy.deepcopy(attrs.object)))
-        # Reinvoke, once, each IfNeeded webhook whose object a later webhook changed.
-        for webhook, seen in called:
-            if webhook.get("reinvocationPolicy") == "IfNeeded" and seen != attrs.object:
-                await self._call(webhook, attrs)
+        await run_steps(attrs, hooks, lambda webhook: self._call(webhook, attrs),
+                        lambda webhook: webhook.get("reinvocationPolicy") == "IfNeeded")
 
     async def _call(self, webhook: dict, attrs: Attributes) -> None:
         answer = await self.webhooks.call(webhook, attrs)
@@ -50,11 +47,7 @@ class MutatingAdmissionWebhook(MutatingPlugin):
             raise _invalid_answer(name, f"failed to apply patch: {e}") from None
         if not isinstance(patched, dict):
             raise _invalid_answer(name, "the patched object is not an object")
-        # As kube decodes the patched JSON into the kind: wrong types refused, unknown fields dropped, defaults set.
-        attrs.behaviour.decode(patched)
-        attrs.behaviour.default(patched)
-        attrs.object.clear()
-        attrs.object.update(patched)
+        adopt(attrs, patched)
 
 
 def _invalid_answer(name: str, why: str) -> StatusError:
@@ -62,11 +55,8 @@ def _invalid_answer(name: str, why: str) -> StatusError:
     return StatusError(500, "InternalError", f"Internal error occurred: {message}", {"causes": [{"message": message}]})
 
 
-class ValidatingAdmissionWebhook(ValidatingPlugin):
+class ValidatingAdmissionWebhook(_WebhookPlugin, ValidatingPlugin):
     name = "ValidatingAdmissionWebhook"
-
-    def __init__(self, webhooks: Webhooks):
-        self.webhooks = webhooks
 
     async def validate(self, attrs: Attributes) -> None:
         hooks = await self.webhooks.matching(attrs)
