@@ -179,6 +179,9 @@ class Server:
 
     async def stop(self) -> None:
         await self.controllers.stop()
+        for plugin in self.api.admission.plugins:  # plugins holding connections (webhooks) let them go
+            if hasattr(plugin, "close"):
+                await plugin.close()
         if self.runner:
             await self.runner.cleanup()
         await self.store.close()

@@ -151,3 +151,4 @@ class WebhookClient:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+            self._session = None

@@ -24,6 +24,10 @@ class _WebhookPlugin:
     def __init__(self, webhooks: Webhooks):
         self.webhooks = webhooks
 
+    async def close(self) -> None:
+        """Closes the HTTPS connections kept to webhooks (when the server stops)."""
+        await self.webhooks.client.close()
+
 
 class MutatingAdmissionWebhook(_WebhookPlugin, MutatingPlugin):
     name = "MutatingAdmissionWebhook"
