@@ -24,6 +24,7 @@ from .auth.authz import ALLOW, AlwaysAllow, Attributes
 from .auth.certs import PKI
 from .auth.requestinfo import request_info
 from .controllers import Controllers
+from .controllers.admission_sources import AdmissionSources
 from .controllers.bootstrap import ensure_system_objects
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
@@ -92,8 +93,10 @@ class Server:
         namespaces = self.registry.get("", "v1", "namespaces")
         self.lookups = Lookups(self.api, self.informers)
         quota_locks = NamespaceLocks()
-        self.api.admission = default_chain(lambda name: self.informers.cached(namespaces, None, name),
-                                           self._namespace, self.lookups, quota_locks)
+        namespace_cached = lambda name: self.informers.cached(namespaces, None, name)  # noqa: E731
+        self.api.admission = default_chain(namespace_cached, self._namespace, self.lookups, quota_locks,
+                                           AdmissionSources(self.lookups, self.registry, namespace_cached,
+                                                            self._namespace))
         self.discovery = Discovery(self.registry)
         self.openapi = OpenAPI(self.registry)
         self.resources = ResourceHandler(self.api, self.registry)
@@ -176,6 +179,9 @@ class Server:
 
     async def stop(self) -> None:
         await self.controllers.stop()
+        for plugin in self.api.admission.plugins:  # plugins holding connections (webhooks) let them go
+            if hasattr(plugin, "close"):
+                await plugin.close()
         if self.runner:
             await self.runner.cleanup()
         await self.store.close()
