@@ -112,6 +112,8 @@ class API:
         self.schemas = schemas
         # Set by the composition root, which knows where namespaces are cached.
         self.admission = admission or Chain([])
+        # Subresource handlers; the composition root adds those that need its state.
+        self.subresources = dict(subresources.HANDLERS)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -191,7 +193,7 @@ class API:
     def get(self, info: ResourceInfo, namespace: str | None, name: str, resource_version: str = "",
             subresource: str | None = None) -> dict:
         if subresource:
-            return subresources.handler(info, subresource).get(self, info, namespace, name, resource_version)
+            return subresources.handler(info, subresource, self.subresources).get(self, info, namespace, name, resource_version)
         self._not_older_than(resource_version)
         obj = self.store.get(info.key(namespace, name))
         if obj is None:
@@ -370,6 +372,12 @@ class API:
 
     # --- writes --------------------------------------------------------------------------
 
+    async def create_subresource(self, info: ResourceInfo, namespace: str | None, name: str, subresource: str,
+                                 body, opts: WriteOptions | None = None) -> dict:
+        """POST to an object's subresource (token, binding, eviction): its handler decides."""
+        return await subresources.handler(info, subresource, self.subresources).create(
+            self, info, namespace, name, body, opts or WriteOptions())
+
     async def create(self, info: ResourceInfo, namespace: str | None, obj: dict,
                      opts: WriteOptions | None = None, *, track: bool = True) -> dict:
         opts = opts or WriteOptions()
@@ -409,7 +417,7 @@ class API:
         """PUT: replace the object (or write a subresource); a resourceVersion in the body makes it
         conditional."""
         if subresource:
-            return await subresources.handler(info, subresource).update(self, info, namespace, name, obj, opts)
+            return await subresources.handler(info, subresource, self.subresources).update(self, info, namespace, name, obj, opts)
         return await self.replace(info, namespace, name, obj, opts=opts)
 
     async def replace(self, info: ResourceInfo, namespace: str | None, name: str, obj: dict, *,
@@ -426,7 +434,7 @@ class API:
         if patch_type not in patching.PATCH_TYPES:
             raise errors.unsupported_media_type(patch_type)
         if subresource:
-            return await subresources.handler(info, subresource).patch(
+            return await subresources.handler(info, subresource, self.subresources).patch(
                 self, info, namespace, name, patch_type, patch, opts, force)
         return await self.patch_object(info, namespace, name, patch_type, patch, opts=opts, force=force)
 

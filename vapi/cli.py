@@ -15,6 +15,15 @@ from admission.schemas import DEFAULT_VERSION, available_versions
 PARENT_POLL_SECONDS = 1.0
 
 
+def _boolean(text: str) -> bool:
+    """Go's strconv.ParseBool, as kube's boolean flags take them (`--anonymous-auth=false`)."""
+    if text in ("1", "t", "T", "true", "TRUE", "True"):
+        return True
+    if text in ("0", "f", "F", "false", "FALSE", "False"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vapi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -29,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="events kept for watch resume; older ones are compacted (default 5000)")
     serve.add_argument("--exit-with-pid", type=int, default=None,
                        help="stop when this process is gone (tests pass their own pid)")
+    serve.add_argument("--token-auth-file", type=Path, default=None, metavar="FILE",
+                       help="static bearer tokens, as kube's CSV: token,user,uid[,\"group1,group2\"]")
+    serve.add_argument("--anonymous-auth", type=_boolean, default=True, metavar="BOOL",
+                       help="serve requests that carry no credentials as system:anonymous (default true)")
     serve.add_argument("--log-level", default="WARNING")
     return parser
 
@@ -41,7 +54,8 @@ async def _serve(args) -> None:
     if args.history_events is not None:
         store_options["history_max_events"] = args.history_events
     server = Server(Config(data_dir=args.data_dir, port=args.port, kubernetes_version=args.kubernetes_version,
-                           store_options=store_options))
+                           store_options=store_options, token_auth_file=args.token_auth_file,
+                           anonymous_auth=args.anonymous_auth))
     await server.start()
     kubeconfig = server.kubeconfig.resolve()
     print(f"vapi serving Kubernetes {args.kubernetes_version} API on https://127.0.0.1:{server.port} "

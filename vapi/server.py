@@ -19,10 +19,12 @@ from storage.sqlite import SQLiteStore
 
 from . import __version__, errors
 from .api import API
-from .auth.authn import Authentication, ClientCertificates
+from .subresources import TokenRequests
+from .auth.authn import Authentication, BearerTokens, ClientCertificates, ServiceAccountTokens, TokenFile
 from .auth.authz import ALLOW, AlwaysAllow, Attributes
 from .auth.certs import PKI
 from .auth.requestinfo import request_info
+from .auth.tokens import ISSUER, Signer
 from .controllers import Controllers
 from .controllers.admission_sources import AdmissionSources
 from .controllers.bootstrap import ensure_system_objects
@@ -54,6 +56,8 @@ class Config:
     host: str = "127.0.0.1"
     kubernetes_version: str = schema_store.DEFAULT_VERSION
     store_options: dict = field(default_factory=dict)
+    token_auth_file: Path | None = None
+    anonymous_auth: bool = True
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
@@ -101,7 +105,13 @@ class Server:
         self.openapi = OpenAPI(self.registry)
         self.resources = ResourceHandler(self.api, self.registry)
         self.pki = PKI(config.data_dir / "pki")
-        self.authentication = Authentication([ClientCertificates()])
+        self.tokens = Signer(self.pki.dir / "sa.key")
+        self.api.subresources["token"] = TokenRequests(self.tokens, [ISSUER])
+        token_sources = [TokenFile(config.token_auth_file)] if config.token_auth_file else []
+        self.bearer = BearerTokens(
+            [*token_sources, ServiceAccountTokens(self.tokens, lambda plural, ns, name:
+                                                  self.lookups.get("", plural, ns, name))], [ISSUER])
+        self.authentication = Authentication([ClientCertificates(), self.bearer], config.anonymous_auth)
         self.authorizer = AlwaysAllow()
         self.controllers = Controllers(self.api, self.informers, self.pki.ca_cert, self.lookups, quota_locks)
         self.runner: web.AppRunner | None = None
@@ -122,6 +132,8 @@ class Server:
         for path in ("/healthz", "/livez", "/readyz"):
             r.add_get(path, self.health)
             r.add_get(path + "/{check:.+}", self.health)  # kube serves /healthz/ping..., not /healthz/
+        r.add_get("/.well-known/openid-configuration", self.openid_configuration)
+        r.add_get("/openid/v1/jwks", self.openid_keys)
         r.add_get("/version", self.version)
         r.add_get("/version/", self.version)
         r.add_get("/api", self.api_root)
@@ -190,6 +202,19 @@ class Server:
 
     async def health(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
+
+    async def openid_configuration(self, request: web.Request) -> web.Response:
+        """Where others find the keys that verify service-account tokens (kube's OIDC discovery)."""
+        body = {"issuer": self.tokens.issuer, "jwks_uri": f"https://{self.config.host}:{self.port}/openid/v1/jwks",
+                "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"]}
+        return web.Response(body=orjson.dumps(body), content_type=JSON,
+                            headers={"Cache-Control": "public, max-age=3600"})
+
+    async def openid_keys(self, request: web.Request) -> web.Response:
+        jwks = await asyncio.to_thread(self.tokens.jwks)  # the first use may make the key
+        return web.Response(body=orjson.dumps(jwks), content_type="application/jwk-set+json",
+                            headers={"Cache-Control": "public, max-age=3600"})
 
     async def version(self, request: web.Request) -> web.Response:
         # kube writes version.Info indented, without a trailing newline (responsewriters.WriteRawJSON).
