@@ -392,7 +392,7 @@ class API:
         attrs = self._attributes(CREATE, info, meta["namespace"] if info.namespaced else None,
                                  meta.get("name") or "", obj, None, None, opts.user, opts.dry_run, opts)
         await self.admission.admit(attrs)
-        strategy.prepare_for_create(obj)
+        strategy.prepare_for_create(obj, opts.user)
         if not meta.get("name") and meta.get("generateName"):
             # kube keeps a name generated from a long prefix within 63 characters: 58 + 5 random.
             meta["name"] = str(meta["generateName"])[:58] + random_suffix()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import logging
 import os
 import signal
@@ -24,6 +25,39 @@ def _boolean(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
 
 
+def _duration(text: str) -> datetime.timedelta:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    total, number = 0.0, ""
+    for ch in text.strip():
+        if ch.isdigit() or ch == ".":
+            number += ch
+        elif ch in units and number:
+            total, number = total + float(number) * units[ch], ""
+        else:
+            raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 30m, 24h, 10d)")
+    if number or total <= 0:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 30m, 24h, 10d)")
+    return datetime.timedelta(seconds=total)
+
+
+def _kubeconfig(args) -> int:
+    """Mint a client certificate for --user and print a kubeconfig that uses it."""
+    import yaml
+
+    from .auth.certs import PKI
+    pki = PKI(args.data_dir / "pki")
+    served = args.data_dir / "kubeconfig.yaml"
+    if not pki.ca_key.exists() or not served.exists():
+        print(f"vapi kubeconfig: no cluster in {args.data_dir} (start one with `vapi serve --data-dir "
+              f"{args.data_dir}`)", file=sys.stderr)
+        return 1
+    config = yaml.safe_load(served.read_text())
+    server = config["clusters"][0]["cluster"]["server"]
+    cert, key = pki.issue_client(args.user, args.group, args.expiration)
+    sys.stdout.write(pki.kubeconfig(server, cert, key, args.user).decode())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vapi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +77,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--anonymous-auth", type=_boolean, default=True, metavar="BOOL",
                        help="serve requests that carry no credentials as system:anonymous (default true)")
     serve.add_argument("--log-level", default="WARNING")
+    mint = sub.add_parser("kubeconfig", help="print a kubeconfig for a new user, with a client certificate "
+                          "signed by the cluster CA")
+    mint.add_argument("--data-dir", type=Path, default=Path(".vapi"),
+                      help="the served cluster's data dir (default ./.vapi)")
+    mint.add_argument("--user", required=True, help="the user name (the certificate's CN)")
+    mint.add_argument("--group", action="append", default=[], metavar="GROUP",
+                      help="a group the user is in (the certificate's O); repeat for more")
+    mint.add_argument("--expiration", type=_duration, default=datetime.timedelta(days=365), metavar="D",
+                      help="how long the certificate is valid, as 30m, 24h or 10d (default 365d)")
     return parser
 
 
@@ -86,6 +129,8 @@ async def _watch_parent(pid: int, stop: asyncio.Event) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "kubeconfig":
+        return _kubeconfig(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         asyncio.run(_serve(args))

@@ -113,7 +113,7 @@ class Server:
                                                   self.lookups.get("", plural, ns, name))], [ISSUER])
         self.authentication = Authentication([ClientCertificates(), self.bearer], config.anonymous_auth)
         self.authorizer = AlwaysAllow()
-        self.controllers = Controllers(self.api, self.informers, self.pki.ca_cert, self.lookups, quota_locks)
+        self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, self.lookups, quota_locks)
         self.runner: web.AppRunner | None = None
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port

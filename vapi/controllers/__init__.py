@@ -9,20 +9,24 @@ import asyncio
 import logging
 
 from .crd import CRDController
+from .csrsigning import CSRSigner
 from .garbagecollector import GarbageCollector
 from .namespace import NamespaceController
 from .resourcequota import ResourceQuotaController
+from .serviceaccount_tokens import TokensController
 
 log = logging.getLogger("vapi.controllers")
 
 
 class Controllers:
-    def __init__(self, api, informers, root_ca_path, lookups, quota_locks):
+    def __init__(self, api, informers, pki, token_signer, lookups, quota_locks):
         self.informers = informers
         self.crds = CRDController(api, informers)
-        self.controllers = [self.crds, NamespaceController(api, informers, root_ca_path),
+        self.controllers = [self.crds, NamespaceController(api, informers, pki.ca_cert),
                             GarbageCollector(api, informers),
-                            ResourceQuotaController(api, informers, lookups, quota_locks)]
+                            ResourceQuotaController(api, informers, lookups, quota_locks),
+                            TokensController(api, informers, token_signer, pki.ca_cert),
+                            CSRSigner(api, informers, pki)]
         self.tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
