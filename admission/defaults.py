@@ -93,6 +93,9 @@ def _setter(defaults: dict, **options) -> Callable[[dict], None]:
 
 
 _FILE_MODE = {"defaultMode": 0o644}
+ADMISSION = "io.k8s.api.admissionregistration.v1."
+_MATCH = {"matchPolicy": "Equivalent", "namespaceSelector": {}, "objectSelector": {}}
+_WEBHOOK = {"failurePolicy": "Fail", **_MATCH, "timeoutSeconds": 10}
 
 TYPE_DEFAULTS: dict[str, Callable[[dict], None]] = {
     CORE + "PodSpec": _pod_spec,
@@ -118,6 +121,15 @@ TYPE_DEFAULTS: dict[str, Callable[[dict], None]] = {
     "io.k8s.api.discovery.v1.EndpointPort": _setter({"protocol": "TCP", "name": ""}),
     "io.k8s.api.networking.v1.NetworkPolicyPort": _setter({"protocol": "TCP"}),
     "io.k8s.api.rbac.v1.Subject": _subject,
+    ADMISSION + "ValidatingWebhook": _setter(_WEBHOOK),
+    ADMISSION + "MutatingWebhook": _setter({**_WEBHOOK, "reinvocationPolicy": "Never"}),
+    ADMISSION + "RuleWithOperations": _setter({"scope": "*"}),
+    ADMISSION + "NamedRuleWithOperations": _setter({"scope": "*"}),
+    ADMISSION + "ServiceReference": _setter({"port": 443}),
+    ADMISSION + "ValidatingAdmissionPolicySpec": _setter({"failurePolicy": "Fail"}),
+    ADMISSION + "MutatingAdmissionPolicySpec": _setter({"failurePolicy": "Fail", "reinvocationPolicy": "Never"}),
+    ADMISSION + "MatchResources": _setter(_MATCH),
+    ADMISSION + "ParamRef": _setter({"parameterNotFoundAction": "Deny"}),
 }
 
 

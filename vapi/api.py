@@ -115,6 +115,8 @@ class API:
         # (group, plural) -> check(plural, namespace, obj, old, user): refusals kube's registry
         # makes for one kind before storing (RBAC's escalation prevention); set by the composition root.
         self.write_checks: dict = {}
+        # Subresource handlers; the composition root adds those that need its state.
+        self.subresources = dict(subresources.HANDLERS)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -200,7 +202,7 @@ class API:
     def get(self, info: ResourceInfo, namespace: str | None, name: str, resource_version: str = "",
             subresource: str | None = None) -> dict:
         if subresource:
-            return subresources.handler(info, subresource).get(self, info, namespace, name, resource_version)
+            return subresources.handler(info, subresource, self.subresources).get(self, info, namespace, name, resource_version)
         self._not_older_than(resource_version)
         obj = self.store.get(info.key(namespace, name))
         if obj is None:
@@ -379,6 +381,12 @@ class API:
 
     # --- writes --------------------------------------------------------------------------
 
+    async def create_subresource(self, info: ResourceInfo, namespace: str | None, name: str, subresource: str,
+                                 body, opts: WriteOptions | None = None) -> dict:
+        """POST to an object's subresource (token, binding, eviction): its handler decides."""
+        return await subresources.handler(info, subresource, self.subresources).create(
+            self, info, namespace, name, body, opts or WriteOptions())
+
     async def create(self, info: ResourceInfo, namespace: str | None, obj: dict,
                      opts: WriteOptions | None = None, *, track: bool = True) -> dict:
         opts = opts or WriteOptions()
@@ -394,7 +402,7 @@ class API:
                                  meta.get("name") or "", obj, None, None, opts.user, opts.dry_run, opts)
         await self.admission.admit(attrs)
         self._write_check(info, attrs.namespace, obj, None, None, opts.user)
-        strategy.prepare_for_create(obj)
+        strategy.prepare_for_create(obj, opts.user)
         if not meta.get("name") and meta.get("generateName"):
             # kube keeps a name generated from a long prefix within 63 characters: 58 + 5 random.
             meta["name"] = str(meta["generateName"])[:58] + random_suffix()
@@ -419,7 +427,7 @@ class API:
         """PUT: replace the object (or write a subresource); a resourceVersion in the body makes it
         conditional."""
         if subresource:
-            return await subresources.handler(info, subresource).update(self, info, namespace, name, obj, opts)
+            return await subresources.handler(info, subresource, self.subresources).update(self, info, namespace, name, obj, opts)
         return await self.replace(info, namespace, name, obj, opts=opts)
 
     async def replace(self, info: ResourceInfo, namespace: str | None, name: str, obj: dict, *,
@@ -436,7 +444,7 @@ class API:
         if patch_type not in patching.PATCH_TYPES:
             raise errors.unsupported_media_type(patch_type)
         if subresource:
-            return await subresources.handler(info, subresource).patch(
+            return await subresources.handler(info, subresource, self.subresources).patch(
                 self, info, namespace, name, patch_type, patch, opts, force)
         return await self.patch_object(info, namespace, name, patch_type, patch, opts=opts, force=force)
 

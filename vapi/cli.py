@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import logging
 import os
 import signal
@@ -13,6 +14,48 @@ from pathlib import Path
 from admission.schemas import DEFAULT_VERSION, available_versions
 
 PARENT_POLL_SECONDS = 1.0
+
+
+def _boolean(text: str) -> bool:
+    """Go's strconv.ParseBool, as kube's boolean flags take them (`--anonymous-auth=false`)."""
+    if text in ("1", "t", "T", "true", "TRUE", "True"):
+        return True
+    if text in ("0", "f", "F", "false", "FALSE", "False"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
+
+
+def _duration(text: str) -> datetime.timedelta:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    total, number = 0.0, ""
+    for ch in text.strip():
+        if ch.isdigit() or ch == ".":
+            number += ch
+        elif ch in units and number:
+            total, number = total + float(number) * units[ch], ""
+        else:
+            raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 30m, 24h, 10d)")
+    if number or total <= 0:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 30m, 24h, 10d)")
+    return datetime.timedelta(seconds=total)
+
+
+def _kubeconfig(args) -> int:
+    """Mint a client certificate for --user and print a kubeconfig that uses it."""
+    import yaml
+
+    from .auth.certs import PKI
+    pki = PKI(args.data_dir / "pki")
+    served = args.data_dir / "kubeconfig.yaml"
+    if not pki.ca_key.exists() or not served.exists():
+        print(f"vapi kubeconfig: no cluster in {args.data_dir} (start one with `vapi serve --data-dir "
+              f"{args.data_dir}`)", file=sys.stderr)
+        return 1
+    config = yaml.safe_load(served.read_text())
+    server = config["clusters"][0]["cluster"]["server"]
+    cert, key = pki.issue_client(args.user, args.group, args.expiration)
+    sys.stdout.write(pki.kubeconfig(server, cert, key, args.user).decode())
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +72,20 @@ def _parser() -> argparse.ArgumentParser:
                        help="events kept for watch resume; older ones are compacted (default 5000)")
     serve.add_argument("--exit-with-pid", type=int, default=None,
                        help="stop when this process is gone (tests pass their own pid)")
+    serve.add_argument("--token-auth-file", type=Path, default=None, metavar="FILE",
+                       help="static bearer tokens, as kube's CSV: token,user,uid[,\"group1,group2\"]")
+    serve.add_argument("--anonymous-auth", type=_boolean, default=True, metavar="BOOL",
+                       help="serve requests that carry no credentials as system:anonymous (default true)")
     serve.add_argument("--log-level", default="WARNING")
+    mint = sub.add_parser("kubeconfig", help="print a kubeconfig for a new user, with a client certificate "
+                          "signed by the cluster CA")
+    mint.add_argument("--data-dir", type=Path, default=Path(".vapi"),
+                      help="the served cluster's data dir (default ./.vapi)")
+    mint.add_argument("--user", required=True, help="the user name (the certificate's CN)")
+    mint.add_argument("--group", action="append", default=[], metavar="GROUP",
+                      help="a group the user is in (the certificate's O); repeat for more")
+    mint.add_argument("--expiration", type=_duration, default=datetime.timedelta(days=365), metavar="D",
+                      help="how long the certificate is valid, as 30m, 24h or 10d (default 365d)")
     return parser
 
 
@@ -41,7 +97,8 @@ async def _serve(args) -> None:
     if args.history_events is not None:
         store_options["history_max_events"] = args.history_events
     server = Server(Config(data_dir=args.data_dir, port=args.port, kubernetes_version=args.kubernetes_version,
-                           store_options=store_options))
+                           store_options=store_options, token_auth_file=args.token_auth_file,
+                           anonymous_auth=args.anonymous_auth))
     await server.start()
     kubeconfig = server.kubeconfig.resolve()
     print(f"vapi serving Kubernetes {args.kubernetes_version} API on https://127.0.0.1:{server.port} "
@@ -72,6 +129,8 @@ async def _watch_parent(pid: int, stop: asyncio.Event) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "kubeconfig":
+        return _kubeconfig(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         asyncio.run(_serve(args))

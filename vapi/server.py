@@ -19,16 +19,19 @@ from storage.sqlite import SQLiteStore
 
 from . import __version__, errors
 from .api import API
-from .auth.authn import Authentication, ClientCertificates
 from .api import WriteOptions
+from .subresources import TokenRequests
 from .auth import reviews
+from .auth.authn import Authentication, BearerTokens, ClientCertificates, ServiceAccountTokens, TokenFile
 from .auth.authz import ALLOW, Attributes
 from .auth.certs import PKI
 from .auth.escalation import ROLE_KINDS, BINDING_KINDS, EscalationCheck
 from .auth.impersonation import ImpersonationError, impersonate
 from .auth.rbac import GROUP as RBAC_GROUP, RBACAuthorizer, RuleResolver
 from .auth.requestinfo import request_info
+from .auth.tokens import ISSUER, Signer
 from .controllers import Controllers
+from .controllers.admission_sources import AdmissionSources
 from .controllers.bootstrap import ensure_system_objects
 from .controllers.identity import APISERVER
 from .controllers.informer import Informers
@@ -57,6 +60,8 @@ class Config:
     host: str = "127.0.0.1"
     kubernetes_version: str = schema_store.DEFAULT_VERSION
     store_options: dict = field(default_factory=dict)
+    token_auth_file: Path | None = None
+    anonymous_auth: bool = True
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
@@ -103,13 +108,21 @@ class Server:
         namespaces = self.registry.get("", "v1", "namespaces")
         self.lookups = Lookups(self.api, self.informers)
         quota_locks = NamespaceLocks()
-        self.api.admission = default_chain(lambda name: self.informers.cached(namespaces, None, name),
-                                           self._namespace, self.lookups, quota_locks)
+        namespace_cached = lambda name: self.informers.cached(namespaces, None, name)  # noqa: E731
+        self.api.admission = default_chain(namespace_cached, self._namespace, self.lookups, quota_locks,
+                                           AdmissionSources(self.lookups, self.registry, namespace_cached,
+                                                            self._namespace))
         self.discovery = Discovery(self.registry)
         self.openapi = OpenAPI(self.registry)
         self.resources = ResourceHandler(self.api, self.registry)
         self.pki = PKI(config.data_dir / "pki")
-        self.authentication = Authentication([ClientCertificates()])
+        self.tokens = Signer(self.pki.dir / "sa.key")
+        self.api.subresources["token"] = TokenRequests(self.tokens, [ISSUER])
+        token_sources = [TokenFile(config.token_auth_file)] if config.token_auth_file else []
+        self.bearer = BearerTokens(
+            [*token_sources, ServiceAccountTokens(self.tokens, lambda plural, ns, name:
+                                                  self.lookups.get("", plural, ns, name))], [ISSUER])
+        self.authentication = Authentication([ClientCertificates(), self.bearer], config.anonymous_auth)
         self.rbac = RuleResolver(lambda plural, ns, name: self.lookups.get(RBAC_GROUP, plural, ns, name),
                                  lambda plural: self.lookups.list(RBAC_GROUP, plural, None))
         self.authorizer = RBACAuthorizer(self.rbac)
@@ -117,7 +130,7 @@ class Server:
         escalation = EscalationCheck(self.rbac, self.authorizer)
         self.api.write_checks.update({(RBAC_GROUP, plural): escalation.check
                                       for plural in (*ROLE_KINDS, *BINDING_KINDS)})
-        self.controllers = Controllers(self.api, self.informers, self.pki.ca_cert, quota_locks,
+        self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
                                        self.authorizer.authorize)
         self.runner: web.AppRunner | None = None
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
@@ -137,6 +150,8 @@ class Server:
         for path in ("/healthz", "/livez", "/readyz"):
             r.add_get(path, self.health)
             r.add_get(path + "/{check:.+}", self.health)  # kube serves /healthz/ping..., not /healthz/
+        r.add_get("/.well-known/openid-configuration", self.openid_configuration)
+        r.add_get("/openid/v1/jwks", self.openid_keys)
         r.add_get("/version", self.version)
         r.add_get("/version/", self.version)
         r.add_get("/api", self.api_root)
@@ -200,6 +215,9 @@ class Server:
 
     async def stop(self) -> None:
         await self.controllers.stop()
+        for plugin in self.api.admission.plugins:  # plugins holding connections (webhooks) let them go
+            if hasattr(plugin, "close"):
+                await plugin.close()
         if self.runner:
             await self.runner.cleanup()
         await self.store.close()
@@ -208,6 +226,19 @@ class Server:
 
     async def health(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
+
+    async def openid_configuration(self, request: web.Request) -> web.Response:
+        """Where others find the keys that verify service-account tokens (kube's OIDC discovery)."""
+        body = {"issuer": self.tokens.issuer, "jwks_uri": f"https://{self.config.host}:{self.port}/openid/v1/jwks",
+                "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"]}
+        return web.Response(body=orjson.dumps(body), content_type=JSON,
+                            headers={"Cache-Control": "public, max-age=3600"})
+
+    async def openid_keys(self, request: web.Request) -> web.Response:
+        jwks = await asyncio.to_thread(self.tokens.jwks)  # the first use may make the key
+        return web.Response(body=orjson.dumps(jwks), content_type="application/jwk-set+json",
+                            headers={"Cache-Control": "public, max-age=3600"})
 
     async def version(self, request: web.Request) -> web.Response:
         # kube writes version.Info indented, without a trailing newline (responsewriters.WriteRawJSON).

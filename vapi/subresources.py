@@ -8,6 +8,8 @@ Subresources a resource declares (`resources.BUILTIN`) but no handler serves yet
 """
 from __future__ import annotations
 
+import time
+
 from admission.validation import dig
 
 from . import errors
@@ -31,6 +33,9 @@ class Subresource:
                     force: bool) -> dict:
         return await api.patch_object(info, namespace, name, patch_type, patch, subresource=self.name,
                                       opts=opts, force=force)
+
+    async def create(self, api, info, namespace: str | None, name: str, body, opts) -> dict:
+        raise errors.method_not_allowed()
 
 
 SCALE_KIND = ("autoscaling", "v1", "Scale")
@@ -66,6 +71,69 @@ class Scale(Subresource):
         return to_scale(info, await api.guaranteed_update(info, namespace, name, mutate, opts=opts))
 
 
+MIN_TOKEN_SECONDS = 600
+MAX_TOKEN_SECONDS = 1 << 32
+BINDABLE = {"Pod": "pods", "Secret": "secrets"}
+
+
+class TokenRequests(Subresource):
+    """serviceaccounts/token: a TokenRequest answered with a signed token, never stored (kube's
+    serviceaccount token REST)."""
+
+    def __init__(self, signer, audiences: list[str]):
+        super().__init__("token")
+        self.signer = signer
+        self.audiences = audiences
+
+    async def create(self, api, info, namespace, name, body, opts) -> dict:
+        if not isinstance(body, dict) or not isinstance(body.get("spec") or {}, dict):
+            raise errors.bad_request("the body must be an authentication.k8s.io/v1 TokenRequest")
+        request = dict(body, apiVersion="authentication.k8s.io/v1", kind="TokenRequest")
+        meta = request["metadata"] = dict(request.get("metadata") or {})
+        spec = request["spec"] = dict(request.get("spec") or {})
+        if meta.get("name") and meta["name"] != name:
+            raise errors.bad_request(f"metadata.name in body ({meta['name']}) does not match the name in the URL "
+                                     f"({name})")
+        seconds = spec.get("expirationSeconds")
+        spec["expirationSeconds"] = seconds = 3600 if seconds is None else seconds
+        if not isinstance(seconds, int) or isinstance(seconds, bool):
+            raise errors.bad_request(f"json: cannot unmarshal {type(seconds).__name__} into Go struct field "
+                                     "TokenRequestSpec.spec.expirationSeconds of type int64")
+        if not MIN_TOKEN_SECONDS <= seconds <= MAX_TOKEN_SECONDS:
+            why = ("may not specify a duration less than 10 minutes" if seconds < MIN_TOKEN_SECONDS
+                   else "may not specify a duration larger than 2^32 seconds")
+            cause = {"reason": "FieldValueInvalid", "message": f"Invalid value: {seconds}: {why}",
+                     "field": "spec.expirationSeconds"}
+            raise errors.StatusError(
+                422, "Invalid", f'TokenRequest.authentication.k8s.io "{name}" is invalid: '
+                f"spec.expirationSeconds: Invalid value: {seconds}: {why}",
+                {"name": name, "group": "authentication.k8s.io", "kind": "TokenRequest", "causes": [cause]})
+        sa = api.get(info, namespace, name)
+        spec["audiences"] = list(spec.get("audiences") or self.audiences)
+        bound = {}
+        ref = spec.get("boundObjectRef")
+        if ref:
+            kind = ref.get("kind")
+            if kind not in BINDABLE or ref.get("apiVersion", "v1") != "v1":
+                raise errors.bad_request(f"cannot bind token to object of type {ref.get('apiVersion', '')}, "
+                                         f"Kind={kind}")
+            target = api.get(api.registry.get("", "v1", BINDABLE[kind]), namespace, ref.get("name") or "")
+            if ref.get("uid") and ref["uid"] != target["metadata"]["uid"]:
+                raise errors.StatusError(
+                    409, "Conflict", f'Operation cannot be fulfilled on {kind} "{ref.get("name")}": the UID in '
+                    f'the bound object reference ({ref["uid"]}) does not match the UID in record. The object '
+                    "might have been deleted and then recreated",
+                    {"name": ref.get("name"), "kind": kind})
+            bound[kind.lower()] = target
+        token, expiry = self.signer.bound_token(namespace, sa, spec["audiences"], seconds, **bound)
+        request["status"] = {"token": token, "expirationTimestamp": _rfc3339(expiry)}
+        return request
+
+
+def _rfc3339(unix: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix))
+
+
 HANDLERS = {handler.name: handler for handler in (
     Subresource("status"), Subresource("finalize"), Subresource("approval"), Scale("scale"))}
 
@@ -74,10 +142,12 @@ def not_implemented(info, subresource: str) -> errors.StatusError:
     return errors.StatusError(501, "NotImplemented", f"{info.plural}/{subresource} is not implemented yet")
 
 
-def handler(info, subresource: str) -> Subresource:
+def handler(info, subresource: str, handlers: dict | None = None) -> Subresource:
+    """The handler serving `subresource` of `info`'s kind; `handlers` are the server's own when it
+    adds some that need its state (token signing), else the stateless ones above."""
     if subresource not in info.subresources:
         raise errors.path_not_found()
-    found = HANDLERS.get(subresource)
+    found = (handlers if handlers is not None else HANDLERS).get(subresource)
     if found is None:
         raise not_implemented(info, subresource)
     return found

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..chain import Chain
 from ..quota import NamespaceLocks
+from .dynamic import dynamic_plugins
 from .limitranger import LimitRanger
 from .namespace_lifecycle import NamespaceLifecycle
 from .podsecurity import PodSecurity
@@ -12,12 +13,14 @@ from .serviceaccount import ServiceAccount
 from .tolerations import DefaultTolerationSeconds
 
 
-def default_chain(namespace_cached, namespace_live, lookups, quota_locks: NamespaceLocks) -> Chain:
+def default_chain(namespace_cached, namespace_live, lookups, quota_locks: NamespaceLocks, dynamic=None) -> Chain:
     """kube's recommended order, for the plugins that exist so far: Defaulting stands where kube
     decodes (before every plugin), SchemaValidation where the registry strategy validates (it is
     validating only, so listed early it runs first in the validating phase, before every other
     validating plugin, after every mutating one). `lookups` reads (cached, else live) and writes what plugins need of
-    the cluster; `quota_locks` is shared with the quota controller."""
+    the cluster; `quota_locks` is shared with the quota controller; `dynamic` the sources of
+    webhooks and policies (plugins/dynamic.py), which stand where kube runs them: last of the
+    mutating plugins, and before ResourceQuota, so a request they refuse is never charged."""
     return Chain([
         Defaulting(),
         SchemaValidation(),
@@ -27,6 +30,7 @@ def default_chain(namespace_cached, namespace_live, lookups, quota_locks: Namesp
                        lambda namespace, name: lookups.live_get("", "serviceaccounts", namespace, name)),
         DefaultTolerationSeconds(),
         PodSecurity(namespace_live, lambda namespace: lookups.live_list("", "pods", namespace)),
+        *(dynamic_plugins(dynamic) if dynamic else []),
         ResourceQuota(lambda namespace: _quotas(lookups, namespace), lookups.write_status, quota_locks),
     ])
 

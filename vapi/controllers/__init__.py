@@ -10,17 +10,19 @@ import logging
 
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
+from .csrsigning import CSRSigner
 from .garbagecollector import GarbageCollector
-from .identity import APISERVER, ActingAs, controller_user
+from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
 from .resourcequota import ResourceQuotaController
+from .serviceaccount_tokens import TokensController
 
 log = logging.getLogger("vapi.controllers")
 
 
 class Controllers:
-    def __init__(self, api, informers, root_ca_path, quota_locks, authorize):
+    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize):
         """`authorize(attrs)` is the server's authorizer: each controller acts as its own user
         through it (the CRD controller, part of the API server in kube, as the server itself)."""
         def as_user(name):
@@ -29,11 +31,14 @@ class Controllers:
         quota_api = as_user("resourcequota-controller")
         self.crds = CRDController(ActingAs(api, APISERVER, authorize), informers)
         self.controllers = [self.crds,
-                            NamespaceController(as_user("namespace-controller"), informers, root_ca_path,
+                            NamespaceController(as_user("namespace-controller"), informers, pki.ca_cert,
                                                 {"serviceaccounts": as_user("service-account-controller"),
                                                  "configmaps": as_user("root-ca-cert-publisher")}),
                             GarbageCollector(as_user("generic-garbage-collector"), informers),
                             ResourceQuotaController(quota_api, informers, Lookups(quota_api, informers), quota_locks),
+                            TokensController(ActingAs(api, CONTROLLER_MANAGER, authorize), informers, token_signer,
+                                             pki.ca_cert),
+                            CSRSigner(as_user("certificate-controller"), informers, pki),
                             ClusterRoleAggregationController(as_user("clusterrole-aggregation-controller"),
                                                              informers)]
         self.tasks: list[asyncio.Task] = []

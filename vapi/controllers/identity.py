@@ -15,6 +15,8 @@ from ..auth.user import AUTHENTICATED, MASTERS, User
 
 # The server's own loopback identity (bootstrap objects, CRD serving), privileged as in kube.
 APISERVER = User("system:apiserver", [MASTERS, AUTHENTICATED])
+# What kube's controller manager runs its root-credential loops as (the legacy tokens controller).
+CONTROLLER_MANAGER = User("system:kube-controller-manager", [AUTHENTICATED])
 
 
 def controller_user(name: str) -> User:
@@ -68,6 +70,10 @@ class ActingAs:
     async def create(self, info, namespace, obj, opts=None, **kw):
         self._check("create", info, namespace)
         return await self._api.create(info, namespace, obj, self._opts(opts), **kw)
+
+    async def create_subresource(self, info, namespace, name, subresource, body, opts=None):
+        self._check("create", info, namespace, name, subresource)
+        return await self._api.create_subresource(info, namespace, name, subresource, body, self._opts(opts))
 
     async def _update(self, method, info, namespace, name, *args, subresource=None, opts=None, **kw):
         self._check("update", info, namespace, name, subresource)

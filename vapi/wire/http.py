@@ -13,7 +13,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from .. import errors, subresources
+from .. import errors
 from ..api import DeleteOptions, ListOptions, WriteOptions
 from ..auth.requestinfo import RequestInfo
 from ..registry.builtin import SUBRESOURCE_VERBS
@@ -365,11 +365,11 @@ class ResourceHandler:
         if ri.verb == "watch":
             return await self.watch(request, info, ns, name)
         if ri.verb == "create":
-            if ri.subresource:
-                # No subresource takes creates yet: binding, eviction, token… come with their issues.
-                raise subresources.not_implemented(info, ri.subresource)
             opts = write_options(request)
             body, _ = await read_body(request, opts)
+            if ri.subresource:
+                obj = await self.api.create_subresource(info, ns, name, ri.subresource, body, opts)
+                return with_warnings(encode(request, obj, 201), opts)
             obj = await self.api.create(info, ns, body, opts)
             return with_warnings(self._object_response(request, info, obj, 201), opts)
         if ri.verb == "update":

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ...auth.reviews import REVIEWS
 from .base import ScalePaths, Strategy, now_rfc3339
 from .builtin import BuiltinStrategy
+from .certificates import CSRStrategy
 from .crd import CLEANUP_FINALIZER, CRDStrategy
 from .custom import CustomResourceStrategy
 from .namespace import NamespaceStrategy
@@ -21,6 +22,7 @@ PER_KIND = {
     ("", "Namespace"): NamespaceStrategy,
     ("", "Service"): ServiceStrategy,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): CRDStrategy,
+    ("certificates.k8s.io", "CertificateSigningRequest"): CSRStrategy,
 }
 
 

@@ -82,7 +82,8 @@ class Strategy:
 
     # --- the object's life ----------------------------------------------------------------------
 
-    def prepare_for_create(self, obj: dict) -> None:
+    def prepare_for_create(self, obj: dict, user=None) -> None:
+        """`user` is who creates it, for kinds that record their requestor (CSRs)."""
         meta = obj.setdefault("metadata", {})
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_rfc3339()

@@ -20,6 +20,8 @@ GENERATION_KINDS = {
     ("networking.k8s.io", "Ingress"), ("networking.k8s.io", "NetworkPolicy"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"), ("", "PersistentVolumeClaim"),
     ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding"),
     ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),

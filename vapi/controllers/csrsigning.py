@@ -1,0 +1,81 @@
+"""The CSR signer: approved CertificateSigningRequests for the client signers get a certificate
+from the cluster CA, as kube-controller-manager's csrsigning controller issues them.
+
+Only `kubernetes.io/kube-apiserver-client` (and its kubelet variant) are signed here; requests for
+other signers wait for a signer that knows them. A request whose usages its signer does not allow
+is marked Failed instead, with kube's reason.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import logging
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from .. import errors
+from ..api import WriteOptions
+from ..registry.strategies import now_rfc3339
+
+log = logging.getLogger("vapi.controllers")
+SIGNERS = ("kubernetes.io/kube-apiserver-client", "kubernetes.io/kube-apiserver-client-kubelet")
+ALLOWED_USAGES = {"digital signature", "key encipherment", "client auth"}
+DEFAULT_DURATION = datetime.timedelta(days=365)  # kube's --cluster-signing-duration
+MIN_SECONDS = 600
+
+
+def _condition(csr: dict, kind: str) -> bool:
+    return any(c.get("type") == kind and c.get("status", "True") == "True"
+               for c in (csr.get("status") or {}).get("conditions") or [])
+
+
+class CSRSigner:
+    def __init__(self, api, informers, pki):
+        self.api = api
+        self.informers = informers
+        self.pki = pki
+        self.info = api.registry.get("certificates.k8s.io", "v1", "certificatesigningrequests")
+
+    async def run(self) -> None:
+        self.informers.get(self.info).add_handler(self.handle)
+
+    async def handle(self, event_type: str, csr: dict, prev) -> None:
+        spec = csr.get("spec") or {}
+        if (event_type == "DELETED" or spec.get("signerName") not in SIGNERS or not _condition(csr, "Approved")
+                or _condition(csr, "Denied") or _condition(csr, "Failed") or (csr.get("status") or {}).get("certificate")):
+            return
+        status = dict(csr.get("status") or {})
+        usages = set(spec.get("usages") or ())
+        if not usages <= ALLOWED_USAGES or "client auth" not in usages:
+            status["conditions"] = [*status.get("conditions", []), {
+                "type": "Failed", "status": "True", "reason": "SignerValidationFailure",
+                "message": f"invalid usage for client certificate: {', '.join(sorted(usages - ALLOWED_USAGES)) or 'client auth missing'}",
+                "lastUpdateTime": now_rfc3339(), "lastTransitionTime": now_rfc3339()}]
+        else:
+            try:
+                pem = await asyncio.to_thread(self._sign, spec)
+            except ValueError as e:
+                status["conditions"] = [*status.get("conditions", []), {
+                    "type": "Failed", "status": "True", "reason": "SignerValidationFailure", "message": str(e),
+                    "lastUpdateTime": now_rfc3339(), "lastTransitionTime": now_rfc3339()}]
+            else:
+                status["certificate"] = base64.b64encode(pem).decode()
+        try:
+            await self.api.update(self.info, None, csr["metadata"]["name"], dict(csr, status=status),
+                                  subresource="status", opts=WriteOptions(field_manager="kube-controller-manager"))
+        except errors.StatusError as e:
+            if e.code not in (404, 409):  # gone, or changed meanwhile: the next event brings it back
+                raise
+
+    def _sign(self, spec: dict) -> bytes:
+        request = x509.load_pem_x509_csr(base64.b64decode(spec.get("request") or ""))
+        if not request.is_signature_valid:
+            raise ValueError("the certificate request's signature is invalid")
+        cn = request.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        groups = [o.value for o in request.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+        seconds = spec.get("expirationSeconds")
+        duration = DEFAULT_DURATION if not seconds else min(
+            DEFAULT_DURATION, datetime.timedelta(seconds=max(int(seconds), MIN_SECONDS)))
+        return self.pki.sign_client(request.public_key(), cn[0].value if cn else "", groups, duration)
