@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+import yaml
 
 from vapi.auth.certs import PKI
 from vapi.testing import ServerProcess, run_kubectl
@@ -489,3 +490,21 @@ def test_rule_forms_and_subjects(cluster):
     out = json.loads(cluster.ok(ADMIN, "create", "--validate=false", "-f", "-", "-o", "json", input=json.dumps(review)))
     assert out["status"]["reason"] == ('RBAC: allowed by RoleBinding "sa-view/team-b" of ClusterRole "view" to '
                                        'ServiceAccount "default/team-b"')
+
+
+def test_service_account_tokens_get_their_bindings(cluster):
+    token = cluster.ok(ADMIN, "-n", OTHER, "create", "token", "default").strip()
+    config = yaml.safe_load(cluster.configs[ADMIN].read_text())
+    config["users"][0]["user"] = {"token": token}
+    path = cluster.tmp / "sa.kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    cluster.configs["sa"] = path
+    sa = f"system:serviceaccount:{OTHER}:default"
+    assert cluster.forbidden("sa", "-n", OTHER, "get", "secrets") == _denied(sa, "list", "secrets", "", OTHER)
+    cluster.ok(ADMIN, "-n", OTHER, "create", "rolebinding", "sa-secrets", "--clusterrole=edit",
+               "--serviceaccount", f"{OTHER}:default")
+    cluster.until_allowed("sa", "list", "secrets", "-n", OTHER)
+    assert cluster.ok("sa", "-n", OTHER, "get", "secret", "s", "-o", "name") == "secret/s\n"
+    # Its groups are the service accounts' own, with system:authenticated.
+    who = json.loads(cluster.ok("sa", "auth", "whoami", "-o", "json"))["status"]["userInfo"]
+    assert who["groups"] == ["system:serviceaccounts", f"system:serviceaccounts:{OTHER}", "system:authenticated"]
