@@ -508,3 +508,51 @@ def test_service_account_tokens_get_their_bindings(cluster):
     # Its groups are the service accounts' own, with system:authenticated.
     who = json.loads(cluster.ok("sa", "auth", "whoami", "-o", "json"))["status"]["userInfo"]
     assert who["groups"] == ["system:serviceaccounts", f"system:serviceaccounts:{OTHER}", "system:authenticated"]
+
+
+def _csr(name: str, cn: str, orgs: list[str]) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)] +
+                        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs])
+    pem = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256()).public_bytes(
+        serialization.Encoding.PEM)
+    import base64
+    return json.dumps({"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
+                       "metadata": {"name": name},
+                       "spec": {"request": base64.b64encode(pem).decode(), "usages": ["client auth"],
+                                "signerName": "kubernetes.io/kube-apiserver-client"}})
+
+
+def test_certificate_approval_needs_the_signer(cluster):
+    cluster.user("carl")
+    cluster.ok(ADMIN, "create", "clusterrole", "csr-approver", "--verb=get,list,create",
+               "--resource=certificatesigningrequests")
+    cluster.ok(ADMIN, "create", "clusterrole", "csr-approval", "--verb=update",
+               "--resource=certificatesigningrequests/approval")
+    for role in ("csr-approver", "csr-approval"):
+        cluster.ok(ADMIN, "create", "clusterrolebinding", f"carl-{role}", f"--clusterrole={role}", "--user=carl")
+    cluster.until_allowed("carl", "update", "certificatesigningrequests", "--subresource=approval")
+    # Nobody asks the API server's client signer for system:masters, not even the admin.
+    assert cluster.forbidden(ADMIN, "create", "-f", "-", input=_csr("root", "evil", ["system:masters"])) == (
+        'certificatesigningrequests.certificates.k8s.io "root" is forbidden: use of '
+        'kubernetes.io/kube-apiserver-client signer with system:masters group is not allowed')
+    cluster.ok("carl", "create", "-f", "-", input=_csr("carl-csr", "carl2", ["team"]))
+    assert cluster.forbidden("carl", "certificate", "approve", "carl-csr") == (
+        'certificatesigningrequests.certificates.k8s.io "carl-csr" is forbidden: user not permitted to approve '
+        'requests with signerName "kubernetes.io/kube-apiserver-client"')
+    cluster.ok(ADMIN, "create", "--validate=false", "-f", "-", input=json.dumps({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "signer-approver"},
+        "rules": [{"apiGroups": ["certificates.k8s.io"], "resources": ["signers"], "verbs": ["approve"],
+                   "resourceNames": ["kubernetes.io/*"]}]}))
+    cluster.ok(ADMIN, "create", "clusterrolebinding", "carl-signer", "--clusterrole=signer-approver", "--user=carl")
+    deadline = time.monotonic() + 10
+    while "forbidden" in cluster.kubectl("carl", "certificate", "approve", "carl-csr").stderr:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    while not cluster.ok(ADMIN, "get", "csr", "carl-csr", "-o", "jsonpath={.status.certificate}"):
+        assert time.monotonic() < deadline, "the certificate controller never signed"
+        time.sleep(0.1)

@@ -112,8 +112,9 @@ class API:
         self.schemas = schemas
         # Set by the composition root, which knows where namespaces are cached.
         self.admission = admission or Chain([])
-        # (group, plural) -> check(plural, namespace, obj, old, user): refusals kube's registry
-        # makes for one kind before storing (RBAC's escalation prevention); set by the composition root.
+        # (group, plural) -> check(plural, namespace, obj, old, user, subresource): refusals that need
+        # the authorizer (RBAC's escalation prevention, who may approve or sign a CSR); set by the
+        # composition root.
         self.write_checks: dict = {}
         # Subresource handlers; the composition root adds those that need its state.
         self.subresources = dict(subresources.HANDLERS)
@@ -173,8 +174,8 @@ class API:
     def _write_check(self, info: ResourceInfo, namespace: str, obj: dict, old: dict | None,
                      subresource: str | None, user) -> None:
         check = self.write_checks.get((info.group, info.plural))
-        if check is not None and not subresource:
-            check(info.plural, namespace, obj, old, user)
+        if check is not None:
+            check(info.plural, namespace, obj, old, user, subresource)
 
     def output(self, info: ResourceInfo, obj: dict) -> dict:
         obj["apiVersion"], obj["kind"] = info.group_version, info.kind

@@ -24,6 +24,7 @@ from .subresources import TokenRequests
 from .auth import reviews
 from .auth.authn import Authentication, BearerTokens, ClientCertificates, ServiceAccountTokens, TokenFile
 from .auth.authz import ALLOW, Attributes
+from .auth.certificates import CertificateChecks
 from .auth.certs import PKI
 from .auth.escalation import ROLE_KINDS, BINDING_KINDS, EscalationCheck
 from .auth.impersonation import ImpersonationError, impersonate
@@ -130,6 +131,8 @@ class Server:
         escalation = EscalationCheck(self.rbac, self.authorizer)
         self.api.write_checks.update({(RBAC_GROUP, plural): escalation.check
                                       for plural in (*ROLE_KINDS, *BINDING_KINDS)})
+        self.api.write_checks[("certificates.k8s.io", "certificatesigningrequests")] = \
+            CertificateChecks(self.authorizer).check
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
                                        self.authorizer.authorize)
         self.runner: web.AppRunner | None = None

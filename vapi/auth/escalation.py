@@ -131,8 +131,9 @@ class EscalationCheck:
             msg += f"; resolution errors: [{aggregate_errors(errs)}]"
         return msg
 
-    def check(self, plural: str, namespace: str | None, obj: dict, old: dict | None, user: User | None) -> None:
-        if user is None or MASTERS in user.groups:
+    def check(self, plural: str, namespace: str | None, obj: dict, old: dict | None, user: User | None,
+              subresource: str | None = None) -> None:
+        if subresource or user is None or MASTERS in user.groups:
             return  # the server's own writes, and the privileged group, as kube's EscalationAllowed
         if old is not None and _only_gc_fields(obj, old):
             return
