@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 
+import pytest
 import urllib3
 
 
@@ -37,6 +38,19 @@ def test_edit_binding_in_one_namespace(kubectl, namespace):
     proc = kubectl("get", "nodes", "--as", user, check=False)
     assert proc.stderr.strip() == (f'Error from server (Forbidden): nodes is forbidden: User "{user}" cannot list '
                                    'resource "nodes" in API group "" at the cluster scope')
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_can_i_across_kubectl_versions(kubectl, namespace, version):
+    user = _user()
+    kubectl("-n", namespace, "create", "rolebinding", "v", "--clusterrole=view", f"--user={user}")
+    _wait_can_i(kubectl, "list", "pods", "-n", namespace, "--as", user)
+    can_i = lambda *a: kubectl("auth", "can-i", *a, "-n", namespace, "--as", user, version=version,
+                               check=False).stdout.strip()
+    assert (can_i("watch", "deployments.apps"), can_i("delete", "pods"), can_i("get", "secrets")) == ("yes", "no", "no")
+    out = kubectl("auth", "can-i", "--list", "-n", namespace, "--as", user, version=version).stdout
+    assert any(line.startswith("deployments.apps ") and line.rstrip().endswith("[get list watch]")
+               for line in out.splitlines())
 
 
 def test_view_may_not_read_secrets(kubectl, namespace):
@@ -146,3 +160,25 @@ def test_anonymous_reads_public_info_only(api_client):
     body = json.loads(resp.data)
     assert (resp.status, body["reason"], body["message"]) == (
         403, "Forbidden", 'forbidden: User "system:anonymous" cannot get path "/apis"')
+
+
+def test_no_client_certificates_for_system_masters(kubectl):
+    import base64
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters")])
+    pem = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(
+        ec.generate_private_key(ec.SECP256R1()), hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    name = _user()
+    proc = kubectl("create", "-f", "-", check=False, input=json.dumps({
+        "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": name},
+        "spec": {"request": base64.b64encode(pem).decode(), "usages": ["client auth"],
+                 "signerName": "kubernetes.io/kube-apiserver-client"}}))
+    assert proc.stderr.strip() == (
+        f'Error from server (Forbidden): error when creating "STDIN": certificatesigningrequests.certificates.k8s.io '
+        f'"{name}" is forbidden: use of kubernetes.io/kube-apiserver-client signer with system:masters group is not '
+        'allowed')
