@@ -203,6 +203,8 @@ def test_missing_role_is_the_reason(cluster):
     assert status["evaluationError"] == ('[clusterrole.rbac.authorization.k8s.io "ghost" not found, '
                                          'role.rbac.authorization.k8s.io "ghost" not found]')
     assert status["incomplete"] is False
+    proc = cluster.kubectl("mia", "create", "--validate=false", "-f", "-", input=json.dumps(dict(review, spec={})))
+    assert proc.stderr.strip() == 'Error from server (BadRequest): error when creating "STDIN": no namespace on request'
     assert {"verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
             "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]} in status["resourceRules"]
 

@@ -66,7 +66,10 @@ def _access(obj: dict, user, namespace: str | None) -> dict:
 
 def _rules(obj: dict, user, namespace) -> dict:
     """What the user may do in spec.namespace, rule by rule as RBAC holds them (kube's RulesFor)."""
-    rules, errs = _Policy.resolver.rules_for(user, (obj.get("spec") or {}).get("namespace") or "")
+    namespace = (obj.get("spec") or {}).get("namespace") or ""
+    if not namespace:
+        raise errors.bad_request("no namespace on request")
+    rules, errs = _Policy.resolver.rules_for(user, namespace)
     resource_rules, non_resource_rules = [], []
     for rule in rules:
         if rule.get("resources"):
