@@ -558,3 +558,18 @@ def test_certificate_approval_needs_the_signer(cluster):
     while not cluster.ok(ADMIN, "get", "csr", "carl-csr", "-o", "jsonpath={.status.certificate}"):
         assert time.monotonic() < deadline, "the certificate controller never signed"
         time.sleep(0.1)
+
+
+def test_local_subject_access_review(cluster):
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "LocalSubjectAccessReview",
+              "metadata": {"namespace": TEAM},
+              "spec": {"user": "eve", "resourceAttributes": {"verb": "create", "resource": "secrets",
+                                                             "namespace": TEAM}}}
+    out = json.loads(cluster.ok(ADMIN, "create", "--validate=false", "-f", "-", "-o", "json",
+                                input=json.dumps(review)))
+    assert out["status"] == {"allowed": True, "reason": 'RBAC: allowed by RoleBinding "eve-edit/team-a" of '
+                                                        'ClusterRole "edit" to User "eve"'}
+    del review["spec"]["resourceAttributes"]["namespace"]
+    proc = cluster.kubectl(ADMIN, "create", "--validate=false", "-f", "-", input=json.dumps(review))
+    assert proc.stderr.strip() == ('The LocalSubjectAccessReview "" is invalid: spec.resourceAttributes.namespace: '
+                                   'Invalid value: "": must match metadata.namespace')

@@ -6,6 +6,8 @@ handed in by the composition root (`use`), so the answers are what the server re
 """
 from __future__ import annotations
 
+from admission.gofmt import go_quote
+
 from .. import errors
 from .authz import ALLOW, DENY, Attributes
 from .rbac import aggregate_errors
@@ -31,25 +33,31 @@ def _user_info(user) -> dict:
     return info
 
 
+def _invalid(kind: str, field: str, shown: str, detail: str) -> errors.StatusError:
+    """kube's NewInvalid for a review kind: one field's cause, the kind and group in the details."""
+    cause = f"Invalid value: {shown}: {detail}"
+    return errors.StatusError(422, "Invalid", f'{kind}.authorization.k8s.io "" is invalid: {field}: {cause}',
+                              {"group": "authorization.k8s.io", "kind": kind,
+                               "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": field}]})
+
+
 def _access(obj: dict, user, namespace: str | None) -> dict:
     spec = obj.get("spec") or {}
+    kind = obj.get("kind") or ""
     attrs = spec.get("resourceAttributes") or {}
     if not attrs and not spec.get("nonResourceAttributes"):
-        raise errors.StatusError(422, "Invalid", f'{obj.get("kind")}.authorization.k8s.io "" is invalid: '
-                                 "spec.resourceAttributes: Invalid value: \"null\": exactly one of "
-                                 "nonResourceAttributes or resourceAttributes must be specified")
-    if namespace is not None and attrs.get("namespace", namespace) != namespace:
-        raise errors.StatusError(422, "Invalid", f'LocalSubjectAccessReview.authorization.k8s.io "" is invalid: '
-                                 f"spec.resourceAttributes.namespace: Invalid value: {attrs.get('namespace')!r}: "
-                                 "must match metadata.namespace")
-    if obj.get("kind") != "SelfSubjectAccessReview":
+        raise _invalid(kind, "spec.resourceAttributes", '"null"',
+                       "exactly one of nonResourceAttributes or resourceAttributes must be specified")
+    if namespace is not None and attrs and (attrs.get("namespace") or "") != namespace:
+        raise _invalid(kind, "spec.resourceAttributes.namespace", go_quote(attrs.get("namespace") or ""),
+                       "must match metadata.namespace")
+    if kind != "SelfSubjectAccessReview":
         if not spec.get("user") and not spec.get("groups"):
-            raise errors.StatusError(422, "Invalid", f'{obj.get("kind")}.authorization.k8s.io "" is invalid: '
-                                     'spec.user: Invalid value: "": at least one of user or group must be specified')
+            raise _invalid(kind, "spec.user", '""', "at least one of user or group must be specified")
         user = User(spec.get("user") or "", list(spec.get("groups") or ()), spec.get("uid") or "",
                     dict(spec.get("extra") or {}))
     if attrs:
-        asked = Attributes(user, attrs.get("verb") or "", True, attrs.get("namespace") or namespace or "",
+        asked = Attributes(user, attrs.get("verb") or "", True, attrs.get("namespace") or "",
                            attrs.get("group") or "", attrs.get("version") or "*", attrs.get("resource") or "",
                            attrs.get("subresource") or "", attrs.get("name") or "", "")
     else:
