@@ -573,3 +573,24 @@ def test_local_subject_access_review(cluster):
     proc = cluster.kubectl(ADMIN, "create", "--validate=false", "-f", "-", input=json.dumps(review))
     assert proc.stderr.strip() == ('The LocalSubjectAccessReview "" is invalid: spec.resourceAttributes.namespace: '
                                    'Invalid value: "": must match metadata.namespace')
+
+
+def test_allow_reason_names_the_first_matching_subject(cluster):
+    cluster.ok(ADMIN, "create", "clusterrole", "node-lister", "--verb=list", "--resource=nodes")
+    cluster.ok(ADMIN, "create", "-f", "-", input=json.dumps({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": "nodes-for-all"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "node-lister"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"},
+                     {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "victor"}]}))
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
+        "user": "victor", "groups": ["system:authenticated"], "resourceAttributes": {"verb": "list", "resource": "nodes"}}}
+    deadline = time.monotonic() + 10
+    while True:
+        out = json.loads(cluster.ok(ADMIN, "create", "--validate=false", "-f", "-", "-o", "json",
+                                    input=json.dumps(review)))
+        if out["status"]["allowed"] or time.monotonic() > deadline:
+            break
+    assert out["status"]["reason"] == ('RBAC: allowed by ClusterRoleBinding "nodes-for-all" of ClusterRole '
+                                       '"node-lister" to Group "system:authenticated"')
+    cluster.ok(ADMIN, "delete", "clusterrolebinding", "nodes-for-all")

@@ -155,10 +155,10 @@ class RuleResolver:
                 namespace = binding["metadata"].get("namespace") if plural == "rolebindings" else None
                 if plural == "rolebindings" and not namespace:
                     continue
-                for subject in binding.get("subjects") or ():
+                for position, subject in enumerate(binding.get("subjects") or ()):
                     key = _subject_key(subject, namespace or "")
                     if key is not None:
-                        index.setdefault(namespace, {}).setdefault(key, []).append((binding, subject))
+                        index.setdefault(namespace, {}).setdefault(key, []).append((binding, position))
         return index
 
     def role_rules(self, ref: dict, namespace: str, names: dict = LISTER_NAMES) -> list:
@@ -169,7 +169,7 @@ class RuleResolver:
         elif kind == "Role":
             role = self._get("roles", namespace, name)
         else:
-            raise RoleNotFound(f"unsupported role reference kind: {kind!r}")
+            raise RoleNotFound(f'unsupported role reference kind: "{kind}"')
         if role is None:
             raise RoleNotFound(f'{names[kind]}.{GROUP} "{name}" not found')
         return list(role.get("rules") or ())
@@ -178,14 +178,14 @@ class RuleResolver:
         if self._index is None:
             self._index = self._build_index()
         by_subject = self._index.get(namespace, {})
-        found, seen = [], set()
+        # binding -> the first of its subjects that names the user (kube describes that one)
+        first: dict[int, tuple[dict, int]] = {}
         for key in _subject_keys(user):
-            for binding, subject in by_subject.get(key, ()):
-                if id(binding) not in seen:  # one binding may name the user twice (as user and group)
-                    seen.add(id(binding))
-                    found.append((binding, subject))
-        found.sort(key=lambda pair: pair[0]["metadata"]["name"])
-        return found
+            for binding, position in by_subject.get(key, ()):
+                if id(binding) not in first or position < first[id(binding)][1]:
+                    first[id(binding)] = (binding, position)
+        found = sorted(first.values(), key=lambda pair: pair[0]["metadata"]["name"])
+        return [(binding, binding["subjects"][position]) for binding, position in found]
 
     def grants(self, user: User, namespace: str = "", names: dict = LISTER_NAMES) -> tuple[list[Grant], list[str]]:
         """(what each of the user's bindings grants, errors resolving them): cluster-wide first,
