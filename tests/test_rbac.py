@@ -338,7 +338,7 @@ def test_impersonation(cluster, ivy):
                                          "groups": ["g1", "system:authenticated"]}
     assert cluster.forbidden(ADMIN, "-n", TEAM, "get", "secrets", "--as", "victor") == \
         _denied("victor", "list", "secrets", "", TEAM)
-
+    # ivy may act as victor, and as nobody and in no group else.
     assert cluster.ok("ivy", "-n", TEAM, "get", "pods", "--as", "victor", "-o", "name") == "pod/web\n"
     assert cluster.forbidden("ivy", "-n", TEAM, "get", "pods", "--as", "victor", "--as-group", "admins").endswith(
         'groups "admins" is forbidden: User "ivy" cannot impersonate resource "groups" in API group "" '
