@@ -107,11 +107,12 @@ class Server:
         self.pki = PKI(config.data_dir / "pki")
         self.tokens = Signer(self.pki.dir / "sa.key")
         self.api.subresources["token"] = TokenRequests(self.tokens, [ISSUER])
-        token_sources = [TokenFile(config.token_auth_file)] if config.token_auth_file else []
+        token_sources = [TokenFile(config.token_auth_file, [ISSUER])] if config.token_auth_file else []
         self.bearer = BearerTokens(
             [*token_sources, ServiceAccountTokens(self.tokens, lambda plural, ns, name:
                                                   self.lookups.get("", plural, ns, name))], [ISSUER])
         self.authentication = Authentication([ClientCertificates(), self.bearer], config.anonymous_auth)
+        self.registry.get("authentication.k8s.io", "v1", "tokenreviews").strategy.tokens = self.bearer
         self.authorizer = AlwaysAllow()
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, self.lookups, quota_locks)
         self.runner: web.AppRunner | None = None
