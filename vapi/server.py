@@ -18,15 +18,13 @@ from admission.quota import NamespaceLocks
 from storage.sqlite import SQLiteStore
 
 from . import __version__, errors
-from .api import API
-from .api import WriteOptions
-from .subresources import TokenRequests
+from .api import API, WriteOptions
 from .auth import reviews
 from .auth.authn import Authentication, BearerTokens, ClientCertificates, ServiceAccountTokens, TokenFile
 from .auth.authz import ALLOW, Attributes
 from .auth.certificates import CertificateChecks
 from .auth.certs import PKI
-from .auth.escalation import ROLE_KINDS, BINDING_KINDS, EscalationCheck
+from .auth.escalation import BINDING_KINDS, ROLE_KINDS, EscalationCheck
 from .auth.impersonation import ImpersonationError, impersonate
 from .auth.rbac import GROUP as RBAC_GROUP, RBACAuthorizer, RuleResolver
 from .auth.requestinfo import request_info
@@ -38,7 +36,9 @@ from .controllers.identity import APISERVER
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
 from .registry import Registry
+from .registry.strategies.review import ReviewStrategy
 from .registry.selectors import SelectorError
+from .subresources import TokenRequests
 from .wire import gojson
 from .wire.discovery import AGGREGATED_VERSIONS, Discovery
 from .wire.http import JSON, ResourceHandler, accepted
@@ -119,7 +119,7 @@ class Server:
         self.pki = PKI(config.data_dir / "pki")
         self.tokens = Signer(self.pki.dir / "sa.key")
         self.api.subresources["token"] = TokenRequests(self.tokens, [ISSUER])
-        token_sources = [TokenFile(config.token_auth_file)] if config.token_auth_file else []
+        token_sources = [TokenFile(config.token_auth_file, [ISSUER])] if config.token_auth_file else []
         self.bearer = BearerTokens(
             [*token_sources, ServiceAccountTokens(self.tokens, lambda plural, ns, name:
                                                   self.lookups.get("", plural, ns, name))], [ISSUER])
@@ -127,7 +127,10 @@ class Server:
         self.rbac = RuleResolver(lambda plural, ns, name: self.lookups.get(RBAC_GROUP, plural, ns, name),
                                  lambda plural: self.lookups.list(RBAC_GROUP, plural, None))
         self.authorizer = RBACAuthorizer(self.rbac)
-        reviews.use(self.authorizer, self.rbac)
+        answering = reviews.Reviewers(self.authorizer, self.rbac, self.bearer)
+        for info in self.registry.all():
+            if isinstance(info.strategy, ReviewStrategy):
+                info.strategy.reviewers = answering
         escalation = EscalationCheck(self.rbac, self.authorizer)
         self.api.write_checks.update({(RBAC_GROUP, plural): escalation.check
                                       for plural in (*ROLE_KINDS, *BINDING_KINDS)})

@@ -8,6 +8,7 @@ Subresources a resource declares (`resources.BUILTIN`) but no handler serves yet
 """
 from __future__ import annotations
 
+import asyncio
 import time
 
 from admission.validation import dig
@@ -125,7 +126,9 @@ class TokenRequests(Subresource):
                     "might have been deleted and then recreated",
                     {"name": ref.get("name"), "kind": kind})
             bound[kind.lower()] = target
-        token, expiry = self.signer.bound_token(namespace, sa, spec["audiences"], seconds, **bound)
+        # The first token makes the signing key (tens of milliseconds): not on the event loop.
+        token, expiry = await asyncio.to_thread(self.signer.bound_token, namespace, sa, spec["audiences"], seconds,
+                                                **bound)
         request["status"] = {"token": token, "expirationTimestamp": _rfc3339(expiry)}
         return request
 

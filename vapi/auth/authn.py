@@ -38,17 +38,19 @@ class ClientCertificates(Authenticator):
 
 
 class TokenAuthenticator:
-    """One source of bearer tokens: a User for a token it vouches for, else None (with why in
-    `InvalidToken` when the token is its kind but bad)."""
+    """One source of bearer tokens: (user, audiences it is good for) for a token it vouches for,
+    None for a token it does not know, `tokens.InvalidToken` (why) for a token of its kind but bad."""
 
-    def user_for_token(self, token: str, audiences: list[str]) -> User | None:
+    def user_for_token(self, token: str, audiences: list[str]) -> tuple[User, list[str]] | None:
         raise NotImplementedError
 
 
 class TokenFile(TokenAuthenticator):
-    """kube's --token-auth-file: CSV lines of token,user,uid[,"group1,group2"]."""
+    """kube's --token-auth-file: CSV lines of token,user,uid[,"group1,group2"]. Its tokens carry no
+    audience: they are good for the server's own (kube's audience-agnostic wrapper)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, implicit_audiences: list[str]):
+        self.implicit_audiences = implicit_audiences
         self.users: dict[str, User] = {}
         with open(path, newline="") as f:
             for number, row in enumerate(csv.reader(f), 1):
@@ -59,9 +61,12 @@ class TokenFile(TokenAuthenticator):
                 groups = [g.strip() for g in row[3].split(",") if g.strip()] if len(row) > 3 else []
                 self.users[row[0]] = User(row[1], groups, row[2])
 
-    def user_for_token(self, token: str, audiences: list[str]) -> User | None:
+    def user_for_token(self, token: str, audiences: list[str]) -> tuple[User, list[str]] | None:
         user = self.users.get(token)
-        return User(user.name, list(user.groups), user.uid) if user else None
+        good_for = [a for a in self.implicit_audiences if a in audiences]
+        if user is None or not good_for:
+            return None
+        return User(user.name, list(user.groups), user.uid), good_for
 
 
 class ServiceAccountTokens(TokenAuthenticator):
@@ -69,11 +74,12 @@ class ServiceAccountTokens(TokenAuthenticator):
         self.signer = signer
         self.lookup = lookup
 
-    def user_for_token(self, token: str, audiences: list[str]) -> User | None:
-        if token.count(".") != 2:
+    def user_for_token(self, token: str, audiences: list[str]) -> tuple[User, list[str]] | None:
+        try:
+            claims = self.signer.verify(token, audiences)
+        except tokens.NotOurs:
             return None
-        claims = self.signer.verify(token, audiences)
-        return tokens.user_for(claims, self.lookup)
+        return tokens.user_for(claims, self.lookup), claims.audiences
 
 
 class BearerTokens(Authenticator):
@@ -89,26 +95,30 @@ class BearerTokens(Authenticator):
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return None
-        user, why = self.user_for_token(token, self.audiences)
+        user, _, why = self.review(token, self.audiences)
         if user is None:
             log.info("refused a bearer token from %s: %s", request.remote, why)
             raise errors.unauthorized()
         return user
 
-    def user_for_token(self, token: str, audiences: list[str]) -> tuple[User | None, str]:
-        """(user, "") or (None, why): what TokenReview answers."""
-        why = "invalid bearer token"
+    def review(self, token: str, audiences: list[str]) -> tuple[User | None, list[str], str]:
+        """(user, audiences the token is good for, "") or (None, [], why): what TokenReview answers,
+        `why` worded as kube's union of authenticators words it."""
+        why = []
         for source in self.sources:
             try:
-                user = source.user_for_token(token, audiences)
+                found = source.user_for_token(token, audiences)
             except tokens.InvalidToken as e:
-                why = f"{why}, {e}"
+                why.append(str(e))
                 continue
-            if user is not None:
+            if found is not None:
+                user, good_for = found
                 if AUTHENTICATED not in user.groups:
                     user.groups.append(AUTHENTICATED)
-                return user, ""
-        return None, why
+                return user, good_for, ""
+        if not why:
+            return None, [], "invalid bearer token"  # kube's bearer-token authenticator's default
+        return None, [], why[0] if len(why) == 1 else f"[{', '.join(why)}]"
 
 
 class Authentication:

@@ -1,10 +1,13 @@
 """Review kinds: questions posted to the server and answered in their status, never stored.
 
 `kubectl auth can-i` posts a SelfSubjectAccessReview, `kubectl auth whoami` a SelfSubjectReview.
-Access reviews ask the server's own authorizer, and rules reviews its RBAC rule resolver, both
-handed in by the composition root (`use`), so the answers are what the server really does.
+Access reviews ask the server's own authorizer, rules reviews its RBAC rule resolver and token
+reviews its bearer-token authenticators, all handed in by the composition root as `Reviewers`
+(per server, never module state), so the answers are what that server really does.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from admission.gofmt import go_quote
 
@@ -14,14 +17,12 @@ from .rbac import aggregate_errors
 from .user import User
 
 
-class _Policy:
-    authorizer = None
-    resolver = None
-
-
-def use(authorizer, resolver) -> None:
-    """Answer access reviews with this authorizer and rules reviews with this RBAC rule resolver."""
-    _Policy.authorizer, _Policy.resolver = authorizer, resolver
+@dataclass
+class Reviewers:
+    """What answers reviews: the authorizer, the RBAC rule resolver, the bearer-token authenticators."""
+    authorizer: object = None
+    resolver: object = None
+    tokens: object = None
 
 
 def _user_info(user) -> dict:
@@ -41,7 +42,7 @@ def _invalid(kind: str, field: str, shown: str, detail: str) -> errors.StatusErr
                                "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": field}]})
 
 
-def _access(obj: dict, user, namespace: str | None) -> dict:
+def _access(obj: dict, user, namespace: str | None, reviewers: Reviewers) -> dict:
     spec = obj.get("spec") or {}
     kind = obj.get("kind") or ""
     attrs = spec.get("resourceAttributes") or {}
@@ -63,7 +64,7 @@ def _access(obj: dict, user, namespace: str | None) -> dict:
     else:
         non_resource = spec["nonResourceAttributes"]
         asked = Attributes(user, non_resource.get("verb") or "", False, path=non_resource.get("path") or "")
-    decision, reason = _Policy.authorizer.authorize(asked)
+    decision, reason = reviewers.authorizer.authorize(asked)
     status = {"allowed": decision == ALLOW}
     if decision == DENY:
         status["denied"] = True
@@ -72,12 +73,12 @@ def _access(obj: dict, user, namespace: str | None) -> dict:
     return status
 
 
-def _rules(obj: dict, user, namespace) -> dict:
+def _rules(obj: dict, user, namespace, reviewers: Reviewers) -> dict:
     """What the user may do in spec.namespace, rule by rule as RBAC holds them (kube's RulesFor)."""
     namespace = (obj.get("spec") or {}).get("namespace") or ""
     if not namespace:
         raise errors.bad_request("no namespace on request")
-    rules, errs = _Policy.resolver.rules_for(user, namespace)
+    rules, errs = reviewers.resolver.rules_for(user, namespace)
     resource_rules, non_resource_rules = [], []
     for rule in rules:
         if rule.get("resources"):
@@ -92,13 +93,24 @@ def _rules(obj: dict, user, namespace) -> dict:
     return status
 
 
-def _whoami(obj: dict, user, namespace) -> dict:
+def _whoami(obj: dict, user, namespace, reviewers: Reviewers) -> dict:
     return {"userInfo": _user_info(user)}
 
 
-def _token(obj: dict, user, namespace) -> dict:
-    # No bearer-token authenticator exists yet, so no token can be vouched for.
-    return {"authenticated": False, "user": {}, "error": "no token authenticator is configured"}
+def _token(obj: dict, user, namespace, reviewers: Reviewers) -> dict:
+    """Whom a bearer token names, for the audiences asked (the server's own when none are), as
+    kube's TokenReview answers through the same authenticators requests meet."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    token = spec.get("token")
+    if not token:
+        raise errors.bad_request("token is required for TokenReview in authentication")
+    tokens = reviewers.tokens
+    if tokens is None:
+        return {"user": {}}
+    reviewed, audiences, why = tokens.review(str(token), list(spec.get("audiences") or tokens.audiences))
+    if reviewed is None:
+        return {"user": {}, "error": why}
+    return {"authenticated": True, "user": _user_info(reviewed), "audiences": audiences}
 
 
 REVIEWS = {
@@ -111,8 +123,9 @@ REVIEWS = {
 }
 
 
-def answer(info, obj: dict, user, namespace: str | None) -> dict:
+def answer(info, obj: dict, user, namespace: str | None, reviewers: Reviewers) -> dict:
     """The review with its status filled in, as the server would return it from a create."""
-    obj["status"] = REVIEWS[(info.group, info.plural)](obj, user, namespace if info.namespaced else None)
+    obj["status"] = REVIEWS[(info.group, info.plural)](obj, user, namespace if info.namespaced else None,
+                                                       reviewers)
     obj.setdefault("metadata", {})
     return obj

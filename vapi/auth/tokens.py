@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,7 @@ from admission.gotime import parse_rfc3339
 
 from .user import AUTHENTICATED, User
 
+log = logging.getLogger("vapi.auth")
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 LEGACY_ISSUER = "kubernetes/serviceaccount"
 SA_PREFIX = "system:serviceaccount:"
@@ -46,6 +48,10 @@ LEGACY = "kubernetes.io/serviceaccount/"
 
 class InvalidToken(Exception):
     """Why a token was refused: for TokenReview's error and the server log, never for the client."""
+
+
+class NotOurs(InvalidToken):
+    """Not a token this server issued (not a JWT, another issuer): other authenticators may take it."""
 
 
 def _b64(data: bytes) -> str:
@@ -97,6 +103,10 @@ class Signer:
                     os.replace(tmp, self.key_path)
             return self._key
 
+    def has_key(self) -> bool:
+        """Whether a key exists: without one no token was ever signed here, nor need one be made."""
+        return self._key is not None or self.key_path.exists()
+
     @property
     def key_id(self) -> str:
         """kube's keyIDFromPublicKey: the unpadded base64url SHA-256 of the DER public key."""
@@ -146,35 +156,35 @@ class Signer:
         """The claims of a token this server signed, or InvalidToken. Its objects are not checked here."""
         parts = token.split(".")
         if len(parts) != 3:
-            raise InvalidToken("not a JWT")
+            raise NotOurs("not a JWT")
         try:
             header, claims = orjson.loads(_unb64(parts[0])), orjson.loads(_unb64(parts[1]))
             signature = _unb64(parts[2])
         except (ValueError, binascii.Error, orjson.JSONDecodeError) as e:
-            raise InvalidToken(f"malformed JWT: {e}") from None
+            raise NotOurs(f"malformed JWT: {e}") from None
         if not isinstance(header, dict) or not isinstance(claims, dict):
-            raise InvalidToken("malformed JWT")
+            raise NotOurs("malformed JWT")
         if claims.get("iss") not in (self.issuer, LEGACY_ISSUER):
-            raise InvalidToken("not issued by this server")  # another issuer's token: not ours to judge
-        if header.get("alg") != "RS256":
-            raise InvalidToken(f"unexpected signing algorithm {header.get('alg')!r}")
+            raise NotOurs("not issued by this server")  # another issuer's token: not ours to judge
         try:
+            if header.get("alg") != "RS256" or not self.has_key():
+                raise InvalidSignature
             self.key.public_key().verify(signature, f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(),
                                          hashes.SHA256())
         except InvalidSignature:
-            raise InvalidToken("invalid signature") from None
+            raise InvalidToken("go-jose/go-jose: error in cryptographic primitive") from None
         if claims["iss"] == LEGACY_ISSUER:
-            return self._legacy_claims(claims, token)
+            return self._legacy_claims(claims, token, _audiences([self.issuer], audiences))
         return self._bound_claims(claims, audiences, time.time() if now is None else now)
 
     @staticmethod
-    def _legacy_claims(claims: dict, token: str) -> Claims:
+    def _legacy_claims(claims: dict, token: str, audiences: list[str]) -> Claims:
         fields = [claims.get(LEGACY + k) for k in ("namespace", "service-account.name", "service-account.uid",
                                                    "secret.name")]
         if not all(isinstance(f, str) and f for f in fields):
             raise InvalidToken("legacy token lacks its service account claims")
         namespace, name, uid, secret = fields
-        return Claims(namespace, name, uid, [], secret=(secret, ""), legacy_token=token)
+        return Claims(namespace, name, uid, audiences, secret=(secret, ""), legacy_token=token)
 
     @staticmethod
     def _bound_claims(claims: dict, audiences: list[str], now: float) -> Claims:
@@ -187,9 +197,7 @@ class Signer:
         if now < nbf - 60:
             raise InvalidToken("service account token is not valid yet")
         aud = claims.get("aud")
-        aud = [aud] if isinstance(aud, str) else aud
-        if not isinstance(aud, list) or not set(aud) & set(audiences):
-            raise InvalidToken("token audiences are invalid")
+        aud = _audiences([aud] if isinstance(aud, str) else aud, audiences)
         private = claims.get("kubernetes.io")
         if not isinstance(private, dict):
             raise InvalidToken("token lacks the kubernetes.io claim")
@@ -203,8 +211,24 @@ class Signer:
             return (str(found.get("name", "")), str(found.get("uid", ""))) if isinstance(found, dict) else None
 
         jti = claims.get("jti")
-        return Claims(namespace, str(sa["name"]), str(sa["uid"]), [a for a in aud if a in audiences],
+        return Claims(namespace, str(sa["name"]), str(sa["uid"]), aud,
                       pod=ref("pod"), secret=ref("secret"), credential_id=f"JTI={jti}" if jti else "")
+
+
+def _audiences(token_audiences, wanted: list[str]) -> list[str]:
+    """The token's audiences that are wanted; a token for none of them is refused, in kube's words.
+    Legacy tokens name none and are good for the server's own."""
+    good = [a for a in token_audiences if a in wanted] if isinstance(token_audiences, list) else []
+    if not good:
+        raise InvalidToken(f"token audiences {_go_quoted(token_audiences)} is invalid for the target audiences "
+                           f"{_go_quoted(wanted)}")
+    return good
+
+
+def _go_quoted(values) -> str:
+    """Go's %q of a []string: ["a" "b"]."""
+    values = values if isinstance(values, list) else []
+    return "[" + " ".join(orjson.dumps(str(v)).decode() for v in values) + "]"
 
 
 def _gone(obj: dict | None, uid: str, now: float) -> bool:
@@ -217,25 +241,31 @@ def _gone(obj: dict | None, uid: str, now: float) -> bool:
     return False
 
 
+def _invalidated(why: str) -> InvalidToken:
+    """kube says only this of a token whose objects are gone; the detail is for the log."""
+    log.info("service account token refused: %s", why)
+    return InvalidToken("service account token has been invalidated")
+
+
 def user_for(claims: Claims, lookup, now: float | None = None) -> User:
     """The service account's user, once the objects the token names are checked to still exist.
     `lookup(plural, namespace, name)` reads core/v1 objects (cache first)."""
     now = time.time() if now is None else now
     sa = lookup("serviceaccounts", claims.namespace, claims.service_account)
     if _gone(sa, claims.service_account_uid, now):
-        raise InvalidToken(f"service account {claims.namespace}/{claims.service_account} is gone")
+        raise _invalidated(f"service account {claims.namespace}/{claims.service_account} is gone")
     extra = {}
     if claims.legacy_token:
         secret = lookup("secrets", claims.namespace, claims.secret[0])
         token = ((secret or {}).get("data") or {}).get("token", "")
         if _gone(secret, "", now) or base64.b64decode(token or "").decode(errors="replace") != claims.legacy_token:
-            raise InvalidToken(f"secret {claims.namespace}/{claims.secret[0]} no longer holds this token")
+            raise _invalidated(f"secret {claims.namespace}/{claims.secret[0]} no longer holds this token")
     elif claims.secret is not None:
         if _gone(lookup("secrets", claims.namespace, claims.secret[0]), claims.secret[1], now):
-            raise InvalidToken(f"secret {claims.namespace}/{claims.secret[0]} is gone")
+            raise _invalidated(f"secret {claims.namespace}/{claims.secret[0]} is gone")
     if claims.pod is not None:
         if _gone(lookup("pods", claims.namespace, claims.pod[0]), claims.pod[1], now):
-            raise InvalidToken(f"pod {claims.namespace}/{claims.pod[0]} is gone")
+            raise _invalidated(f"pod {claims.namespace}/{claims.pod[0]} is gone")
         extra["authentication.kubernetes.io/pod-name"] = [claims.pod[0]]
         extra["authentication.kubernetes.io/pod-uid"] = [claims.pod[1]]
     if claims.credential_id:

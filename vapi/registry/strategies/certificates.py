@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+from .base import now_rfc3339
 from .builtin import BuiltinStrategy
 
 APPROVAL_CONDITIONS = ("Approved", "Denied")
@@ -42,6 +43,12 @@ class CSRStrategy(BuiltinStrategy):
         # Everything but the approval conditions stays as stored.
         super().prepare_for_update(obj, old, "status")
         self._keep(obj, old, approval=False)
+        # An approval's lastTransitionTime is the server's to fill in (kubectl sends none).
+        before = {(c.get("type"), c.get("status")): c.get("lastTransitionTime") for c in _conditions(old, True)}
+        for condition in _conditions(obj, True):
+            if not condition.get("lastTransitionTime"):
+                condition["lastTransitionTime"] = (before.get((condition.get("type"), condition.get("status")))
+                                                   or now_rfc3339())
         if "certificate" in (old.get("status") or {}):
             obj.setdefault("status", {})["certificate"] = old["status"]["certificate"]
         else:
