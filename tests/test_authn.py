@@ -49,7 +49,11 @@ def test_unknown_token_is_401_never_anonymous(server):
     for path in ("/api", "/version", "/healthz", "/apis/apps/v1/deployments"):
         assert bearer_get(server.kubeconfig, "static-secreT", path) == (401, UNAUTHORIZED)
     assert bearer_get(server.kubeconfig, None, "/version")[0] == 200
-    assert bearer_get(server.kubeconfig, None, "/api/v1/namespaces") == (401, UNAUTHORIZED)
+    # No credentials at all is anonymous, and RBAC grants the anonymous user no namespaces.
+    status, body = bearer_get(server.kubeconfig, None, "/api/v1/namespaces")
+    assert status == 403
+    assert json.loads(body)["message"] == ('namespaces is forbidden: User "system:anonymous" cannot list '
+                                           'resource "namespaces" in API group "" at the cluster scope')
 
 
 def test_token_review_of_a_static_token(admin):
