@@ -141,3 +141,22 @@ def test_expired_client_certificate_is_refused(server, tmp_path):
     refused = run_kubectl(config, "auth", "whoami", check=False)
     assert refused.returncode != 0
     assert "dave" not in refused.stdout
+
+
+def test_kubelet_signer_signs_only_node_identities(server):
+    """The kubelet client signer vouches for nodes only: a request for another name is Failed."""
+    from conformance.test_authn import csr_for
+
+    def kubectl(*args, **kw):
+        return run_kubectl(server.kubeconfig, *args, **kw)
+    signer = "kubernetes.io/kube-apiserver-client-kubelet"
+    csr_for(kubectl, "node-ok", "system:node:n1", ["system:nodes"], signer=signer)
+    csr_for(kubectl, "node-bad", "admin", ["system:nodes"], signer=signer)
+    kubectl("certificate", "approve", "node-ok", "node-bad")
+
+    def status(name):
+        return json.loads(kubectl("get", "csr", name, "-o", "json").stdout).get("status") or {}
+    assert eventually(lambda: status("node-ok").get("certificate"))
+    failed = eventually(lambda: [c for c in status("node-bad").get("conditions", []) if c["type"] == "Failed"])
+    assert failed and failed[0]["reason"] == "SignerValidationFailure"
+    assert not status("node-bad").get("certificate")

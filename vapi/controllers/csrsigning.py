@@ -20,7 +20,8 @@ from ..api import WriteOptions
 from ..registry.strategies import now_rfc3339
 
 log = logging.getLogger("vapi.controllers")
-SIGNERS = ("kubernetes.io/kube-apiserver-client", "kubernetes.io/kube-apiserver-client-kubelet")
+KUBELET_SIGNER = "kubernetes.io/kube-apiserver-client-kubelet"
+SIGNERS = ("kubernetes.io/kube-apiserver-client", KUBELET_SIGNER)
 ALLOWED_USAGES = {"digital signature", "key encipherment", "client auth"}
 DEFAULT_DURATION = datetime.timedelta(days=365)  # kube's --cluster-signing-duration
 MIN_SECONDS = 600
@@ -48,20 +49,15 @@ class CSRSigner:
             return
         status = dict(csr.get("status") or {})
         usages = set(spec.get("usages") or ())
-        if not usages <= ALLOWED_USAGES or "client auth" not in usages:
+        try:
+            if not usages <= ALLOWED_USAGES or "client auth" not in usages:
+                raise ValueError("invalid usage for client certificate: "
+                                 f"{', '.join(sorted(usages - ALLOWED_USAGES)) or 'client auth missing'}")
+            status["certificate"] = base64.b64encode(await asyncio.to_thread(self._sign, spec)).decode()
+        except ValueError as e:
             status["conditions"] = [*status.get("conditions", []), {
-                "type": "Failed", "status": "True", "reason": "SignerValidationFailure",
-                "message": f"invalid usage for client certificate: {', '.join(sorted(usages - ALLOWED_USAGES)) or 'client auth missing'}",
+                "type": "Failed", "status": "True", "reason": "SignerValidationFailure", "message": str(e),
                 "lastUpdateTime": now_rfc3339(), "lastTransitionTime": now_rfc3339()}]
-        else:
-            try:
-                pem = await asyncio.to_thread(self._sign, spec)
-            except ValueError as e:
-                status["conditions"] = [*status.get("conditions", []), {
-                    "type": "Failed", "status": "True", "reason": "SignerValidationFailure", "message": str(e),
-                    "lastUpdateTime": now_rfc3339(), "lastTransitionTime": now_rfc3339()}]
-            else:
-                status["certificate"] = base64.b64encode(pem).decode()
         try:
             await self.api.update(self.info, None, csr["metadata"]["name"], dict(csr, status=status),
                                   subresource="status", opts=WriteOptions(field_manager="kube-controller-manager"))
@@ -75,6 +71,10 @@ class CSRSigner:
             raise ValueError("the certificate request's signature is invalid")
         cn = request.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         groups = [o.value for o in request.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+        if spec.get("signerName") == KUBELET_SIGNER and (
+                not cn or not cn[0].value.startswith("system:node:") or groups != ["system:nodes"]):
+            # kube's kubelet client signer vouches only for nodes, as system:node:<name> in system:nodes.
+            raise ValueError("subject must be O=system:nodes, CN=system:node:<name> for a kubelet client certificate")
         seconds = spec.get("expirationSeconds")
         duration = DEFAULT_DURATION if not seconds else min(
             DEFAULT_DURATION, datetime.timedelta(seconds=max(int(seconds), MIN_SECONDS)))
