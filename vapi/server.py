@@ -30,8 +30,11 @@ from .controllers.lookup import Lookups
 from .registry import Registry
 from .registry.selectors import SelectorError
 from .wire import gojson
+from .wire.audit import Auditor, LogWriter, Policy
+from .wire.connections import READ_HEADER_TIMEOUT, Runner
 from .wire.discovery import AGGREGATED_VERSIONS, Discovery
 from .wire.http import JSON, ResourceHandler, accepted
+from .wire.inflight import InFlight
 from .wire.openapi import OpenAPI
 from .wire.protobuf import encode_openapi_v2
 
@@ -53,6 +56,13 @@ class Config:
     host: str = "127.0.0.1"
     kubernetes_version: str = schema_store.DEFAULT_VERSION
     store_options: dict = field(default_factory=dict)
+    max_requests_inflight: int = 400
+    max_mutating_requests_inflight: int = 200
+    read_header_timeout: float = READ_HEADER_TIMEOUT
+    audit_policy_file: Path | None = None
+    audit_log_path: str | None = None
+    audit_log_maxsize: int = 0
+    audit_log_maxbackup: int = 0
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
@@ -101,6 +111,11 @@ class Server:
         self.authentication = Authentication([ClientCertificates()])
         self.authorizer = AlwaysAllow()
         self.controllers = Controllers(self.api, self.informers, self.pki.ca_cert, self.lookups, quota_locks)
+        self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
+        policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None
+        self.auditor = Auditor(policy, LogWriter(config.audit_log_path, config.audit_log_maxsize,
+                                                 config.audit_log_maxbackup)
+                               if policy and config.audit_log_path else None)
         self.runner: web.AppRunner | None = None
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port
@@ -113,8 +128,10 @@ class Server:
 
     def app(self) -> web.Application:
         # The body limit is enforced when reading, so a too-large body gets kube's own Status.
-        app = web.Application(middlewares=[status_errors, self._authenticate, self._authorize],
+        app = web.Application(middlewares=[self.auditor.begin, status_errors, self._authenticate,
+                                           self.auditor.received, self._authorize, self.inflight.middleware],
                               client_max_size=64 * 1024 * 1024)
+        self.auditor.install(app)
         r = app.router
         for path in ("/healthz", "/livez", "/readyz"):
             r.add_get(path, self.health)
@@ -138,8 +155,8 @@ class Server:
         await ensure_system_objects(self.api)
         self.controllers.crds.serve_stored()
         # kube-apiserver takes request lines and headers up to 1 MiB (long field selectors, paths).
-        self.runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True,
-                                    max_line_size=MAX_HEADER, max_field_size=MAX_HEADER)
+        self.runner = Runner(self.app(), access_log=None, handler_cancellation=True, max_line_size=MAX_HEADER,
+                             max_field_size=MAX_HEADER, header_timeout=self.config.read_header_timeout)
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.config.host, self.config.port,
                            ssl_context=self.pki.server_context(), reuse_address=True)
@@ -161,6 +178,7 @@ class Server:
     async def _authorize(self, request: web.Request, handler):
         info = request["request_info"] = request_info(request.method, request.path, request.query)
         decision, reason = self.authorizer.authorize(Attributes.of(request["user"], info))
+        request["authorization"] = ("allow" if decision == ALLOW else "forbid", reason)
         if decision != ALLOW:
             raise errors.forbidden_request(info, request["user"], reason)
         return await handler(request)
@@ -179,6 +197,7 @@ class Server:
         if self.runner:
             await self.runner.cleanup()
         await self.store.close()
+        self.auditor.close()
 
     # --- non-resource endpoints --------------------------------------------------------------
 

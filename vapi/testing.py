@@ -77,7 +77,9 @@ class ServerProcess:
         self._close_pipe()
 
     def _close_pipe(self) -> None:
-        if self.proc and self.proc.stdout:
+        if self.proc and self.proc.stdout and not self.proc.stdout.closed:
+            # What the server wrote after start-up (logs, audit events to stdout), for tests to read.
+            self.output.extend(self.proc.stdout.readlines())
             self.proc.stdout.close()
 
     def restart(self) -> "ServerProcess":

@@ -81,6 +81,7 @@ async def read_body(request: web.Request, opts: WriteOptions | None = None) -> t
         chunks.append(chunk)
     raw = b"".join(chunks)
     ctype = request.headers.get("Content-Type", JSON).split(";")[0].strip().lower()
+    request["audit_body"] = (raw, ctype)  # the audit log's requestObject, decoded only if the policy wants it
     want_duplicates = opts is not None and opts.field_validation != "Ignore"
     if want_duplicates and ctype == YAML:
         opts.duplicate_fields = duplicate_fields(raw, ctype)
@@ -107,6 +108,19 @@ async def read_body(request: web.Request, opts: WriteOptions | None = None) -> t
     except protobuf.ProtobufError as e:
         raise errors.bad_request(f"error decoding protobuf request body: {e}") from None
     raise errors.unsupported_media_type(ctype)
+
+
+def decode_quietly(raw: bytes, ctype: str):
+    """A body read before, decoded again as it came (or None): for the audit log's requestObject,
+    the body as the client sent it, whatever the pipeline made of it since."""
+    try:
+        if ctype == PROTOBUF:
+            return protobuf.decode_object(raw)
+        if "yaml" in ctype:
+            return yaml.load(raw.decode(), Loader=_BoundedYAML)
+        return orjson.loads(raw)
+    except (ValueError, yaml.YAMLError, RecursionError, protobuf.ProtobufError):
+        return None
 
 
 # Every later step (validation, defaulting, field ownership) walks a body recursively, so bodies are
@@ -259,8 +273,10 @@ def write_options(request: web.Request, *, apply: bool = False) -> WriteOptions:
     manager = request.query.get("fieldManager", "")
     if not manager and not apply:
         manager = request.headers.get("User-Agent", "").split("/")[0]
-    return WriteOptions(dry_run=dry_run(request), field_manager=manager, field_validation=validation,
+    opts = WriteOptions(dry_run=dry_run(request), field_manager=manager, field_validation=validation,
                         user=request.get("user"))
+    request["audit_annotations"] = opts.audit_annotations  # filled by admission on the way
+    return opts
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
