@@ -31,7 +31,7 @@ from .registry import Registry
 from .registry.selectors import SelectorError
 from .wire import gojson
 from .wire.audit import Auditor, LogWriter, Policy
-from .wire.connections import READ_HEADER_TIMEOUT, Runner
+from .wire.connections import READ_HEADER_TIMEOUT, Runner, Site
 from .wire.discovery import AGGREGATED_VERSIONS, Discovery
 from .wire.http import JSON, ResourceHandler, accepted
 from .wire.inflight import InFlight
@@ -158,7 +158,7 @@ class Server:
         self.runner = Runner(self.app(), access_log=None, handler_cancellation=True, max_line_size=MAX_HEADER,
                              max_field_size=MAX_HEADER, header_timeout=self.config.read_header_timeout)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.config.host, self.config.port,
+        site = Site(self.runner, self.config.host, self.config.port,
                            ssl_context=self.pki.server_context(), reuse_address=True)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]

@@ -87,3 +87,20 @@ class Runner(web.AppRunner):
         server.__class__ = type("Server", (web.Server,), {
             "__call__": lambda self: handler(self, loop=self._loop, **self._kwargs)})
         return server
+
+
+class Site(web.TCPSite):
+    """A TCPSite whose TLS handshakes get the same bound as a request head, as Go's server gives
+    them the smallest of its read timeouts."""
+
+    def __init__(self, runner: Runner, *args, **kwargs):
+        super().__init__(runner, *args, **kwargs)
+        self.handshake_timeout = runner.header_timeout or None
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        self._server = await asyncio.get_running_loop().create_server(
+            self._runner.server, self._host, self._port, ssl=self._ssl_context, backlog=self._backlog,
+            reuse_address=self._reuse_address, reuse_port=self._reuse_port,
+            ssl_handshake_timeout=self.handshake_timeout if self._ssl_context else None)
+        self._bound_port = self._server.sockets[0].getsockname()[1]

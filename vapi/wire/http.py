@@ -119,7 +119,7 @@ def decode_quietly(raw: bytes, ctype: str):
         if "yaml" in ctype:
             return yaml.load(raw.decode(), Loader=_BoundedYAML)
         return orjson.loads(raw)
-    except (ValueError, yaml.YAMLError, RecursionError, protobuf.ProtobufError):
+    except (ValueError, yaml.YAMLError, RecursionError, protobuf.ProtobufError, errors.StatusError):
         return None
 
 
@@ -195,7 +195,26 @@ def _expanded_size(root: yaml.Node) -> int:
 
 
 class _BoundedYAML(yaml.SafeLoader):
-    """The safe loader, refusing documents whose aliases expand past MAX_EXPANDED_NODES."""
+    """The safe loader, refusing documents whose aliases expand past MAX_EXPANDED_NODES, and
+    documents nested past MAX_DEPTH as soon as the composer gets there (reading all of a deep
+    document first would hold the server for as long as it takes to fail)."""
+    _depth = 0
+
+    def fetch_flow_collection_start(self, token_class):
+        # The scanner looks ahead across open brackets, each look at every bracket still open:
+        # deep flow nesting is refused as it is scanned, before that costs anything.
+        if self.flow_level >= MAX_DEPTH:
+            raise _too_deep()
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _too_deep()
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def compose_document(self):
         node = super().compose_document()
@@ -239,7 +258,7 @@ def duplicate_fields(raw: bytes, ctype: str) -> list[str]:
             doc = yaml.load(raw.decode(), Loader=_YAMLFields)
         else:
             doc = json.loads(raw, object_pairs_hook=_remember)
-    except (ValueError, yaml.YAMLError, RecursionError):
+    except (ValueError, yaml.YAMLError, RecursionError, errors.StatusError):
         return []  # the body's own decoding reports what is wrong with it
     found = []
 
