@@ -328,6 +328,47 @@ def list_options(request: web.Request) -> ListOptions:
                        resource_version_match=q.get("resourceVersionMatch", ""))
 
 
+_MATCHES = ("Exact", "NotOlderThan")
+
+
+def _list_option_errors(opts: ListOptions, watch: bool, send_initial_events: bool) -> list[tuple[str, str]]:
+    """ValidateListOptions' findings, as (cause reason, message) of the resourceVersionMatch field."""
+    match, found = opts.resource_version_match, []
+    if not match:
+        return found
+    if watch:
+        if not send_initial_events:
+            found.append(("FieldValueForbidden", "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                                                 "sendInitialEvents is provided"))
+        if match != "NotOlderThan":
+            found.append(("FieldValueNotSupported", f'Unsupported value: "{match}": supported values: "NotOlderThan"'))
+    else:
+        if not opts.resource_version:
+            found.append(("FieldValueForbidden", "Forbidden: resourceVersionMatch is forbidden unless "
+                                                 "resourceVersion is provided"))
+        if match not in _MATCHES:
+            found.append(("FieldValueNotSupported", f'Unsupported value: "{match}": supported values: "Exact", '
+                                                    '"NotOlderThan", ""'))
+        if match == "Exact" and opts.resource_version == "0":
+            found.append(("FieldValueForbidden", 'Forbidden: resourceVersionMatch "exact" is forbidden for '
+                                                 'resourceVersion "0"'))
+    if opts.continue_token:
+        found.append(("FieldValueForbidden", "Forbidden: resourceVersionMatch is forbidden when continue is provided"))
+    return found
+
+
+def validate_list_options(opts: ListOptions, *, watch: bool = False, send_initial_events: bool = False) -> None:
+    """A list or watch's options judged as kube's ValidateListOptions does: 422 on ListOptions."""
+    found = _list_option_errors(opts, watch, send_initial_events)
+    if not found:
+        return
+    texts = [f"resourceVersionMatch: {message}" for _, message in found]
+    joined = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+    raise errors.StatusError(422, "Invalid", f'ListOptions.meta.k8s.io "" is invalid: {joined}', {
+        "group": "meta.k8s.io", "kind": "ListOptions",
+        "causes": [{"reason": reason, "message": message, "field": "resourceVersionMatch"} for reason, message in found]})
+
+
 def delete_options(request: web.Request, body) -> DeleteOptions:
     body = body if isinstance(body, dict) else {}
     grace = body.get("gracePeriodSeconds")
@@ -393,7 +434,9 @@ class ResourceHandler:
             obj = self.api.get(info, ns, name, request.query.get("resourceVersion", ""), ri.subresource or None)
             return self._object_response(request, info, obj)
         if ri.verb == "list":
-            result = self.api.list(info, ns, list_options(request))
+            opts = list_options(request)
+            validate_list_options(opts)
+            result = self.api.list(info, ns, opts)
             if wants_table(request):
                 return encode_table(request, info, result["items"], result["metadata"])
             return encode(request, result, sort_keys=info.strategy.unstructured)
@@ -449,6 +492,7 @@ class ResourceHandler:
 
     async def watch(self, request: web.Request, info, ns, name=None) -> web.StreamResponse:
         opts = list_options(request)
+        validate_list_options(opts, watch=True, send_initial_events="sendInitialEvents" in request.query)
         if name:
             # The deprecated /watch/.../NAME form watches one object, as its field selector would.
             opts.field_selector = ",".join(filter(None, (opts.field_selector, f"metadata.name={name}")))
