@@ -46,6 +46,8 @@ OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobu
 MAX_HEADER = 1024 * 1024
 RESOURCE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # What anyone may read without credentials, as kube's system:public-info-viewer role allows.
+# Any rest of a path, newlines (%0A) included: `.*` alone would leave such paths to aiohttp's own 404.
+REST = "{path:[\\s\\S]*}"
 PUBLIC_PATHS = {"/healthz", "/livez", "/readyz", "/version", "/version/"}
 
 
@@ -135,7 +137,7 @@ class Server:
         r = app.router
         for path in ("/healthz", "/livez", "/readyz"):
             r.add_get(path, self.health)
-            r.add_get(path + "/{check:.+}", self.health)  # kube serves /healthz/ping..., not /healthz/
+            r.add_get(path + "/{check:[\\s\\S]+}", self.health)  # kube serves /healthz/ping..., not /healthz/
         r.add_get("/version", self.version)
         r.add_get("/version/", self.version)
         r.add_get("/api", self.api_root)
@@ -143,10 +145,10 @@ class Server:
         r.add_get("/openapi/v2", self.openapi_v2)
         r.add_get("/swagger-2.0.0.pb-v1", self.openapi_v2_protobuf)
         r.add_get("/openapi/v3", self.openapi_v3_index)
-        r.add_get("/openapi/v3/{path:.*}", self.openapi_v3)
-        r.add_route("*", "/api/{path:.*}", self.core_group)
-        r.add_route("*", "/apis/{path:.*}", self.named_group)
-        r.add_route("*", "/{path:.*}", self.not_found)
+        r.add_get("/openapi/v3/" + REST, self.openapi_v3)
+        r.add_route("*", "/api/" + REST, self.core_group)
+        r.add_route("*", "/apis/" + REST, self.named_group)
+        r.add_route("*", "/" + REST, self.not_found)
         return app
 
     async def start(self) -> None:
