@@ -155,6 +155,13 @@ def test_garbage_bytes_get_400_and_no_traceback(tmp_path):
 
 # --- the campaign ----------------------------------------------------------------------------------
 
+def rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 async def _idle_connections(port: int, ctx: ssl.SSLContext, count: int, hold: float) -> int:
     """`count` connections: half never start their TLS handshake, half send a request head a byte a
     second; held open for `hold` seconds. Returns how many the server had closed by then."""
@@ -201,6 +208,7 @@ def test_hostile_input_while_kubectl_keeps_answering(tmp_path):
 
     before = raw(api, "GET", "/api/v1/namespaces/default/configmaps")[1]["items"]
     run_kubectl(server.kubeconfig, "get", "ns", cache_dir=tmp_path / "cache")  # discovery cached first
+    rss_before = rss_mb(server.proc.pid)
     idle = threading.Thread(target=lambda: results.append(asyncio.run(
         _idle_connections(server.port, tls_context(server), 1000, 8))))
     results: list[int] = []
@@ -225,11 +233,15 @@ def test_hostile_input_while_kubectl_keeps_answering(tmp_path):
         stop.set()
         poller.join()
     after = raw(api, "GET", "/api/v1/namespaces/default/configmaps")[1]["items"]
+    peak = rss_mb(server.proc.pid)
+    deadline = time.monotonic() + 25  # the server collects every ten seconds once many connections closed
+    while (rss_after := rss_mb(server.proc.pid)) > rss_before + 30 and time.monotonic() < deadline:
+        time.sleep(1)
     api.close()
     server.stop()
     print(f"\nkubectl get ns during the campaign: {len(latencies)} runs, max {max(latencies):.3f} s, "
           f"median {sorted(latencies)[len(latencies) // 2]:.3f} s; idle connections closed by the server: "
-          f"{results[0]}/1000")
+          f"{results[0]}/1000; RSS {rss_before:.0f} MB before, {peak:.0f} MB at the end, {rss_after:.0f} MB after")
     for what, (code, body) in answers.items():
         if what.endswith("selector"):
             assert code == 200, (what, body)
@@ -239,3 +251,4 @@ def test_hostile_input_while_kubectl_keeps_answering(tmp_path):
     assert max(latencies) < 1.0, latencies
     assert results[0] == 1000  # past the header timeout each was closed, not held
     assert "Traceback" not in "".join(server.output)
+    assert rss_after < rss_before + 30, (rss_before, rss_after)  # nothing the campaign sent is kept

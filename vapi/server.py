@@ -31,7 +31,7 @@ from .registry import Registry
 from .registry.selectors import SelectorError
 from .wire import gojson
 from .wire.audit import Auditor, LogWriter, Policy
-from .wire.connections import READ_HEADER_TIMEOUT, Runner, Site
+from .wire.connections import READ_HEADER_TIMEOUT, Runner, Site, bound_connection_memory, give_back_memory
 from .wire.discovery import AGGREGATED_VERSIONS, Discovery
 from .wire.http import JSON, ResourceHandler, accepted
 from .wire.inflight import InFlight
@@ -152,6 +152,7 @@ class Server:
         return app
 
     async def start(self) -> None:
+        bound_connection_memory()
         self.pki.ensure()
         await self.store.start()
         await ensure_system_objects(self.api)
@@ -167,6 +168,7 @@ class Server:
         self.kubeconfig = self.config.data_dir / "kubeconfig.yaml"
         self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
         self.controllers.start()
+        self._trimmer = asyncio.create_task(give_back_memory())
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler):
@@ -195,6 +197,8 @@ class Server:
             raise
 
     async def stop(self) -> None:
+        if getattr(self, "_trimmer", None):
+            self._trimmer.cancel()
         await self.controllers.stop()
         if self.runner:
             await self.runner.cleanup()

@@ -359,9 +359,13 @@ class Auditor:
                 event["requestObject"] = obj
         if ctx.level == "RequestResponse" and isinstance(body, bytes) and \
                 response.content_type == "application/json":
-            obj = _decoded(body, ctx.omit_managed_fields)
-            if obj is not None:
-                event["responseObject"] = obj
+            if not ctx.omit_managed_fields and b"\n" not in body.rstrip():
+                # Our own compact JSON, as it went out: no need to read it back to write it again.
+                event["responseObject"] = orjson.Fragment(body.rstrip())
+            else:
+                obj = _decoded(body, ctx.omit_managed_fields)
+                if obj is not None:
+                    event["responseObject"] = obj
         annotations = {}
         authz = request.get("authorization")
         if authz is not None:
