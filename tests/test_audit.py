@@ -182,7 +182,7 @@ def test_the_log_rotates_by_size_and_keeps_its_backups(tmp_path):
 
 
 def test_events_can_go_to_standard_output(tmp_path):
-    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "policy.yaml").write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n")
     server = ServerProcess(tmp_path / "data", extra_args=("--audit-policy-file", str(tmp_path / "policy.yaml"),
                                                           "--audit-log-path", "-")).start()
     try:
@@ -190,5 +190,8 @@ def test_events_can_go_to_standard_output(tmp_path):
     finally:
         server.stop()
         rest = server.output
-    lines = [json.loads(line) for line in rest if line.startswith('{"kind":"Event"')]
-    assert any(e["verb"] == "create" and e["objectRef"].get("name") == "to-stdout" for e in lines)
+    lines = [valid_event(json.loads(line)) for line in rest if line.startswith('{"kind":"Event"')]
+    created = [e for e in lines if e["verb"] == "create" and e["stage"] == "ResponseComplete"
+               and e["objectRef"].get("name") == "to-stdout"][0]
+    assert created["responseObject"]["metadata"]["uid"] and created["responseObject"]["kind"] == "ConfigMap"
+    assert created["requestObject"]["metadata"]["name"] == "to-stdout"
