@@ -6,13 +6,12 @@ import tempfile
 from pathlib import Path
 
 from .runner import Row, start_server
-from .write_cpu import ROUNDS, VERBS, phases
+from .write_cpu import ROUNDS, VERBS, best_rounds
 
 POLICY = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: RequestResponse\n"
 
 
 def audit_cpu(bench) -> list[Row]:
-    count = bench.scale.cpu_requests
     work = Path(tempfile.mkdtemp(dir=bench.workdir))
     (work / "policy.yaml").write_text(POLICY)
     audited = ("--audit-policy-file", str(work / "policy.yaml"), "--audit-log-path", str(work / "audit.log"))
@@ -20,13 +19,7 @@ def audit_cpu(bench) -> list[Row]:
     try:
         servers["off"] = start_server()
         servers["on"] = start_server(extra_args=audited)
-        namespaces = {side: bench.create_namespace(bench.target(s.kubeconfig), "audit") for side, s in servers.items()}
-        best: dict[str, dict[str, float]] = {side: {} for side in servers}
-        rounds = ROUNDS if bench.scale.runs > 1 else 1  # one in a quick run
-        for round_ in range(rounds):  # alternating, best round kept, as write-cpu does
-            for side, server in servers.items():
-                for verb, micros in phases(bench, server, namespaces[side], f"a{round_}", count).items():
-                    best[side][verb] = min(best[side].get(verb, micros), micros)
+        best = best_rounds(bench, servers, "audit", ROUNDS if bench.scale.runs > 1 else 1)  # one in a quick run
     finally:
         for server in servers.values():
             server.cleanup()

@@ -116,8 +116,8 @@ def decode_quietly(raw: bytes, ctype: str):
     try:
         if ctype == PROTOBUF:
             return protobuf.decode_object(raw)
-        if "yaml" in ctype:
-            return yaml.load(raw.decode(), Loader=_BoundedYAML)
+        if "yaml" in ctype and not raw.lstrip().startswith(b"{"):
+            return yaml.load(raw.decode(), Loader=_BoundedYAML)  # JSON (what kubectl applies) is read as JSON
         return orjson.loads(raw)
     except (ValueError, yaml.YAMLError, RecursionError, protobuf.ProtobufError, errors.StatusError):
         return None
