@@ -6,6 +6,7 @@ wire: URL shapes, media types, query parameters, Table answers and watch streams
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 
@@ -116,8 +117,11 @@ def decode_quietly(raw: bytes, ctype: str):
     try:
         if ctype == PROTOBUF:
             return protobuf.decode_object(raw)
-        if "yaml" in ctype and not raw.lstrip().startswith(b"{"):
-            return yaml.load(raw.decode(), Loader=_BoundedYAML)  # JSON (what kubectl applies) is read as JSON
+        if "yaml" in ctype:
+            # What kubectl applies is JSON: read as such when it is, without the YAML reader's cost.
+            with contextlib.suppress(ValueError):
+                return orjson.loads(raw)
+            return yaml.load(raw.decode(), Loader=_BoundedYAML)
         return orjson.loads(raw)
     except (ValueError, yaml.YAMLError, RecursionError, protobuf.ProtobufError, errors.StatusError):
         return None
