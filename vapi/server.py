@@ -30,7 +30,7 @@ from .controllers.lookup import Lookups
 from .registry import Registry
 from .registry.selectors import SelectorError
 from .wire import gojson
-from .wire.audit import Auditor, LogWriter, Policy
+from .wire.audit import AUTHORIZATION, Auditor, LogWriter, Policy
 from .wire.connections import READ_HEADER_TIMEOUT, Runner, Site, bound_connection_memory, give_back_memory
 from .wire.discovery import AGGREGATED_VERSIONS, Discovery
 from .wire.http import JSON, ResourceHandler, accepted
@@ -182,7 +182,7 @@ class Server:
     async def _authorize(self, request: web.Request, handler):
         info = request["request_info"] = request_info(request.method, request.path, request.query)
         decision, reason = self.authorizer.authorize(Attributes.of(request["user"], info))
-        request["authorization"] = ("allow" if decision == ALLOW else "forbid", reason)
+        request[AUTHORIZATION] = ("allow" if decision == ALLOW else "forbid", reason)
         if decision != ALLOW:
             raise errors.forbidden_request(info, request["user"], reason)
         return await handler(request)

@@ -27,12 +27,13 @@ from aiohttp import web
 
 from ..auth.requestinfo import RequestInfo, request_info
 from ..auth.user import anonymous
-from .http import decode_quietly
+from .http import AUDIT_ANNOTATIONS, AUDIT_BODY, decode_quietly
 
 LEVELS = ("None", "Metadata", "Request", "RequestResponse")
 STAGES = ("RequestReceived", "ResponseStarted", "ResponseComplete", "Panic")
 AUDIT_ID = "Audit-Id"
-_KEY = "audit"
+# The authorizer's (decision, reason), as the audit annotations name them: "allow" or "forbid".
+AUTHORIZATION = web.RequestKey("authorization", tuple)
 
 
 class PolicyError(ValueError):
@@ -243,6 +244,9 @@ class _Context:
     event: dict | None = None
 
 
+_KEY = web.RequestKey("audit", _Context)
+
+
 class Auditor:
     """Two middlewares and a prepare hook: `begin` outermost (the Audit-Id, the last stage),
     `received` once the user is authenticated (the policy's decision, RequestReceived)."""
@@ -346,7 +350,7 @@ class Auditor:
         elif code >= 400:
             status["status"] = "Failure"
         event["responseStatus"] = status
-        sent = request.get("audit_body")
+        sent = request.get(AUDIT_BODY)
         ref = event.get("objectRef")
         creates = ref is not None and "name" not in ref and event["verb"] == "create"
         if sent is not None and (creates or ctx.level in ("Request", "RequestResponse")):
@@ -367,11 +371,11 @@ class Auditor:
                 if obj is not None:
                     event["responseObject"] = obj
         annotations = {}
-        authz = request.get("authorization")
+        authz = request.get(AUTHORIZATION)
         if authz is not None:
             annotations["authorization.k8s.io/decision"] = authz[0]
             annotations["authorization.k8s.io/reason"] = authz[1]
-        annotations.update(request.get("audit_annotations") or {})
+        annotations.update(request.get(AUDIT_ANNOTATIONS) or {})
         if annotations:
             event["annotations"] = annotations
         self._emit(ctx, stage)

@@ -27,6 +27,10 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
 MAX_BODY = 3 * 1024 * 1024
 INT64 = (-(1 << 63), (1 << 63) - 1)
 DEFAULT_WATCH_TIMEOUT = 1800
+# What a request leaves for the audit log: its body as read (bytes, media type), and the dict of
+# annotations admission fills in on the way.
+AUDIT_BODY = web.RequestKey("audit_body", tuple)
+AUDIT_ANNOTATIONS = web.RequestKey("audit_annotations", dict)
 
 
 # --- media types ------------------------------------------------------------------------------
@@ -82,7 +86,7 @@ async def read_body(request: web.Request, opts: WriteOptions | None = None) -> t
         chunks.append(chunk)
     raw = b"".join(chunks)
     ctype = request.headers.get("Content-Type", JSON).split(";")[0].strip().lower()
-    request["audit_body"] = (raw, ctype)  # the audit log's requestObject, decoded only if the policy wants it
+    request[AUDIT_BODY] = (raw, ctype)  # the audit log's requestObject, decoded only if the policy wants it
     want_duplicates = opts is not None and opts.field_validation != "Ignore"
     if want_duplicates and ctype == YAML:
         opts.duplicate_fields = duplicate_fields(raw, ctype)
@@ -298,7 +302,7 @@ def write_options(request: web.Request, *, apply: bool = False) -> WriteOptions:
         manager = request.headers.get("User-Agent", "").split("/")[0]
     opts = WriteOptions(dry_run=dry_run(request), field_manager=manager, field_validation=validation,
                         user=request.get("user"))
-    request["audit_annotations"] = opts.audit_annotations  # filled by admission on the way
+    request[AUDIT_ANNOTATIONS] = opts.audit_annotations  # filled by admission on the way
     return opts
 
 
