@@ -298,7 +298,7 @@ class Auditor:
             return
         impersonator = request.get("impersonator")
         event = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": ctx.level, "auditID": ctx.audit_id,
-                 "stage": "", "requestURI": request.path_qs, "verb": info.verb,
+                 "stage": "", "requestURI": request.raw_path, "verb": info.verb,
                  "user": _user_info(impersonator or user)}
         if impersonator is not None:
             event["impersonatedUser"] = _user_info(user)
