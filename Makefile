@@ -5,8 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 6443
 DATA_DIR ?= .vapi
+FUZZ_SECONDS ?= 600
+# schemathesis (and the hypothesis and pytest plugin it brings) live in a venv of their own, so that
+# `make test` runs exactly as it does without them.
+FUZZ_VENV := .venv-fuzz
+FUZZ_STAMP := $(FUZZ_VENV)/.installed
 
-.PHONY: run test conformance bench clean
+.PHONY: run test conformance bench fuzz clean
 
 # Editable installs get no bytecode, and where PYTHONDONTWRITEBYTECODE is set every start would
 # compile the server again (~0.2 s of a sub-second start), hence compileall once at install.
@@ -30,5 +35,15 @@ conformance: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# schemathesis against a fresh server's OpenAPI (core/v1, apps/v1, a CRD) for FUZZ_SECONDS; not part of `make test`.
+$(FUZZ_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --upgrade pip
+	$(FUZZ_VENV)/bin/pip install --quiet -e '.[fuzz]'
+	touch $(FUZZ_STAMP)
+
+fuzz: $(FUZZ_STAMP)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(FUZZ_VENV)/bin/python -m fuzz
+
 clean:
-	rm -rf $(VENV) $(DATA_DIR) *.egg-info
+	rm -rf $(VENV) $(FUZZ_VENV) $(DATA_DIR) *.egg-info

@@ -17,8 +17,9 @@ class Row:
     met: bool | None = None
 
 
-def start_server(data_dir: Path | None = None, source: Path | None = None) -> ServerProcess:
-    server = ServerProcess(data_dir, source=source).start()
+def start_server(data_dir: Path | None = None, source: Path | None = None,
+                 extra_args: tuple[str, ...] = ()) -> ServerProcess:
+    server = ServerProcess(data_dir, source=source, extra_args=extra_args).start()
     # Nobody else reads the server's output after start-up, and a full pipe would stall it.
     threading.Thread(target=_drain, args=(server,), daemon=True).start()
     return server

@@ -62,6 +62,20 @@ def phases(bench, server, namespace: str, prefix: str, count: int) -> dict[str, 
     return micros
 
 
+def best_rounds(bench, servers: dict, prefix: str, rounds: int) -> dict[str, dict[str, float]]:
+    """Microseconds of CPU per request by side and verb. Rounds alternate between the servers, and
+    each verb keeps its best round: other work on a shared machine only ever adds CPU time, and
+    lands on both sides alike."""
+    count = bench.scale.cpu_requests
+    namespaces = {side: bench.create_namespace(bench.target(s.kubeconfig), prefix) for side, s in servers.items()}
+    best: dict[str, dict[str, float]] = {side: {} for side in servers}
+    for round_ in range(rounds):
+        for side, server in servers.items():
+            for verb, micros in phases(bench, server, namespaces[side], f"{prefix}{round_}", count).items():
+                best[side][verb] = min(best[side].get(verb, micros), micros)
+    return best
+
+
 def write_cpu(bench) -> list[Row]:
     count = bench.scale.cpu_requests
     starts = {"ours": start_server}
@@ -72,14 +86,7 @@ def write_cpu(bench) -> list[Row]:
     try:
         for side, start in starts.items():
             servers[side] = start()
-        namespaces = {side: bench.create_namespace(bench.target(s.kubeconfig), "cpu") for side, s in servers.items()}
-        # Rounds alternate between the servers, and each verb keeps its best round: other work on a
-        # shared machine only ever adds CPU time, and lands on both sides alike.
-        best: dict[str, dict[str, float]] = {side: {} for side in servers}
-        for round_ in range(ROUNDS):
-            for side, server in servers.items():
-                for verb, micros in phases(bench, server, namespaces[side], f"r{round_}", count).items():
-                    best[side][verb] = min(best[side].get(verb, micros), micros)
+        best = best_rounds(bench, servers, "cpu", ROUNDS)
     finally:
         for server in servers.values():
             server.cleanup()

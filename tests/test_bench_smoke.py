@@ -16,6 +16,7 @@ EXPECTED_ROWS = [
     "SQLiteStore.create",
     "state.db + state.db-wal after", "merge-patch updates",
     "cold start to kubectl get ns", "warm start to kubectl get ns", "kubectl get ns alone", "idle RSS of vapi serve",
+    "server CPU per create audited at RequestResponse", "audit log written in that run",
     "create rate ÷ SQLite 1-row commit rate", "failed requests, all loads",
 ]
 

@@ -76,6 +76,20 @@ def _parser() -> argparse.ArgumentParser:
                        help="static bearer tokens, as kube's CSV: token,user,uid[,\"group1,group2\"]")
     serve.add_argument("--anonymous-auth", type=_boolean, default=True, metavar="BOOL",
                        help="serve requests that carry no credentials as system:anonymous (default true)")
+    serve.add_argument("--max-requests-inflight", type=int, default=400, metavar="N",
+                       help="reads served at once before 429s; 0 for no bound (default 400)")
+    serve.add_argument("--max-mutating-requests-inflight", type=int, default=200, metavar="N",
+                       help="writes served at once before 429s; 0 for no bound (default 200)")
+    serve.add_argument("--read-header-timeout", type=float, default=32.0, metavar="SECONDS",
+                       help="close connections whose request head is not whole by then (default 32)")
+    serve.add_argument("--audit-policy-file", type=Path, default=None,
+                       help="an audit.k8s.io/v1 Policy deciding what the audit log records")
+    serve.add_argument("--audit-log-path", default=None, metavar="PATH",
+                       help="where audit events go as JSON lines; - for standard output")
+    serve.add_argument("--audit-log-maxsize", type=int, default=0, metavar="MB",
+                       help="rotate the audit log once it reaches this many megabytes (default 0: never)")
+    serve.add_argument("--audit-log-maxbackup", type=int, default=0, metavar="N",
+                       help="rotated audit logs to keep (default 0: all)")
     serve.add_argument("--log-level", default="WARNING")
     mint = sub.add_parser("kubeconfig", help="print a kubeconfig for a new user, with a client certificate "
                           "signed by the cluster CA")
@@ -98,7 +112,11 @@ async def _serve(args) -> None:
         store_options["history_max_events"] = args.history_events
     server = Server(Config(data_dir=args.data_dir, port=args.port, kubernetes_version=args.kubernetes_version,
                            store_options=store_options, token_auth_file=args.token_auth_file,
-                           anonymous_auth=args.anonymous_auth))
+                           anonymous_auth=args.anonymous_auth, max_requests_inflight=args.max_requests_inflight,
+                           max_mutating_requests_inflight=args.max_mutating_requests_inflight,
+                           read_header_timeout=args.read_header_timeout, audit_policy_file=args.audit_policy_file,
+                           audit_log_path=args.audit_log_path, audit_log_maxsize=args.audit_log_maxsize,
+                           audit_log_maxbackup=args.audit_log_maxbackup))
     await server.start()
     kubeconfig = server.kubeconfig.resolve()
     print(f"vapi serving Kubernetes {args.kubernetes_version} API on https://127.0.0.1:{server.port} "

@@ -40,8 +40,11 @@ from .registry.strategies.review import ReviewStrategy
 from .registry.selectors import SelectorError
 from .subresources import TokenRequests
 from .wire import gojson
+from .wire.audit import AUTHORIZATION, Auditor, LogWriter, Policy
+from .wire.connections import READ_HEADER_TIMEOUT, Runner, Site, bound_connection_memory, give_back_memory
 from .wire.discovery import AGGREGATED_VERSIONS, Discovery
 from .wire.http import JSON, ResourceHandler, accepted
+from .wire.inflight import InFlight
 from .wire.openapi import OpenAPI
 from .wire.protobuf import encode_openapi_v2
 
@@ -52,6 +55,8 @@ OPENAPI_V2_PROTOBUF_ACCEPT = "application/com.github.proto-openapi.spec.v2"
 OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 MAX_HEADER = 1024 * 1024
 RESOURCE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Any rest of a path, newlines (%0A) included: `.*` alone would leave such paths to aiohttp's own 404.
+REST = "{path:[\\s\\S]*}"
 
 
 @dataclass
@@ -63,6 +68,13 @@ class Config:
     store_options: dict = field(default_factory=dict)
     token_auth_file: Path | None = None
     anonymous_auth: bool = True
+    max_requests_inflight: int = 400
+    max_mutating_requests_inflight: int = 200
+    read_header_timeout: float = READ_HEADER_TIMEOUT
+    audit_policy_file: Path | None = None
+    audit_log_path: str | None = None
+    audit_log_maxsize: int = 0
+    audit_log_maxbackup: int = 0
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
@@ -138,6 +150,11 @@ class Server:
             CertificateChecks(self.authorizer).check
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
                                        self.authorizer.authorize)
+        self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
+        policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None
+        self.auditor = Auditor(policy, LogWriter(config.audit_log_path, config.audit_log_maxsize,
+                                                 config.audit_log_maxbackup)
+                               if policy and config.audit_log_path else None)
         self.runner: web.AppRunner | None = None
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port
@@ -150,12 +167,14 @@ class Server:
 
     def app(self) -> web.Application:
         # The body limit is enforced when reading, so a too-large body gets kube's own Status.
-        app = web.Application(middlewares=[status_errors, self._authenticate, self._authorize],
+        app = web.Application(middlewares=[self.auditor.begin, status_errors, self._authenticate,
+                                           self.auditor.received, self._authorize, self.inflight.middleware],
                               client_max_size=64 * 1024 * 1024)
+        self.auditor.install(app)
         r = app.router
         for path in ("/healthz", "/livez", "/readyz"):
             r.add_get(path, self.health)
-            r.add_get(path + "/{check:.+}", self.health)  # kube serves /healthz/ping..., not /healthz/
+            r.add_get(path + "/{check:[\\s\\S]+}", self.health)  # kube serves /healthz/ping..., not /healthz/
         r.add_get("/.well-known/openid-configuration", self.openid_configuration)
         r.add_get("/openid/v1/jwks", self.openid_keys)
         r.add_get("/version", self.version)
@@ -165,13 +184,14 @@ class Server:
         r.add_get("/openapi/v2", self.openapi_v2)
         r.add_get("/swagger-2.0.0.pb-v1", self.openapi_v2_protobuf)
         r.add_get("/openapi/v3", self.openapi_v3_index)
-        r.add_get("/openapi/v3/{path:.*}", self.openapi_v3)
-        r.add_route("*", "/api/{path:.*}", self.core_group)
-        r.add_route("*", "/apis/{path:.*}", self.named_group)
-        r.add_route("*", "/{path:.*}", self.not_found)
+        r.add_get("/openapi/v3/" + REST, self.openapi_v3)
+        r.add_route("*", "/api/" + REST, self.core_group)
+        r.add_route("*", "/apis/" + REST, self.named_group)
+        r.add_route("*", "/" + REST, self.not_found)
         return app
 
     async def start(self) -> None:
+        bound_connection_memory()
         self.pki.ensure()
         await self.store.start()
         await ensure_system_objects(self.api, WriteOptions(user=APISERVER))
@@ -181,16 +201,17 @@ class Server:
                 self.rbac.changed, self.rbac.resynced)
         self.controllers.crds.serve_stored()
         # kube-apiserver takes request lines and headers up to 1 MiB (long field selectors, paths).
-        self.runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True,
-                                    max_line_size=MAX_HEADER, max_field_size=MAX_HEADER)
+        self.runner = Runner(self.app(), access_log=None, handler_cancellation=True, max_line_size=MAX_HEADER,
+                             max_field_size=MAX_HEADER, header_timeout=self.config.read_header_timeout)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.config.host, self.config.port,
+        site = Site(self.runner, self.config.host, self.config.port,
                            ssl_context=self.pki.server_context(), reuse_address=True)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         self.kubeconfig = self.config.data_dir / "kubeconfig.yaml"
         self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
         self.controllers.start()
+        self._trimmer = asyncio.create_task(give_back_memory())
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler):
@@ -206,6 +227,7 @@ class Server:
         except ImpersonationError as e:
             return _plain_internal_error(request, str(e))
         decision, reason = self.authorizer.authorize(Attributes.of(request["user"], info))
+        request[AUTHORIZATION] = ("allow" if decision == ALLOW else "forbid", reason)
         if decision != ALLOW:
             raise errors.forbidden_request(info, request["user"], reason)
         return await handler(request)
@@ -220,6 +242,8 @@ class Server:
             raise
 
     async def stop(self) -> None:
+        if getattr(self, "_trimmer", None):
+            self._trimmer.cancel()
         await self.controllers.stop()
         for plugin in self.api.admission.plugins:  # plugins holding connections (webhooks) let them go
             if hasattr(plugin, "close"):
@@ -227,6 +251,7 @@ class Server:
         if self.runner:
             await self.runner.cleanup()
         await self.store.close()
+        self.auditor.close()
 
     # --- non-resource endpoints --------------------------------------------------------------
 

@@ -5,6 +5,7 @@ leaves servers behind.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -77,7 +78,11 @@ class ServerProcess:
         self._close_pipe()
 
     def _close_pipe(self) -> None:
-        if self.proc and self.proc.stdout:
+        if self.proc and self.proc.stdout and not self.proc.stdout.closed:
+            # What the server wrote after start-up (logs, audit events to stdout), for tests to read;
+            # a reader thread of the caller's may have taken it already.
+            with contextlib.suppress(ValueError, OSError):
+                self.output.extend(self.proc.stdout.readlines())
             self.proc.stdout.close()
 
     def restart(self) -> "ServerProcess":

@@ -20,10 +20,10 @@ from admission.validation.objects import as_dict, dig, semantic
 from admission.validation.rules import IMMUTABLE_FIELDS, KIND_RULES, NAME_FORMATS, OWN_METADATA
 from admission.validation.rules.meta import validate_object_meta, validate_object_meta_update
 from admission.validation.rules.rbac import RBAC
-from admission.validation.schemawalk import decode_errors, Node, schema_required, unknown_fields, walk
+from admission.validation.schemawalk import decode_errors, Node, null_map_values, schema_required, unknown_fields, walk
 
 __all__ = ["RBAC", "Node", "cron_error", "decode_errors", "dig", "go_quote", "invalid_message", "is_label_value",
-           "is_qualified_name", "parse_quantity", "unknown_fields", "validate", "walk"]
+           "is_qualified_name", "null_map_values", "parse_quantity", "unknown_fields", "validate", "walk"]
 
 
 def _immutable_fields(c: Causes, group: str, kind: str, obj: dict, old: dict) -> None:

@@ -328,6 +328,23 @@ def unknown_fields(schemas: Schemas, group: str, version: str, kind: str, obj, *
     return [path for _, path in sorted(found)]
 
 
+def _is_string_map(t: _Type) -> bool:
+    return t.additional is not None and t.value_type.schema.get("type") == "string"
+
+
+def null_map_values(schemas: Schemas, group: str, version: str, kind: str, obj) -> None:
+    """Go decodes a JSON null in a map of strings (labels, annotations, a ConfigMap's or a
+    Secret's data) as the empty string, and keeps the key: so do we."""
+    definition = schemas.name_for(group, version, kind)
+    if definition is None or not isinstance(obj, dict):
+        return
+    for node in walk(schemas, definition, obj, only=_is_string_map):
+        if isinstance(node.value, dict):
+            for key, value in node.value.items():
+                if value is None:
+                    node.value[key] = ""
+
+
 # Types whose required fields kube judges in other words (an empty key is an invalid name, an
 # empty IP an invalid address) or not at all (an HTTP header's value may be empty).
 _LOOSELY_REQUIRED = {META_V1 + "OwnerReference", META_V1 + "LabelSelectorRequirement",

@@ -6,6 +6,7 @@ wire: URL shapes, media types, query parameters, Table answers and watch streams
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 
@@ -26,6 +27,10 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
 MAX_BODY = 3 * 1024 * 1024
 INT64 = (-(1 << 63), (1 << 63) - 1)
 DEFAULT_WATCH_TIMEOUT = 1800
+# What a request leaves for the audit log: its body as read (bytes, media type), and the dict of
+# annotations admission fills in on the way.
+AUDIT_BODY = web.RequestKey("audit_body", tuple)
+AUDIT_ANNOTATIONS = web.RequestKey("audit_annotations", dict)
 
 
 # --- media types ------------------------------------------------------------------------------
@@ -81,6 +86,7 @@ async def read_body(request: web.Request, opts: WriteOptions | None = None) -> t
         chunks.append(chunk)
     raw = b"".join(chunks)
     ctype = request.headers.get("Content-Type", JSON).split(";")[0].strip().lower()
+    request[AUDIT_BODY] = (raw, ctype)  # the audit log's requestObject, decoded only if the policy wants it
     want_duplicates = opts is not None and opts.field_validation != "Ignore"
     if want_duplicates and ctype == YAML:
         opts.duplicate_fields = duplicate_fields(raw, ctype)
@@ -107,6 +113,22 @@ async def read_body(request: web.Request, opts: WriteOptions | None = None) -> t
     except protobuf.ProtobufError as e:
         raise errors.bad_request(f"error decoding protobuf request body: {e}") from None
     raise errors.unsupported_media_type(ctype)
+
+
+def decode_quietly(raw: bytes, ctype: str):
+    """A body read before, decoded again as it came (or None): for the audit log's requestObject,
+    the body as the client sent it, whatever the pipeline made of it since."""
+    try:
+        if ctype == PROTOBUF:
+            return protobuf.decode_object(raw)
+        if "yaml" in ctype:
+            # What kubectl applies is JSON: read as such when it is, without the YAML reader's cost.
+            with contextlib.suppress(ValueError):
+                return orjson.loads(raw)
+            return yaml.load(raw.decode(), Loader=_BoundedYAML)
+        return orjson.loads(raw)
+    except (ValueError, yaml.YAMLError, RecursionError, protobuf.ProtobufError, errors.StatusError):
+        return None
 
 
 # Every later step (validation, defaulting, field ownership) walks a body recursively, so bodies are
@@ -181,7 +203,26 @@ def _expanded_size(root: yaml.Node) -> int:
 
 
 class _BoundedYAML(yaml.SafeLoader):
-    """The safe loader, refusing documents whose aliases expand past MAX_EXPANDED_NODES."""
+    """The safe loader, refusing documents whose aliases expand past MAX_EXPANDED_NODES, and
+    documents nested past MAX_DEPTH as soon as the composer gets there (reading all of a deep
+    document first would hold the server for as long as it takes to fail)."""
+    _depth = 0
+
+    def fetch_flow_collection_start(self, token_class):
+        # The scanner looks ahead across open brackets, each look at every bracket still open:
+        # deep flow nesting is refused as it is scanned, before that costs anything.
+        if self.flow_level >= MAX_DEPTH:
+            raise _too_deep()
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _too_deep()
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def compose_document(self):
         node = super().compose_document()
@@ -225,7 +266,7 @@ def duplicate_fields(raw: bytes, ctype: str) -> list[str]:
             doc = yaml.load(raw.decode(), Loader=_YAMLFields)
         else:
             doc = json.loads(raw, object_pairs_hook=_remember)
-    except (ValueError, yaml.YAMLError, RecursionError):
+    except (ValueError, yaml.YAMLError, RecursionError, errors.StatusError):
         return []  # the body's own decoding reports what is wrong with it
     found = []
 
@@ -259,8 +300,10 @@ def write_options(request: web.Request, *, apply: bool = False) -> WriteOptions:
     manager = request.query.get("fieldManager", "")
     if not manager and not apply:
         manager = request.headers.get("User-Agent", "").split("/")[0]
-    return WriteOptions(dry_run=dry_run(request), field_manager=manager, field_validation=validation,
+    opts = WriteOptions(dry_run=dry_run(request), field_manager=manager, field_validation=validation,
                         user=request.get("user"))
+    request[AUDIT_ANNOTATIONS] = opts.audit_annotations  # filled by admission on the way
+    return opts
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -291,6 +334,47 @@ def list_options(request: web.Request) -> ListOptions:
                        limit=_int_param(request, "limit") or 0, continue_token=q.get("continue", ""),
                        resource_version=q.get("resourceVersion", ""),
                        resource_version_match=q.get("resourceVersionMatch", ""))
+
+
+_MATCHES = ("Exact", "NotOlderThan")
+
+
+def _list_option_errors(opts: ListOptions, watch: bool, send_initial_events: bool) -> list[tuple[str, str]]:
+    """ValidateListOptions' findings, as (cause reason, message) of the resourceVersionMatch field."""
+    match, found = opts.resource_version_match, []
+    if not match:
+        return found
+    if watch:
+        if not send_initial_events:
+            found.append(("FieldValueForbidden", "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                                                 "sendInitialEvents is provided"))
+        if match != "NotOlderThan":
+            found.append(("FieldValueNotSupported", f'Unsupported value: "{match}": supported values: "NotOlderThan"'))
+    else:
+        if not opts.resource_version:
+            found.append(("FieldValueForbidden", "Forbidden: resourceVersionMatch is forbidden unless "
+                                                 "resourceVersion is provided"))
+        if match not in _MATCHES:
+            found.append(("FieldValueNotSupported", f'Unsupported value: "{match}": supported values: "Exact", '
+                                                    '"NotOlderThan", ""'))
+        if match == "Exact" and opts.resource_version == "0":
+            found.append(("FieldValueForbidden", 'Forbidden: resourceVersionMatch "exact" is forbidden for '
+                                                 'resourceVersion "0"'))
+    if opts.continue_token:
+        found.append(("FieldValueForbidden", "Forbidden: resourceVersionMatch is forbidden when continue is provided"))
+    return found
+
+
+def validate_list_options(opts: ListOptions, *, watch: bool = False, send_initial_events: bool = False) -> None:
+    """A list or watch's options judged as kube's ValidateListOptions does: 422 on ListOptions."""
+    found = _list_option_errors(opts, watch, send_initial_events)
+    if not found:
+        return
+    texts = [f"resourceVersionMatch: {message}" for _, message in found]
+    joined = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+    raise errors.StatusError(422, "Invalid", f'ListOptions.meta.k8s.io "" is invalid: {joined}', {
+        "group": "meta.k8s.io", "kind": "ListOptions",
+        "causes": [{"reason": reason, "message": message, "field": "resourceVersionMatch"} for reason, message in found]})
 
 
 def delete_options(request: web.Request, body) -> DeleteOptions:
@@ -358,7 +442,9 @@ class ResourceHandler:
             obj = self.api.get(info, ns, name, request.query.get("resourceVersion", ""), ri.subresource or None)
             return self._object_response(request, info, obj)
         if ri.verb == "list":
-            result = self.api.list(info, ns, list_options(request))
+            opts = list_options(request)
+            validate_list_options(opts)
+            result = self.api.list(info, ns, opts)
             if wants_table(request):
                 return encode_table(request, info, result["items"], result["metadata"])
             return encode(request, result, sort_keys=info.strategy.unstructured)
@@ -414,6 +500,7 @@ class ResourceHandler:
 
     async def watch(self, request: web.Request, info, ns, name=None) -> web.StreamResponse:
         opts = list_options(request)
+        validate_list_options(opts, watch=True, send_initial_events="sendInitialEvents" in request.query)
         if name:
             # The deprecated /watch/.../NAME form watches one object, as its field selector would.
             opts.field_selector = ",".join(filter(None, (opts.field_selector, f"metadata.name={name}")))

@@ -33,6 +33,7 @@ KIND_RULES: dict[tuple[str, str, str], Rule] = {
     ("apps", "v1", "ReplicaSet"): apps.validate_replica_set,
     ("apps", "v1", "StatefulSet"): apps.validate_stateful_set,
     ("apps", "v1", "DaemonSet"): apps.validate_daemon_set,
+    ("apps", "v1", "ControllerRevision"): apps.validate_controller_revision,
     ("batch", "v1", "Job"): batch.validate_job,
     ("batch", "v1", "CronJob"): batch.validate_cron_job,
     ("coordination.k8s.io", "v1", "Lease"): coordination.validate_lease,

@@ -184,3 +184,10 @@ def validate_stateful_set(c: Causes, obj: dict, old: dict | None) -> None:
             c.forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', "
                                 "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
                                 "'minReadySeconds' are forbidden")
+
+
+def validate_controller_revision(c: Causes, obj: dict, old: dict | None) -> None:
+    """ValidateControllerRevision: the revision a number from 0 up, and data present."""
+    if obj.get("data") is None:
+        c.required("data", "data is mandatory")
+    c.nonnegative("revision", obj.get("revision"))

@@ -58,6 +58,7 @@ class BuiltinStrategy(Strategy):
 
     def decode(self, obj: dict) -> list[str]:
         info = self.info
+        validation.null_map_values(self.schemas, info.group, info.version, info.kind, obj)
         problems = validation.decode_errors(self.schemas, info.group, info.version, info.kind, obj)
         if problems:
             raise errors.bad_request(problems[0])
