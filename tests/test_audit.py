@@ -127,8 +127,11 @@ def test_a_refusal_and_an_unauthenticated_request(audited):
     proc = run_kubectl(server.kubeconfig, "delete", "namespace", "kube-system", check=False)
     assert "Forbidden" in proc.stderr
     context = ssl.create_default_context(cafile=str(server.data_dir / "pki" / "ca.crt"))
+    # A bad token is refused with 401 (a request without any credential is RBAC's anonymous 403).
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(f"https://127.0.0.1:{server.port}/api/v1/secrets", context=context, timeout=10)
+        urllib.request.urlopen(urllib.request.Request(f"https://127.0.0.1:{server.port}/api/v1/secrets",
+                                                      headers={"Authorization": "Bearer not-a-token"}),
+                               context=context, timeout=10)
     assert refused.value.code == 401
     audit_id = refused.value.headers["Audit-Id"]
     events = read_events(log, lambda e: e["auditID"] == audit_id)
