@@ -198,3 +198,18 @@ def test_events_can_go_to_standard_output(tmp_path):
                and e["objectRef"].get("name") == "to-stdout"][0]
     assert created["responseObject"]["metadata"]["uid"] and created["responseObject"]["kind"] == "ConfigMap"
     assert created["requestObject"]["metadata"]["name"] == "to-stdout"
+
+
+def test_an_impersonated_request_names_both_users(audited):
+    server, log = audited
+    proc = run_kubectl(server.kubeconfig, "get", "secrets", "-n", "default", "--as=jane", "--as-group=devs",
+                       check=False)
+    assert "forbidden" in proc.stderr
+    events = read_events(log, lambda e: e.get("impersonatedUser", {}).get("username") == "jane"
+                         and e["stage"] == "ResponseComplete")
+    event = [e for e in events if e.get("impersonatedUser", {}).get("username") == "jane"
+             and e["stage"] == "ResponseComplete" and e["verb"] == "list"][0]
+    assert event["user"]["username"] == "kubernetes-admin"
+    assert event["impersonatedUser"] == {"username": "jane", "groups": ["devs", "system:authenticated"]}
+    assert event["responseStatus"]["code"] == 403
+    assert event["annotations"]["authorization.k8s.io/decision"] == "forbid"

@@ -215,17 +215,21 @@ class Server:
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler):
-        request["user"] = self.authentication.authenticate(request)
+        user = self.authentication.authenticate(request)
+        # Impersonation sits between authentication and authorization, as in kube's filter chain;
+        # the audit log (next) records both who asked and whom they act as.
+        try:
+            acting = impersonate(request.headers, user, self.authorizer)
+        except ImpersonationError as e:
+            return _plain_internal_error(request, str(e))
+        if acting is not user:
+            request["impersonator"] = user
+        request["user"] = acting
         return await handler(request)
 
     @web.middleware
     async def _authorize(self, request: web.Request, handler):
         info = request["request_info"] = request_info(request.method, request.path, request.query)
-        # Impersonation sits between authentication and authorization, as in kube's filter chain.
-        try:
-            request["user"] = impersonate(request.headers, request["user"], self.authorizer)
-        except ImpersonationError as e:
-            return _plain_internal_error(request, str(e))
         decision, reason = self.authorizer.authorize(Attributes.of(request["user"], info))
         request[AUTHORIZATION] = ("allow" if decision == ALLOW else "forbid", reason)
         if decision != ALLOW:
