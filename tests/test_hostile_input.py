@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from urllib.parse import quote
 
 import kubernetes
@@ -100,3 +102,50 @@ def test_long_request_lines_and_headers_are_read(client):
     assert status == 200 and listed["kind"] == "ConfigMapList"
     status, _ = raw(client, "GET", "/version", headers={"X-Long": "y" * 20_000})
     assert status == 200
+
+
+def test_cel_rules_on_a_huge_list_run_out_of_budget(client):
+    """Every item's rule costs something; together they are bounded by kube's per-object budget, so
+    a CR with hundreds of thousands of items is refused instead of holding the server."""
+    rule = " && ".join(["self.size() < 100"] + [f"self != 'v{i}'" for i in range(6)])
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "budgets.cel.example.com"},
+           "spec": {"group": "cel.example.com", "scope": "Namespaced",
+                    "names": {"plural": "budgets", "singular": "budget", "kind": "Budget"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "properties": {"spec": {"type": "object", "properties": {"items": {
+                            "type": "array", "items": {"type": "string",
+                                                       "x-kubernetes-validations": [{"rule": rule}]}}}}}}}}]}}
+    status, _ = raw(client, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json.dumps(crd))
+    assert status == 201
+    path = "/apis/cel.example.com/v1/namespaces/default/budgets"
+    for _ in range(100):
+        if raw(client, "GET", path)[0] == 200:
+            break
+        time.sleep(0.05)
+    small = {"apiVersion": "cel.example.com/v1", "kind": "Budget", "metadata": {"name": "small"},
+             "spec": {"items": ["a"] * 1000}}
+    assert raw(client, "POST", path, json.dumps(small))[0] == 201
+    huge = dict(small, metadata={"name": "huge"}, spec={"items": ["a"] * 400_000})
+    answer, pings = {}, []
+
+    def post():
+        answer["result"] = raw(client, "POST", path, json.dumps(huge))
+    started = time.monotonic()
+    poster = threading.Thread(target=post)
+    poster.start()
+    while poster.is_alive():
+        # Another client keeps being answered while the rules run.
+        begun = time.monotonic()
+        assert raw(client, "GET", "/api/v1/namespaces/default")[0] == 200
+        pings.append(time.monotonic() - begun)
+        time.sleep(0.05)
+    poster.join()
+    print(f"400,000-item CR refused in {time.monotonic() - started:.2f}s; meanwhile {len(pings)} reads, "
+          f"slowest {max(pings):.2f}s")
+    assert max(pings) < 1.0
+    status, body = answer["result"]
+    assert status == 422
+    assert ("validation failed due to running out of cost budget, no further validation rules will be run"
+            in body["message"])
+    assert raw(client, "GET", path + "/huge")[0] == 404

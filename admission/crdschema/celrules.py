@@ -6,8 +6,9 @@ optionalOldSelf, and most of the string and list extensions Kubernetes enables. 
 checker, so a rule is only parsed when a CRD is written; a rule kube would refuse for its types
 (`self.nosuchfield`) fails when it runs instead. What cel-rust cannot do at all (optional syntax,
 some Kubernetes libraries) is not enforced. Rule cost is judged at run time only, roughly: the
-largest collection to the power of how deeply the rule nests comprehensions, against kube's
-per-call limit. The runtime is imported on first use, so servers without rules never load it.
+rule's tokens times the largest collection to the power of how deeply the rule nests
+comprehensions, against kube's per-call limit, and all calls on one object against kube's
+per-object budget. The runtime is imported on first use, so servers without rules never load it.
 """
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ from admission.validation.fielderrors import child, keyed
 from admission.validation.objects import as_dict, as_list
 
 PER_CALL_LIMIT = 1_000_000
+# kube's RuntimeCELCostBudget: what all of one object's rules may cost together.
+RUNTIME_BUDGET = 10_000_000
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\S")
 _MAX_MESSAGE_EXPRESSION_BYTES = 5 * 1024
 _CEL_RESERVED = frozenset(("true", "false", "null", "in", "as", "break", "const", "continue", "else", "for",
                            "function", "if", "import", "let", "loop", "package", "namespace", "return", "var", "void",
@@ -135,6 +139,13 @@ def _comprehension_depth(expression: str) -> int:
     return depth
 
 
+@functools.lru_cache(maxsize=4096)
+def _steps(expression: str) -> int:
+    """What one evaluation costs before comprehensions multiply it: about one step per token, as
+    cel-go charges about one per node it visits."""
+    return max(1, len(_TOKEN.findall(expression)))
+
+
 def _largest(value) -> int:
     if isinstance(value, dict):
         return max([len(value), *map(_largest, value.values())])
@@ -219,6 +230,7 @@ class CelRun:
         self.with_rules: set[int] = set()  # the schema nodes with rules at or below them
         self._find_rules(schema)
         self.stopped = False
+        self.spent = 0
 
     def _find_rules(self, s: dict) -> bool:
         below = [self._find_rules(sub) for sub in subschemas(s)]
@@ -268,10 +280,19 @@ class CelRun:
                 continue
             else:
                 variables["oldSelf"] = old_value
-            if largest ** _comprehension_depth(str(rule.get("rule"))) > PER_CALL_LIMIT:
+            expression = str(rule.get("rule"))
+            cost = _steps(expression) * max(1, largest ** _comprehension_depth(expression))
+            if cost > PER_CALL_LIMIT:
                 self.c.invalid(path, kind, "'operation cancelled: actual cost limit exceeded': no further validation "
                                            "rules will be run due to call cost exceeds limit for rule: "
                                            + _rule_message(rule))
+                self.stopped = True
+                return
+            self.spent += cost
+            if self.spent > RUNTIME_BUDGET:
+                # Every rule on every item of a huge list adds up: the object's budget bounds the whole walk.
+                self.c.invalid(path, kind, "validation failed due to running out of cost budget, no further "
+                                           "validation rules will be run")
                 self.stopped = True
                 return
             result, error = _evaluate(program, variables)

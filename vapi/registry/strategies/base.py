@@ -45,6 +45,8 @@ class Strategy:
 
     # Set by the family: does metadata.generation count spec changes?
     has_generation = False
+    # Whether validating one object may take long enough to need a thread (CRDs with CEL rules).
+    validates_off_loop = False
     # What status a created object starts with (a copy is stored), or None to keep/drop the sent one.
     initial_status: dict | None = None
     # Whether clients may write status together with the object (kubelets posting Nodes, Events).

@@ -43,6 +43,12 @@ class CustomResourceStrategy(Strategy):
         return self.openapi_schema, (lambda node: node)
 
     @functools.cached_property
+    def validates_off_loop(self) -> bool:
+        """CEL rules may run once per item of a large list: up to seconds of work, which must not
+        hold the event loop (the Strategy attribute SchemaValidation reads)."""
+        return "x-kubernetes-validations" in repr(self.openapi_schema)
+
+    @functools.cached_property
     def field_set(self) -> selectors.FieldSet:
         fields = {f["jsonPath"].lstrip("."): f["jsonPath"] for f in self.version.get("selectableFields") or []}
         return selectors.custom_field_set(fields, namespaced=self.info.namespaced)
