@@ -252,3 +252,22 @@ def test_hostile_input_while_kubectl_keeps_answering(tmp_path):
     assert results[0] == 1000  # past the header timeout each was closed, not held
     assert "Traceback" not in "".join(server.output)
     assert rss_after < rss_before + 30, (rss_before, rss_after)  # nothing the campaign sent is kept
+
+
+def test_a_request_past_its_timeout_is_answered_504_and_frees_its_slot(limited):
+    """kube's request-timeout filter: a write whose body never finishes is a 504 Timeout after the
+    `?timeout=` it asked for (the server's --request-timeout otherwise), and stops holding the bound."""
+    alice = tls_context(limited, "alice")
+    stuck = connect(limited, alice)
+    started = time.monotonic()
+    request(stuck, "POST", "/api/v1/namespaces/default/configmaps?timeout=1s", CM[:10], content_length=len(CM))
+    code, _, body = answer(stuck)
+    assert 0.9 < time.monotonic() - started < 5
+    assert code == 504
+    assert json.loads(body) == {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "Timeout: request did not complete within requested timeout - context deadline exceeded",
+        "reason": "Timeout", "details": {}, "code": 504}
+    other = connect(limited, alice)
+    request(other, "POST", "/api/v1/namespaces/default/configmaps", json.dumps({"metadata": {"name": "freed"}}).encode())
+    assert answer(other)[0] == 201

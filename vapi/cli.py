@@ -58,6 +58,14 @@ def _kubeconfig(args) -> int:
     return 0
 
 
+def _go_duration(text: str) -> float:
+    from .wire.inflight import go_duration
+    seconds = go_duration(text)
+    if seconds is None:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 30s, 1m0s)")
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vapi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="serve requests that carry no credentials as system:anonymous (default true)")
     serve.add_argument("--max-requests-inflight", type=int, default=400, metavar="N",
                        help="reads served at once before 429s; 0 for no bound (default 400)")
+    serve.add_argument("--request-timeout", type=_go_duration, default=60.0, metavar="DURATION",
+                       help="answer 504 to a request (not a watch or stream) still running after this "
+                       "(default 1m0s, as Go durations: 30s, 2m)")
     serve.add_argument("--max-mutating-requests-inflight", type=int, default=200, metavar="N",
                        help="writes served at once before 429s; 0 for no bound (default 200)")
     serve.add_argument("--read-header-timeout", type=float, default=32.0, metavar="SECONDS",
@@ -114,6 +125,7 @@ async def _serve(args) -> None:
                            store_options=store_options, token_auth_file=args.token_auth_file,
                            anonymous_auth=args.anonymous_auth, max_requests_inflight=args.max_requests_inflight,
                            max_mutating_requests_inflight=args.max_mutating_requests_inflight,
+                           request_timeout=args.request_timeout,
                            read_header_timeout=args.read_header_timeout, audit_policy_file=args.audit_policy_file,
                            audit_log_path=args.audit_log_path, audit_log_maxsize=args.audit_log_maxsize,
                            audit_log_maxbackup=args.audit_log_maxbackup))

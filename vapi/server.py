@@ -44,7 +44,7 @@ from .wire.audit import AUTHORIZATION, Auditor, LogWriter, Policy
 from .wire.connections import READ_HEADER_TIMEOUT, Runner, Site, bound_connection_memory, give_back_memory
 from .wire.discovery import AGGREGATED_VERSIONS, Discovery
 from .wire.http import JSON, ResourceHandler, accepted
-from .wire.inflight import InFlight
+from .wire.inflight import REQUEST_TIMEOUT, InFlight, deadline
 from .wire.openapi import OpenAPI
 from .wire.protobuf import encode_openapi_v2
 
@@ -70,6 +70,7 @@ class Config:
     anonymous_auth: bool = True
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200
+    request_timeout: float = REQUEST_TIMEOUT
     read_header_timeout: float = READ_HEADER_TIMEOUT
     audit_policy_file: Path | None = None
     audit_log_path: str | None = None
@@ -168,7 +169,8 @@ class Server:
     def app(self) -> web.Application:
         # The body limit is enforced when reading, so a too-large body gets kube's own Status.
         app = web.Application(middlewares=[self.auditor.begin, status_errors, self._authenticate,
-                                           self.auditor.received, self._authorize, self.inflight.middleware],
+                                           self.auditor.received, self._authorize, self.inflight.middleware,
+                                           deadline(self.config.request_timeout)],
                               client_max_size=64 * 1024 * 1024)
         self.auditor.install(app)
         r = app.router
