@@ -14,7 +14,7 @@ from admission.gofmt import go_quote
 from .. import errors
 from .authz import ALLOW, DENY, Attributes
 from .rbac import aggregate_errors
-from .user import User
+from .user import User, user_info
 
 
 @dataclass
@@ -23,15 +23,6 @@ class Reviewers:
     authorizer: object = None
     resolver: object = None
     tokens: object = None
-
-
-def _user_info(user) -> dict:
-    info = {"username": user.name, "groups": list(user.groups)}
-    if user.uid:
-        info["uid"] = user.uid
-    if user.extra:
-        info["extra"] = user.extra
-    return info
 
 
 def _invalid(kind: str, field: str, shown: str, detail: str) -> errors.StatusError:
@@ -94,7 +85,7 @@ def _rules(obj: dict, user, namespace, reviewers: Reviewers) -> dict:
 
 
 def _whoami(obj: dict, user, namespace, reviewers: Reviewers) -> dict:
-    return {"userInfo": _user_info(user)}
+    return {"userInfo": user_info(user)}
 
 
 def _token(obj: dict, user, namespace, reviewers: Reviewers) -> dict:
@@ -110,7 +101,7 @@ def _token(obj: dict, user, namespace, reviewers: Reviewers) -> dict:
     reviewed, audiences, why = tokens.review(str(token), list(spec.get("audiences") or tokens.audiences))
     if reviewed is None:
         return {"user": {}, "error": why}
-    return {"authenticated": True, "user": _user_info(reviewed), "audiences": audiences}
+    return {"authenticated": True, "user": user_info(reviewed), "audiences": audiences}
 
 
 REVIEWS = {

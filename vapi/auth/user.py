@@ -20,3 +20,16 @@ class User:
 
 def anonymous() -> User:
     return User(ANONYMOUS, [UNAUTHENTICATED])
+
+
+def user_info(user: User) -> dict:
+    """authentication.k8s.io/v1 UserInfo, in Go's field order with its empty fields left out, as
+    reviews answer it and the audit log records it."""
+    info = {"username": user.name}
+    if user.uid:
+        info["uid"] = user.uid
+    if user.groups:
+        info["groups"] = list(user.groups)
+    if user.extra:
+        info["extra"] = user.extra
+    return info

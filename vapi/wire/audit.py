@@ -26,7 +26,7 @@ import yaml
 from aiohttp import web
 
 from ..auth.requestinfo import RequestInfo, request_info
-from ..auth.user import anonymous
+from ..auth.user import anonymous, user_info
 from .http import AUDIT_ANNOTATIONS, AUDIT_BODY, decode_quietly
 
 LEVELS = ("None", "Metadata", "Request", "RequestResponse")
@@ -208,17 +208,6 @@ def _micro(t: datetime.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _user_info(user) -> dict:
-    out = {"username": user.name}
-    if user.uid:
-        out["uid"] = user.uid
-    if user.groups:
-        out["groups"] = list(user.groups)
-    if user.extra:
-        out["extra"] = user.extra
-    return out
-
-
 def _object_ref(info: RequestInfo) -> dict | None:
     if not info.resource_request:
         return None
@@ -299,9 +288,9 @@ class Auditor:
         impersonator = request.get("impersonator")
         event = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": ctx.level, "auditID": ctx.audit_id,
                  "stage": "", "requestURI": request.raw_path, "verb": info.verb,
-                 "user": _user_info(impersonator or user)}
+                 "user": user_info(impersonator or user)}
         if impersonator is not None:
-            event["impersonatedUser"] = _user_info(user)
+            event["impersonatedUser"] = user_info(user)
         forwarded = [ip.strip() for ip in request.headers.get("X-Forwarded-For", "").split(",") if ip.strip()]
         event["sourceIPs"] = forwarded + [request.remote or ""]
         if request.headers.get("User-Agent"):
