@@ -9,12 +9,11 @@ Subresources a resource declares (`resources.BUILTIN`) but no handler serves yet
 from __future__ import annotations
 
 import asyncio
-import time
-
 from admission.validation import dig
 
 from . import errors
 from .registry import selectors
+from .registry.strategies import rfc3339
 from .writes import patch as patching
 
 
@@ -129,12 +128,8 @@ class TokenRequests(Subresource):
         # The first token makes the signing key (tens of milliseconds): not on the event loop.
         token, expiry = await asyncio.to_thread(self.signer.bound_token, namespace, sa, spec["audiences"], seconds,
                                                 **bound)
-        request["status"] = {"token": token, "expirationTimestamp": _rfc3339(expiry)}
+        request["status"] = {"token": token, "expirationTimestamp": rfc3339(expiry)}
         return request
-
-
-def _rfc3339(unix: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix))
 
 
 HANDLERS = {handler.name: handler for handler in (

@@ -17,12 +17,13 @@ from .. import selectors
 
 
 def now_rfc3339() -> str:
-    return _rfc3339(int(time.time()))
+    return rfc3339(int(time.time()))
 
 
 # Writes stamp the time to the second, many of them in the same second: each is formatted once.
 @functools.lru_cache(maxsize=1)
-def _rfc3339(second: int) -> str:
+def rfc3339(second: int) -> str:
+    """A Unix second as metav1.Time writes it."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
