@@ -26,18 +26,12 @@ def _boolean(text: str) -> bool:
 
 
 def _duration(text: str) -> datetime.timedelta:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    total, number = 0.0, ""
-    for ch in text.strip():
-        if ch.isdigit() or ch == ".":
-            number += ch
-        elif ch in units and number:
-            total, number = total + float(number) * units[ch], ""
-        else:
-            raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 30m, 24h, 10d)")
-    if number or total <= 0:
+    """A certificate's lifetime: a Go duration, days allowed (30m, 24h, 10d)."""
+    from .wire.inflight import go_duration
+    seconds = go_duration(text.strip(), days=True)
+    if not seconds or seconds <= 0:
         raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 30m, 24h, 10d)")
-    return datetime.timedelta(seconds=total)
+    return datetime.timedelta(seconds=seconds)
 
 
 def _kubeconfig(args) -> int:

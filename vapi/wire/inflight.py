@@ -23,14 +23,15 @@ LONG_RUNNING_VERBS = frozenset({"watch", "proxy"})
 LONG_RUNNING_SUBRESOURCES = frozenset({"attach", "exec", "proxy", "log", "portforward"})
 TOO_MANY = "Too many requests, please try again later.\n"
 REQUEST_TIMEOUT = 60.0
-_GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
-def go_duration(text: str) -> float | None:
-    """Seconds in a Go duration ("30s", "1m30s", "250ms"); None when it is not one."""
+def go_duration(text: str, days: bool = False) -> float | None:
+    """Seconds in a Go duration ("30s", "1m30s", "250ms"), with `days` also in "10d"; None when
+    it is not one."""
     parts = _GO_DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
+    if not parts or "".join(n + u for n, u in parts) != text or (not days and any(u == "d" for _, u in parts)):
         return None
     return sum(float(n) * _UNITS[u] for n, u in parts)
 
