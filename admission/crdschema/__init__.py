@@ -24,7 +24,12 @@ from admission.crdschema.values import (report_failures, schema_failures, valida
                                        validate_list_types)
 from admission.gofmt import Go
 
-__all__ = ["apply_defaults", "prune", "stored_versions", "validate", "validate_crd"]
+__all__ = ["apply_defaults", "has_rules", "prune", "stored_versions", "validate", "validate_crd"]
+
+
+def has_rules(schema: dict) -> bool:
+    """Whether any part of the schema carries x-kubernetes-validations (CEL rules)."""
+    return any_schema(schema, lambda s: bool(s.get("x-kubernetes-validations")))
 
 
 def validate(schema: dict, obj: dict, old: dict | None = None) -> list[dict]:
@@ -37,7 +42,7 @@ def validate(schema: dict, obj: dict, old: dict | None = None) -> list[dict]:
     validate_embedded_resources(c, schema, obj, "")
     if old is None or not _list_problems(schema, old):
         validate_list_types(c, schema, obj, "")
-    if any_schema(schema, lambda s: bool(s.get("x-kubernetes-validations"))):
+    if has_rules(schema):
         if any(cause["reason"] in BLOCKING for cause in c.items):
             c.invalid("", Go('"null"'), "some validation rules were not checked because the object was invalid; "
                                         "correct the existing errors to complete validation")

@@ -46,7 +46,7 @@ class CustomResourceStrategy(Strategy):
     def validates_off_loop(self) -> bool:
         """CEL rules may run once per item of a large list: up to seconds of work, which must not
         hold the event loop (the Strategy attribute SchemaValidation reads)."""
-        return "x-kubernetes-validations" in repr(self.openapi_schema)
+        return crdschema.has_rules(self.openapi_schema)
 
     @functools.cached_property
     def field_set(self) -> selectors.FieldSet:
