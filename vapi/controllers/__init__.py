@@ -8,17 +8,23 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from .clock import Clock
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
 from .csrsigning import CSRSigner
+from .events import EventRecorder
 from .garbagecollector import GarbageCollector
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
+from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
 
 log = logging.getLogger("vapi.controllers")
+
+# The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
+RECONCILERS: list[type[Reconciler]] = []
 
 
 class Controllers:
@@ -41,7 +47,20 @@ class Controllers:
                             CSRSigner(as_user("certificate-controller"), informers, pki),
                             ClusterRoleAggregationController(as_user("clusterrole-aggregation-controller"),
                                                              informers)]
+        self.clock = Clock()
+        self.recorders: list[EventRecorder] = []
+        for cls in RECONCILERS:
+            self.controllers.append(self.reconciler(cls, as_user(cls.user)))
         self.tasks: list[asyncio.Task] = []
+
+    def recorder(self, api, component: str) -> EventRecorder:
+        """An event recorder writing as `api`'s user, reporting as `component`."""
+        recorder = EventRecorder(api, component)
+        self.recorders.append(recorder)
+        return recorder
+
+    def reconciler(self, cls: type[Reconciler], api) -> Reconciler:
+        return cls(api, self.informers, self.recorder(api, cls.component or cls.user), self.clock)
 
     def start(self) -> None:
         self.tasks = [asyncio.create_task(c.run(), name=type(c).__name__) for c in self.controllers]
@@ -50,4 +69,6 @@ class Controllers:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        for recorder in self.recorders:
+            await recorder.close()
         await self.informers.stop()
