@@ -36,8 +36,13 @@ class Controllers:
         self.informers = informers
         quota_api = as_user("resourcequota-controller")
         self.crds = CRDController(ActingAs(api, APISERVER, authorize), informers)
+        self.clock = Clock()
+        self.recorders: list[EventRecorder] = []
+        namespaces_api = as_user(NamespaceController.user)
         self.controllers = [self.crds,
-                            NamespaceController(as_user("namespace-controller"), informers, pki.ca_cert,
+                            NamespaceController(namespaces_api, informers,
+                                                self.recorder(namespaces_api, NamespaceController.user),
+                                                self.clock, pki.ca_cert,
                                                 {"serviceaccounts": as_user("service-account-controller"),
                                                  "configmaps": as_user("root-ca-cert-publisher")}),
                             GarbageCollector(as_user("generic-garbage-collector"), informers),
@@ -47,8 +52,6 @@ class Controllers:
                             CSRSigner(as_user("certificate-controller"), informers, pki),
                             ClusterRoleAggregationController(as_user("clusterrole-aggregation-controller"),
                                                              informers)]
-        self.clock = Clock()
-        self.recorders: list[EventRecorder] = []
         for cls in RECONCILERS:
             self.controllers.append(self.reconciler(cls, as_user(cls.user)))
         self.tasks: list[asyncio.Task] = []
