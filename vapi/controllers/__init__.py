@@ -13,6 +13,7 @@ from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
 from .csrsigning import CSRSigner
 from .events import EventRecorder
+from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
@@ -28,7 +29,7 @@ RECONCILERS: list[type[Reconciler]] = []
 
 
 class Controllers:
-    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize):
+    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize, event_ttl: float):
         """`authorize(attrs)` is the server's authorizer: each controller acts as its own user
         through it (the CRD controller, part of the API server in kube, as the server itself)."""
         def as_user(name):
@@ -51,7 +52,8 @@ class Controllers:
                                              pki.ca_cert),
                             CSRSigner(as_user("certificate-controller"), informers, pki),
                             ClusterRoleAggregationController(as_user("clusterrole-aggregation-controller"),
-                                                             informers)]
+                                                             informers),
+                            EventTTL(ActingAs(api, APISERVER, authorize), self.clock, event_ttl)]
         for cls in RECONCILERS:
             self.controllers.append(self.reconciler(cls, as_user(cls.user)))
         self.tasks: list[asyncio.Task] = []
