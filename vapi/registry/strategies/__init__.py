@@ -12,6 +12,7 @@ from .builtin import BuiltinStrategy
 from .certificates import CSRStrategy
 from .crd import CLEANUP_FINALIZER, CRDStrategy
 from .custom import CustomResourceStrategy
+from .event import EventsV1Strategy
 from .namespace import NamespaceStrategy
 from .pod import PodStrategy
 from .review import ReviewStrategy
@@ -23,6 +24,7 @@ PER_KIND = {
     ("", "Service"): ServiceStrategy,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): CRDStrategy,
     ("certificates.k8s.io", "CertificateSigningRequest"): CSRStrategy,
+    ("events.k8s.io", "Event"): EventsV1Strategy,
 }
 
 

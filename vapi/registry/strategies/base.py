@@ -58,6 +58,9 @@ class Strategy:
     stores = True
     # Custom resources are maps to kube, not Go structs: their JSON keys come out sorted.
     unstructured = False
+    # (group, plural) whose objects this resource serves in another shape (events.k8s.io Events are
+    # core Events), or None when it stores its own; `served`/`stored` convert.
+    stored_as: tuple[str, str] | None = None
 
     def __init__(self, info, schemas):
         self.info = info
@@ -154,6 +157,13 @@ class Strategy:
         raise NotImplementedError
 
     # --- reads and wire shapes -------------------------------------------------------------------
+
+    def served(self, obj: dict) -> dict:
+        """A stored object in this resource's shape (only for `stored_as` resources)."""
+        return obj
+
+    def stored(self, obj: dict) -> dict:
+        return obj
 
     def in_wire_order(self, obj: dict) -> dict:
         """The object with its keys in the order kube's encoder writes them; stored that way, so
