@@ -7,7 +7,7 @@ more than its data tables say (`pod.py`, `service.py`, …, one file per kind).
 from __future__ import annotations
 
 from ...auth.reviews import REVIEWS
-from .base import ScalePaths, Strategy, now_rfc3339, rfc3339
+from .base import ScalePaths, Strategy, micro_rfc3339, now_rfc3339, rfc3339
 from .builtin import BuiltinStrategy
 from .certificates import CSRStrategy
 from .crd import CLEANUP_FINALIZER, CRDStrategy
@@ -36,4 +36,4 @@ def for_resource(info, schemas) -> Strategy:
     return PER_KIND.get((info.group, info.kind), BuiltinStrategy)(info, schemas)
 
 
-__all__ = ["CLEANUP_FINALIZER", "ScalePaths", "Strategy", "for_resource", "now_rfc3339", "rfc3339"]
+__all__ = ["CLEANUP_FINALIZER", "ScalePaths", "Strategy", "for_resource", "micro_rfc3339", "now_rfc3339", "rfc3339"]

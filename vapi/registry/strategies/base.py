@@ -8,6 +8,7 @@ what the write itself needs.
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
 import time
 import uuid
@@ -25,6 +26,11 @@ def now_rfc3339() -> str:
 def rfc3339(second: int) -> str:
     """A Unix second as metav1.Time writes it."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+
+
+def micro_rfc3339(t: datetime.datetime) -> str:
+    """A UTC time as metav1.MicroTime writes it (microseconds, Z)."""
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _spec_part(obj: dict) -> dict:

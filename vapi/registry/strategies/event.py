@@ -7,18 +7,16 @@ the way in and out, as kube's events/v1 conversion does.
 """
 from __future__ import annotations
 
+from admission.validation.rules.events import EVENTS_V1_TO_CORE, core_event
+
 from .builtin import BuiltinStrategy
 
-# events.k8s.io/v1 field -> core/v1 field (the rest keep their names)
-RENAMED = {"regarding": "involvedObject", "note": "message", "reportingController": "reportingComponent",
-           "deprecatedSource": "source", "deprecatedFirstTimestamp": "firstTimestamp",
-           "deprecatedLastTimestamp": "lastTimestamp", "deprecatedCount": "count"}
-TO_V1 = {core: v1 for v1, core in RENAMED.items()}
+TO_V1 = {core: v1 for v1, core in EVENTS_V1_TO_CORE.items()}
 
 
 def as_core(event: dict) -> dict:
     """An events.k8s.io/v1 Event in core/v1's shape."""
-    out = {RENAMED.get(k, k): v for k, v in event.items()}
+    out = core_event(event)
     out["apiVersion"], out["kind"] = "v1", "Event"
     return out
 
