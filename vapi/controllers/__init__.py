@@ -15,6 +15,7 @@ from .csrsigning import CSRSigner
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
+from .job import JobController
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
@@ -25,7 +26,7 @@ from .serviceaccount_tokens import TokensController
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
-RECONCILERS: list[type[Reconciler]] = []
+RECONCILERS: list[type[Reconciler]] = [JobController]
 
 
 class Controllers:

@@ -112,6 +112,10 @@ class JobController(Reconciler):
         key = (namespace, name)
         cached = self.cache(*self.primary).get(namespace, name)
         if cached is None:
+            # Pods of a Job that is gone are counted by nobody: let them go.
+            orphans = [p for p in self.cache("", "v1", "pods").list(namespace) if has_finalizer(p)
+                       and (controller_ref(p) or {}).get("kind") == "Job" and controller_ref(p)["name"] == name]
+            await self._release(key, orphans)
             self.expectations.forget(key)
             self.backoffs.pop(key, None)
             self.removed_finalizers.pop(key, None)
