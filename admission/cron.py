@@ -113,8 +113,15 @@ def _field(text: str, lo: int, hi: int, names: dict) -> tuple[set, bool]:
     return values, star
 
 
+def split_zone(spec: str) -> tuple[str | None, str]:
+    """A legacy `TZ=zone ` or `CRON_TZ=zone ` prefix apart from the schedule after it."""
+    m = re.match(r"(?:CRON_)?TZ=(\S+)\s*", spec)
+    return (m.group(1), spec[m.end():]) if m else (None, spec)
+
+
 def parse(spec: str) -> Schedule:
-    """robfig/cron's ParseStandard; ValueError carries its message."""
+    """robfig/cron's ParseStandard (the time-zone prefix taken off first); ValueError carries its
+    message."""
     if not spec:
         raise ValueError("empty spec string")
     if spec.startswith("@"):

@@ -15,6 +15,7 @@ from .csrsigning import CSRSigner
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
+from .cronjob import CronJobController
 from .job import JobController
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
@@ -22,11 +23,12 @@ from .namespace import NamespaceController
 from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
+from .ttlafterfinished import TTLAfterFinishedController
 
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
-RECONCILERS: list[type[Reconciler]] = [JobController]
+RECONCILERS: list[type[Reconciler]] = [JobController, CronJobController, TTLAfterFinishedController]
 
 
 class Controllers:
