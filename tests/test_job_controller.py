@@ -9,6 +9,7 @@ import uuid
 import kubernetes
 import pytest
 
+from conformance.played_kubelet import PLAYED_NODE, terminated_status
 from vapi.testing import ServerProcess, run_kubectl
 
 TRACKING = "batch.kubernetes.io/job-tracking"
@@ -43,7 +44,8 @@ def ns(client):
 
 
 def job_body(name, **spec):
-    template = {"spec": {"restartPolicy": "Never",
+    # Bound to a node no kubelet owns: the test is the kubelet.
+    template = {"spec": {"restartPolicy": "Never", "nodeName": PLAYED_NODE,
                          "containers": [{"name": "main", "image": "busybox"}]}}
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
             "spec": {"template": template, **spec}}
@@ -51,14 +53,8 @@ def job_body(name, **spec):
 
 def finish(core, ns, pod, code=0):
     """What a kubelet writes when the pod's container exits."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    body = pod.to_dict() if hasattr(pod, "to_dict") else pod
-    status = {"phase": "Succeeded" if code == 0 else "Failed",
-              "containerStatuses": [{"name": "main", "image": "busybox", "imageID": "", "ready": False,
-                                     "restartCount": 0, "state": {"terminated": {
-                                         "exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                                         "startedAt": now, "finishedAt": now}}}]}
-    core.patch_namespaced_pod_status(body["metadata"]["name"], ns, {"status": status})
+    name = pod.metadata.name if hasattr(pod, "metadata") else pod["metadata"]["name"]
+    core.patch_namespaced_pod_status(name, ns, {"status": terminated_status(code)})
 
 
 def pods_of(core, ns, job):
@@ -213,3 +209,54 @@ def test_active_deadline(client, ns):
     batch.create_namespaced_job(ns, job_body("late", activeDeadlineSeconds=1))
     conds, job = wait_for(lambda: (c := conditions(batch, ns, "late"))[0][-1:] and c[0][-1][0] == "Failed" and c)
     assert conds[-1] == ("Failed", "True", "DeadlineExceeded", "Job was active longer than specified deadline")
+
+
+def test_ttl_after_finished_deletes_the_job_and_its_pods(client, ns):
+    core, batch = kubernetes.client.CoreV1Api(client), kubernetes.client.BatchV1Api(client)
+    batch.create_namespaced_job(ns, job_body("ttl", ttlSecondsAfterFinished=1))
+    finish(core, ns, wait_for(lambda: active_pods(pods_of(core, ns, "ttl")))[0])
+    wait_for(lambda: batch.read_namespaced_job("ttl", ns).status.completion_time)
+
+    def gone():
+        try:
+            batch.read_namespaced_job("ttl", ns)
+        except kubernetes.client.ApiException as e:
+            return e.status == 404
+        return False
+    wait_for(gone, timeout=15)
+    wait_for(lambda: pods_of(core, ns, "ttl") == [], timeout=15)
+
+
+def test_kubectl_create_job_from_cronjob(server, client, ns):
+    core, batch = kubernetes.client.CoreV1Api(client), kubernetes.client.BatchV1Api(client)
+    template = {"spec": {"template": {"spec": {"restartPolicy": "OnFailure", "nodeName": PLAYED_NODE,
+                                               "containers": [{"name": "main", "image": "busybox"}]}}}}
+    batch.create_namespaced_cron_job(ns, {"metadata": {"name": "nightly"},
+                                          "spec": {"schedule": "0 3 * * *", "jobTemplate": template}})
+    out = run_kubectl(server.kubeconfig, "create", "job", "now", "--from=cronjob/nightly", "-n", ns)
+    assert out.stdout.strip() == "job.batch/now created"
+    job = batch.read_namespaced_job("now", ns)
+    assert job.metadata.annotations["cronjob.kubernetes.io/instantiate"] == "manual"
+    assert job.metadata.owner_references[0].kind == "CronJob"
+    finish(core, ns, wait_for(lambda: active_pods(pods_of(core, ns, "now")))[0])
+    wait_for(lambda: batch.read_namespaced_job("now", ns).status.completion_time)
+    out = run_kubectl(server.kubeconfig, "get", "job", "now", "-n", ns)
+    assert "Complete" in out.stdout and "1/1" in out.stdout
+
+
+@pytest.mark.slow
+def test_a_real_one_minute_schedule(server, client, ns):
+    """The only slow case: a CronJob on `*/1 * * * *` makes a Job within a minute of real time."""
+    batch = kubernetes.client.BatchV1Api(client)
+    template = {"spec": {"template": {"spec": {"restartPolicy": "Never",
+                                               "containers": [{"name": "main", "image": "busybox"}]}}}}
+    batch.create_namespaced_cron_job(ns, {"metadata": {"name": "minutely"},
+                                          "spec": {"schedule": "*/1 * * * *", "jobTemplate": template}})
+    jobs = wait_for(lambda: batch.list_namespaced_job(ns).items, timeout=75, interval=0.5)
+    job = jobs[0]
+    scheduled = job.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+    minute = int(time.mktime(time.strptime(scheduled, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone) // 60
+    assert job.metadata.name == f"minutely-{minute}"
+    cron = wait_for(lambda: (c := batch.read_namespaced_cron_job("minutely", ns)).status.active and c)
+    assert cron.status.active[0].name == job.metadata.name
+    assert cron.status.last_schedule_time.strftime("%Y-%m-%dT%H:%M:%SZ") == scheduled
