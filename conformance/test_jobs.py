@@ -118,3 +118,15 @@ def test_job_status_can_be_patched_and_updated(core, batch, namespace):
         kubernetes.client.V1JobCondition(type="StatusUpdated", status="True", message="updated")]
     updated = batch.replace_namespaced_job_status("e2e-status", namespace, job)
     assert ("StatusUpdated", "True") in [(c.type, c.status) for c in updated.status.conditions]
+
+
+def test_job_stops_when_failed_indexes_exceed_max_failed_indexes(core, batch, namespace):
+    batch.create_namespaced_job(namespace, _job("with-max-failed", pod_template(core, exit_code=1), parallelism=1,
+                                                completions=4, completionMode="Indexed", backoffLimitPerIndex=0,
+                                                maxFailedIndexes=0))
+    pod = eventually(lambda: _running(core, namespace, "with-max-failed"))[0]
+    exits(core, namespace, pod, code=1)
+    assert eventually(lambda: ("Failed", "True", "MaxFailedIndexesExceeded")
+                      in _conditions(batch, namespace, "with-max-failed"), 60)
+    job = batch.read_namespaced_job_status("with-max-failed", namespace)
+    assert job.status.failed_indexes == "0" and job.status.failed == 1

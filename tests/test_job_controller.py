@@ -260,3 +260,34 @@ def test_a_real_one_minute_schedule(server, client, ns):
     cron = wait_for(lambda: (c := batch.read_namespaced_cron_job("minutely", ns)).status.active and c)
     assert cron.status.active[0].name == job.metadata.name
     assert cron.status.last_schedule_time.strftime("%Y-%m-%dT%H:%M:%SZ") == scheduled
+
+
+def test_backoff_limit_per_index(client, ns):
+    core, batch = kubernetes.client.CoreV1Api(client), kubernetes.client.BatchV1Api(client)
+    batch.create_namespaced_job(ns, job_body("per", completions=3, parallelism=3, completionMode="Indexed",
+                                             backoffLimitPerIndex=1))
+    index_of = lambda p: p.metadata.annotations["batch.kubernetes.io/job-completion-index"]  # noqa: E731
+    pods = wait_for(lambda: len(ps := active_pods(pods_of(core, ns, "per"))) == 3 and ps)
+    assert {p.metadata.annotations["batch.kubernetes.io/job-index-failure-count"] for p in pods} == {"0"}
+    for pod in pods:
+        finish(core, ns, pod, code=1 if index_of(pod) == "1" else 0)
+    retry = wait_for(lambda: active_pods(pods_of(core, ns, "per")))
+    assert [index_of(p) for p in retry] == ["1"]
+    assert retry[0].metadata.annotations["batch.kubernetes.io/job-index-failure-count"] == "1"
+    finish(core, ns, retry[0], code=1)
+    conds, job = wait_for(lambda: (c := conditions(batch, ns, "per"))[0][-1:] and c[0][-1][0] == "Failed" and c)
+    assert conds[-1] == ("Failed", "True", "FailedIndexes", "Job has failed indexes")
+    assert job.status.failed_indexes == "1" and job.status.completed_indexes == "0,2" and job.status.failed == 2
+
+
+def test_max_failed_indexes(client, ns):
+    core, batch = kubernetes.client.CoreV1Api(client), kubernetes.client.BatchV1Api(client)
+    batch.create_namespaced_job(ns, job_body("maxf", completions=4, parallelism=1, completionMode="Indexed",
+                                             backoffLimitPerIndex=0, maxFailedIndexes=0))
+    finish(core, ns, wait_for(lambda: active_pods(pods_of(core, ns, "maxf")))[0], code=1)
+    conds, job = wait_for(lambda: (c := conditions(batch, ns, "maxf"))[0][-1:] and c[0][-1][0] == "Failed" and c)
+    assert conds == [("FailureTarget", "True", "MaxFailedIndexesExceeded",
+                      "Job has exceeded the specified maximal number of failed indexes"),
+                     ("Failed", "True", "MaxFailedIndexesExceeded",
+                      "Job has exceeded the specified maximal number of failed indexes")]
+    assert job.status.failed_indexes == "0" and job.status.failed == 1

@@ -25,6 +25,8 @@ from .reconciler import Reconciler
 
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 MANAGER = "kubernetes.io/job-controller"
+INDEX_FAILURES = "batch.kubernetes.io/job-index-failure-count"
+INDEX_IGNORED_FAILURES = "batch.kubernetes.io/job-index-ignored-failure-count"
 MAX_PODS_PER_SYNC = 500
 BACKOFF_LIMIT_MESSAGE = "Job has reached the specified backoff limit"
 DEADLINE_MESSAGE = "Job was active longer than specified deadline"
@@ -62,6 +64,10 @@ def ensure_condition(conditions: list, condition_type: str, status: str, reason:
         return False  # a condition never added need not be added false
     conditions.append(_new_condition(condition_type, reason, message, now, status))
     return True
+
+
+def _int(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else 0
 
 
 def has_finalizer(pod: dict) -> bool:
@@ -176,11 +182,18 @@ class JobController(Reconciler):
             elif spec.get("activeDeadlineSeconds") is not None and not suspended:
                 requeue = self._deadline_left(job)
         succeeded_indexes: set[int] = set()
+        failed_indexes: set[int] = set()
+        failure_counts: dict[int, tuple[int, int]] = {}
         if indexed:
             succeeded_indexes = parse_indexes(status.get("completedIndexes"), completions) | {
                 i for p in pods if p.get("status", {}).get("phase") == "Succeeded"
                 and (i := completion_index(p)) is not None and i < completions}
             succeeded = len(succeeded_indexes)
+            if spec.get("backoffLimitPerIndex") is not None:
+                failure_counts = self._index_failures(job, pods)
+                failed_indexes = self._failed_indexes(job, pods, failure_counts) - succeeded_indexes
+                status["failedIndexes"] = format_indexes(failed_indexes)
+                finished = finished or self._index_failure(job, failed_indexes, succeeded_indexes, now)
             if finished is None:
                 message = match_success_policy(spec.get("successPolicy"), completions, succeeded_indexes)
                 if message:
@@ -198,8 +211,9 @@ class JobController(Reconciler):
         else:
             managed = False
             if satisfied and not job["metadata"].get("deletionTimestamp"):
-                active, wait = await self._manage(key, job, active_pods, succeeded, succeeded_indexes,
-                                                  terminating, backoff)
+                active, wait = await self._manage(key, job, active_pods, succeeded,
+                                                  succeeded_indexes | failed_indexes, terminating, backoff,
+                                                  failure_counts)
                 managed = True
                 if wait is not None:
                     requeue = wait if requeue is None else min(requeue, wait)
@@ -234,6 +248,46 @@ class JobController(Reconciler):
             return _new_condition("SuccessCriteriaMet", "CompletionsReached",
                                   "Reached expected number of succeeded pods", now)
         return _new_condition("Complete", "", "", now)
+
+    def _index_failures(self, job: dict, pods: list[dict]) -> dict[int, tuple[int, int]]:
+        """Per index, (failures counted, failures ignored) so far: the latest failed pod's counts
+        plus its own failure."""
+        policy = job["spec"].get("podFailurePolicy")
+        counts: dict[int, tuple[int, int]] = {}
+        for pod in pods:
+            index = completion_index(pod)
+            if index is None or not self._is_failed(pod, job):
+                continue
+            notes = pod["metadata"].get("annotations") or {}
+            counted, ignored = _int(notes.get(INDEX_FAILURES)), _int(notes.get(INDEX_IGNORED_FAILURES))
+            if match_pod_failure_policy(policy, pod)[1]:
+                counted += 1
+            else:
+                ignored += 1
+            counts[index] = max(counts.get(index, (0, 0)), (counted, ignored))
+        return counts
+
+    def _failed_indexes(self, job: dict, pods: list[dict], counts: dict[int, tuple[int, int]]) -> set[int]:
+        """Indexes out of retries (or failed by a FailIndex rule), with those already recorded."""
+        spec = job["spec"]
+        failed = parse_indexes(job["status"].get("failedIndexes"), spec["completions"])
+        failed |= {i for i, (counted, _) in counts.items() if counted > spec["backoffLimitPerIndex"]}
+        for pod in pods:
+            index = completion_index(pod)
+            if index is not None and (pod.get("status") or {}).get("phase") == "Failed" and \
+                    match_pod_failure_policy(spec.get("podFailurePolicy"), pod)[2] == "FailIndex":
+                failed.add(index)
+        return {i for i in failed if i < spec["completions"]}
+
+    def _index_failure(self, job: dict, failed: set[int], succeeded: set[int], now: str) -> dict | None:
+        spec = job["spec"]
+        limit = spec.get("maxFailedIndexes")
+        if limit is not None and len(failed) > limit:
+            return self._failure("MaxFailedIndexesExceeded",
+                                 "Job has exceeded the specified maximal number of failed indexes", now)
+        if failed and len(failed) + len(succeeded) >= spec["completions"]:
+            return self._failure("FailedIndexes", "Job has failed indexes", now)
+        return None
 
     def _is_failed(self, pod: dict, job: dict) -> bool:
         """kube's isPodFailed: Failed, or (unless only failed pods are replaced) being deleted."""
@@ -285,7 +339,8 @@ class JobController(Reconciler):
     # --- acting on pods ----------------------------------------------------------------------
 
     async def _manage(self, key, job: dict, active_pods: list[dict], succeeded: int, succeeded_indexes: set[int],
-                      terminating: int, backoff: Backoff) -> tuple[int, float | None]:
+                      terminating: int, backoff: Backoff,
+                      failure_counts: dict[int, tuple[int, int]]) -> tuple[int, float | None]:
         """Create or delete pods towards what the Job wants running; (active, seconds to wait)."""
         spec = job["spec"]
         active = len(active_pods)
@@ -317,7 +372,8 @@ class JobController(Reconciler):
             indexes = first_pending(missing, completions, succeeded_indexes | running)
         self.expectations.expect(key, creations=len(indexes))
         for index in indexes:
-            if await self._create_pod(job, index):
+            if await self._create_pod(job, index, failure_counts.get(index, (0, 0))
+                                      if job["spec"].get("backoffLimitPerIndex") is not None else None):
                 active += 1
             else:
                 self.expectations.creation_observed(key)
@@ -341,7 +397,7 @@ class JobController(Reconciler):
             chosen.append(rest.pop(0))
         return chosen
 
-    async def _create_pod(self, job: dict, index: int | None) -> bool:
+    async def _create_pod(self, job: dict, index: int | None, failures: tuple[int, int] | None) -> bool:
         meta = job["metadata"]
         template = copy.deepcopy(job["spec"]["template"])
         generate_name = f"{meta['name']}-"
@@ -357,6 +413,10 @@ class JobController(Reconciler):
                     env.append({"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
                         "fieldPath": f"metadata.annotations['{COMPLETION_INDEX}']"}}})
             generate_name = f"{meta['name']}-{index}-"
+            if failures is not None:
+                tmeta["annotations"][INDEX_FAILURES] = str(failures[0])
+                if failures[1]:
+                    tmeta["annotations"][INDEX_IGNORED_FAILURES] = str(failures[1])
         pod = pod_from_template(template, job, "batch/v1", "Job", namespace=meta["namespace"],
                                 generate_name=generate_name)
         pod["metadata"]["finalizers"] = [*pod["metadata"].get("finalizers", []), TRACKING_FINALIZER]
