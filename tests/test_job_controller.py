@@ -182,6 +182,7 @@ def test_suspend_and_resume(client, ns):
     wait_for(lambda: not active_pods(pods_of(core, ns, "sus")))
     conds, job = wait_for(lambda: (c := conditions(batch, ns, "sus"))[0][0][1] == "True" and c)
     assert conds == [("Suspended", "True", "JobSuspended", "Job suspended")]
+    assert not job.status.failed       # pods removed by suspension are no failures
     events = [(e.reason, e.message) for e in core.list_namespaced_event(ns).items]
     assert ("Resumed", "Job resumed") in events and ("Suspended", "Job suspended") in events
     assert any(r == "SuccessfulDelete" for r, _ in events)

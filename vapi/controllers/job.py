@@ -345,7 +345,7 @@ class JobController(Reconciler):
         spec = job["spec"]
         active = len(active_pods)
         if spec.get("suspend"):
-            deleted, _ = await self._delete_pods(job, active_pods)
+            deleted, _ = await self._delete_pods(job, active_pods, uncounted=True)
             return active - deleted, None
         parallelism, completions = spec.get("parallelism", 1), spec.get("completions")
         indexed = spec.get("completionMode") == "Indexed"
@@ -355,7 +355,7 @@ class JobController(Reconciler):
             want = max(min(completions - succeeded, parallelism), 0)
         surplus = self._surplus(job, active_pods, succeeded_indexes, max(active - want, 0))
         if surplus:
-            deleted, _ = await self._delete_pods(job, surplus)
+            deleted, _ = await self._delete_pods(job, surplus, uncounted=True)
             active -= deleted
             active_pods = [p for p in active_pods if p not in surplus]
         if job["spec"].get("podReplacementPolicy") == "Failed" or job["spec"].get("podFailurePolicy"):
@@ -428,11 +428,16 @@ class JobController(Reconciler):
         self.recorder.event(job, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
         return True
 
-    async def _delete_pods(self, job: dict, pods: list[dict]) -> tuple[int, int]:
-        """Delete pods (their finalizers stay until they are counted); (deleted, of which ready)."""
+    async def _delete_pods(self, job: dict, pods: list[dict], uncounted: bool = False) -> tuple[int, int]:
+        """Delete pods; (deleted, of which ready). Pods of an ending Job keep their finalizer until
+        they are counted as failed; pods removed by suspension or scaling down (`uncounted`) lose
+        it first, as they are no failures."""
         deleted = ready = 0
         info = self.resource("", "v1", "pods")
+        key = (job["metadata"]["namespace"], job["metadata"]["name"])
         for pod in pods:
+            if uncounted and has_finalizer(pod) and not await self._release(key, [pod]):
+                continue
             try:
                 await self.api.delete(info, pod["metadata"]["namespace"], pod["metadata"]["name"])
             except errors.StatusError as e:
