@@ -292,3 +292,15 @@ def test_max_failed_indexes(client, ns):
                      ("Failed", "True", "MaxFailedIndexesExceeded",
                       "Job has exceeded the specified maximal number of failed indexes")]
     assert job.status.failed_indexes == "0" and job.status.failed == 1
+
+
+def test_releases_before_1_31_finish_without_interim_conditions(tmp_path):
+    with ServerProcess(tmp_path, extra_args=("--kubernetes-version", "1.28")) as srv:
+        api = kubernetes.config.new_client_from_config(config_file=str(srv.kubeconfig))
+        core, batch = kubernetes.client.CoreV1Api(api), kubernetes.client.BatchV1Api(api)
+        batch.create_namespaced_job("default", job_body("old"))
+        finish(core, "default", wait_for(lambda: active_pods(pods_of(core, "default", "old")))[0])
+        conds, job = wait_for(lambda: (c := conditions(batch, "default", "old"))[0] and c)
+        assert conds == [("Complete", "True", None, None)]
+        assert job.status.terminating is None and job.status.ready == 0
+        api.close()

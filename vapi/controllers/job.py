@@ -85,10 +85,11 @@ class JobController(Reconciler):
         self.expectations = Expectations()
         self.backoffs: dict[tuple, Backoff] = {}
         self.removed_finalizers: dict[tuple, set[str]] = {}   # pod uids whose finalizer we took off
-        status = api.schemas.definitions.get("io.k8s.api.batch.v1.JobStatus", {}).get("properties", {})
-        self.track_terminating = "terminating" in status
+        release = tuple(int(x) for x in api.schemas.version.split("."))
+        # status.terminating is counted once pod replacement policies are on by default (1.29).
+        self.track_terminating = release >= (1, 29)
         # Releases with the interim conditions hold the terminal one until no pod is terminating.
-        self.delay_terminal = tuple(int(x) for x in api.schemas.version.split(".")) >= (1, 31)
+        self.delay_terminal = release >= (1, 31)
 
     def setup(self) -> None:
         self.watch_owned("", "v1", "pods", "Job")
@@ -524,6 +525,8 @@ class JobController(Reconciler):
             if moved:
                 status[field] = status.get(field, 0) + len(moved)
                 uncounted[field] = [u for u in uncounted[field] if u not in moved]
+            if not uncounted.get(field):
+                uncounted.pop(field, None)
         finishing = finished is not None and not uncounted.get("succeeded") and not uncounted.get("failed") and \
             not (self.delay_terminal and terminating > 0)
         if finishing:
