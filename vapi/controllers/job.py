@@ -201,7 +201,6 @@ class JobController(Reconciler):
                     finished = _new_condition("SuccessCriteriaMet", "SuccessPolicy", message, now)
 
         active = len(active_pods)
-        suspend_changed = False
         if finished is not None:
             deleted, deleted_ready = await self._delete_pods(job, active_pods)
             if deleted != active or not satisfied:
@@ -222,7 +221,7 @@ class JobController(Reconciler):
             if complete:
                 finished = self._success(now)
             elif managed:
-                suspend_changed = self._suspension(job, suspended, now)
+                self._suspension(job, suspended, now)
         status["active"] = active
         status["ready"] = ready
         if self.track_terminating:
@@ -323,19 +322,15 @@ class JobController(Reconciler):
         left = self._deadline_left(job)
         return left is not None and left <= 0
 
-    def _suspension(self, job: dict, suspended: bool, now: str) -> bool:
+    def _suspension(self, job: dict, suspended: bool, now: str) -> None:
         conditions = job["status"].setdefault("conditions", [])
         if suspended:
             if ensure_condition(conditions, "Suspended", "True", "JobSuspended", "Job suspended", now):
                 self.recorder.event(job, "Normal", "Suspended", "Job suspended")
-                return True
-            return False
-        if ensure_condition(conditions, "Suspended", "False", "JobResumed", "Job resumed", now):
+        elif ensure_condition(conditions, "Suspended", "False", "JobResumed", "Job resumed", now):
             self.recorder.event(job, "Normal", "Resumed", "Job resumed")
             # The deadline counts time active: a resumed Job starts its clock again.
             job["status"]["startTime"] = now
-            return True
-        return False
 
     # --- acting on pods ----------------------------------------------------------------------
 
