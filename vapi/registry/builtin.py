@@ -105,6 +105,14 @@ BUILTIN = [
      {}, ALL_VERBS),
 ]
 
+# Resources computed on each read and never stored, served without a schema of the release: the
+# resource metrics API, which vapi answers itself where a cluster runs metrics-server.
+READ_ONLY = ("get", "list")
+COMPUTED = [
+    ("metrics.k8s.io", ("v1beta1",), "nodes", "NodeMetrics", False, (), (), {}, READ_ONLY),
+    ("metrics.k8s.io", ("v1beta1",), "pods", "PodMetrics", True, (), (), {}, READ_ONLY),
+]
+
 # Subresources every client may call but whose verbs differ from the parent's.
 SUBRESOURCE_VERBS = {
     "status": ("get", "patch", "update"),

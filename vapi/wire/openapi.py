@@ -486,6 +486,8 @@ class OpenAPI:
                     [_group_words(group, version, False)], "get available resources",
                     META + "APIResourceList")}}
                 for info in sorted(self.registry.in_group_version(group, version), key=lambda i: i.plural):
+                    if info.schema_name is None:
+                        continue  # computed kinds (the metrics API) have no definition in the release's schemas
                     for path, method, op in _ResourceRoutes(self, info).routes():
                         items.setdefault(path, {})[method] = op
                 docs[prefix.lstrip("/") + "/" + version] = {p: _hoist_common(item) for p, item in items.items()}

@@ -12,6 +12,7 @@ from .builtin import BuiltinStrategy
 from .certificates import CSRStrategy
 from .crd import CLEANUP_FINALIZER, CRDStrategy
 from .custom import CustomResourceStrategy
+from .metrics import MetricsStrategy
 from .namespace import NamespaceStrategy
 from .pod import PodStrategy
 from .review import ReviewStrategy
@@ -23,6 +24,8 @@ PER_KIND = {
     ("", "Service"): ServiceStrategy,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): CRDStrategy,
     ("certificates.k8s.io", "CertificateSigningRequest"): CSRStrategy,
+    ("metrics.k8s.io", "PodMetrics"): MetricsStrategy,
+    ("metrics.k8s.io", "NodeMetrics"): MetricsStrategy,
 }
 
 
