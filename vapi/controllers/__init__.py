@@ -18,23 +18,29 @@ from .garbagecollector import GarbageCollector
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
+from .podautoscaler import HorizontalController
 from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
+from .settings import ControllerSettings
 
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
-RECONCILERS: list[type[Reconciler]] = []
+RECONCILERS: list[type[Reconciler]] = [
+    HorizontalController,
+]
 
 
 class Controllers:
-    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize, event_ttl: float):
+    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize, event_ttl: float,
+                 settings: ControllerSettings | None = None):
         """`authorize(attrs)` is the server's authorizer: each controller acts as its own user
         through it (the CRD controller, part of the API server in kube, as the server itself)."""
         def as_user(name):
             return ActingAs(api, controller_user(name), authorize)
         self.informers = informers
+        self.settings = settings or ControllerSettings()
         quota_api = as_user("resourcequota-controller")
         self.crds = CRDController(ActingAs(api, APISERVER, authorize), informers)
         self.clock = Clock()
@@ -65,7 +71,9 @@ class Controllers:
         return recorder
 
     def reconciler(self, cls: type[Reconciler], api) -> Reconciler:
-        return cls(api, self.informers, self.recorder(api, cls.component or cls.user), self.clock)
+        reconciler = cls(api, self.informers, self.recorder(api, cls.component or cls.user), self.clock)
+        reconciler.settings = self.settings
+        return reconciler
 
     def start(self) -> None:
         self.tasks = [asyncio.create_task(c.run(), name=type(c).__name__) for c in self.controllers]
