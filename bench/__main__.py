@@ -28,7 +28,8 @@ from vapi.testing import ServerProcess, run_kubectl
 from . import load
 from .baselines import BareServer
 from .load import Outcome, Target
-from .runner import Row, start_server
+from .pod_load import pod_load
+from .runner import Row, start_server, vm_rss
 from .storage_baseline import disk_bytes, sqlite_commit_rate, store_create_rate
 from .write_cpu import write_cpu
 from .audit_cpu import audit_cpu
@@ -256,13 +257,6 @@ def startup(bench: Bench) -> list[Row]:
     ]
 
 
-def vm_rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
 BENCHMARKS: dict[str, Callable[[Bench], list[Row]]] = {
     "burner": kube_burner,
     "create-rate": create_rate,
@@ -271,6 +265,7 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Row]]] = {
     "startup": startup,
     "write-cpu": write_cpu,
     "audit-cpu": audit_cpu,
+    "pod-load": pod_load,
 }
 
 
