@@ -28,6 +28,7 @@ class MetricError(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.chain = ""  # the cause as the controller's summary event words it
 
 
 def _milli(quantity) -> int:

@@ -67,8 +67,14 @@ class HorizontalController(Reconciler):
                                           f"unable to get metrics for resource {resource}: {e.message}") from None
         utilization = target.get("averageUtilization") if target.get("type") == "Utilization" else None
         average = None if utilization is not None else Quantity.parse(target.get("averageValue") or 0).milli()
-        result = autoscaling.resource_replicas(current, pods, measured, resource, utilization=utilization,
-                                               average_value=average, tolerance=self.settings.hpa_tolerance)
+        try:
+            result = autoscaling.resource_replicas(current, pods, measured, resource, utilization=utilization,
+                                                   average_value=average, tolerance=self.settings.hpa_tolerance)
+        except autoscaling.MetricError as e:
+            # kube's words around the cause, in the event that sums up the failed metrics
+            what = "utilization" if utilization is not None else "usage"
+            e.chain = f"failed to get {resource} resource metric value: failed to get {resource} {what}: {e.message}"
+            raise
         status = {"averageValue": _quantity(result.average)}
         if utilization is not None:
             status["averageUtilization"] = result.utilization
@@ -97,7 +103,7 @@ class HorizontalController(Reconciler):
                                            f"the HPA was unable to compute the replica count: {first.message}")
             self.recorder.event(hpa, "Warning", "FailedComputeMetricsReplicas",
                                 f"invalid metrics ({len(failures)} invalid out of {len(specs)}), first error is: "
-                                f"{first.message}")
+                                f"{first.chain or first.message}")
             return None, "", statuses
         conditions["ScalingActive"] = (True, "ValidMetricFound",
                                        f"the HPA was able to successfully calculate a replica count from {chosen}")
