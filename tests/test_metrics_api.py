@@ -15,6 +15,8 @@ import pytest
 from admission.quantity import Quantity
 from vapi.testing import ServerProcess, run_kubectl
 
+from playing_kubelet import make_node, make_pod
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -32,25 +34,6 @@ def ns(core):
     name = f"m-{uuid.uuid4().hex[:8]}"
     core.create_namespace({"metadata": {"name": name}})
     return name
-
-
-def make_node(core, name: str, ready: str = "True") -> None:
-    core.create_node({"metadata": {"name": name, "labels": {"pool": name}}, "status": {
-        "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
-        "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
-        "conditions": [{"type": "Ready", "status": ready, "reason": "KubeletReady", "message": "simulated"}]}})
-
-
-def make_pod(core, ns: str, name: str, node: str, *, annotations=None, labels=None, requests=None,
-             containers=("c",), running=True) -> None:
-    core.create_namespaced_pod(ns, {"metadata": {"name": name, "labels": labels or {"app": name},
-                                                 "annotations": annotations or {}},
-                                    "spec": {"nodeName": node, "containers": [
-                                        {"name": c, "image": "nginx", "resources": {"requests": requests or {}}}
-                                        for c in containers]}})
-    if running:
-        core.patch_namespaced_pod_status(name, ns, {"status": {"phase": "Running", "conditions": [
-            {"type": "Ready", "status": "True"}]}})
 
 
 def rows(output: str) -> list[list[str]]:
