@@ -114,21 +114,44 @@ def test_hpa_scales_a_deployment_up_when_cpu_crosses_the_target_and_down_after_i
             "horizontal-pod-autoscaler") in events(core, ns)
 
 
-def test_kubectl_autoscale_creates_an_hpa_that_reports_usage(server, client, ns):
+@pytest.mark.parametrize("version", ["1.27", "1.33"])  # 1.27 writes autoscaling/v1, 1.33 v2
+def test_kubectl_autoscale_creates_an_hpa_that_reports_usage(server, client, ns, version):
     core, apps = kubernetes.client.CoreV1Api(client), kubernetes.client.AppsV1Api(client)
     make_node(core, f"n-{ns}")
     deployment(apps, ns, replicas=1)
     make_pod(core, ns, "web-1", f"n-{ns}", labels={"app": "web"}, requests={"cpu": "100m"},
              annotations={"vapi.dev/cpu-usage": "45m"})
     run_kubectl(server.kubeconfig, "autoscale", "deployment", "web", "-n", ns, "--cpu-percent=50", "--min=1",
-                "--max=5", version="1.33")
+                "--max=5", version=version)
     got = wait_for(lambda: "45%/50%" in (out := run_kubectl(server.kubeconfig, "get", "hpa", "web", "-n", ns,
-                                                             version="1.33").stdout) and out)
+                                                             version=version).stdout) and out)
     assert got and "Deployment/web" in got, got
     # Within the tolerance (0.9 of the target): no rescale.
     assert apps.read_namespaced_deployment_scale("web", ns).spec.replicas == 1
     described = run_kubectl(server.kubeconfig, "describe", "hpa", "web", "-n", ns).stdout
     assert "ValidMetricFound" in described and "45% (45m) / 50%" in described
+    v1 = kubernetes.client.AutoscalingV1Api(client).read_namespaced_horizontal_pod_autoscaler_status("web", ns)
+    assert (v1.spec.target_cpu_utilization_percentage, v1.status.current_cpu_utilization_percentage) == (50, 45)
+
+
+def test_v1_clients_read_and_write_the_stored_v2_object_without_losing_what_v1_cannot_say(server, client, ns):
+    v1, v2 = kubernetes.client.AutoscalingV1Api(client), kubernetes.client.AutoscalingV2Api(client)
+    v2.create_namespaced_horizontal_pod_autoscaler(ns, hpa(ns, behavior={"scaleDown": {
+        "stabilizationWindowSeconds": 7}}))
+    for _ in range(20):  # the controller writes status meanwhile: read-modify-write until it holds
+        old = v1.read_namespaced_horizontal_pod_autoscaler("web", ns)
+        assert old.spec.target_cpu_utilization_percentage == 50
+        assert "autoscaling.alpha.kubernetes.io/behavior" in old.metadata.annotations
+        old.spec.max_replicas = 9
+        try:
+            v1.replace_namespaced_horizontal_pod_autoscaler("web", ns, old)
+            break
+        except kubernetes.client.ApiException as e:
+            assert e.status == 409
+    now = v2.read_namespaced_horizontal_pod_autoscaler("web", ns)
+    assert now.spec.max_replicas == 9 and now.spec.behavior.scale_down.stabilization_window_seconds == 7
+    assert not (now.metadata.annotations or {})
+    assert now.spec.metrics[0].resource.target.average_utilization == 50
 
 
 def test_an_hpa_whose_target_is_missing_or_unmeasurable_says_why(server, client, ns):

@@ -178,6 +178,7 @@ class API:
             check(info.plural, namespace, obj, old, user, subresource)
 
     def output(self, info: ResourceInfo, obj: dict) -> dict:
+        obj = info.strategy.from_storage(obj)
         obj["apiVersion"], obj["kind"] = info.group_version, info.kind
         return obj
 
@@ -422,7 +423,7 @@ class API:
             del obj["metadata"]["resourceVersion"]
             return self.output(info, obj)
         try:
-            stored = await self.store.create(info.key(meta.get("namespace"), meta["name"]), obj)
+            stored = await self.store.create(info.key(meta.get("namespace"), meta["name"]), strategy.to_storage(obj))
         except KeyExists:
             raise errors.already_exists(info, meta["name"]) from None
         return self.output(info, stored)
@@ -489,6 +490,7 @@ class API:
             old = self.store.get(key)
             if old is None:
                 raise errors.not_found(info, name)
+            old = info.strategy.from_storage(old)
             if precondition_rv and precondition_rv != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(info, name, "the object has been modified; please apply your "
                                       "changes to the latest version and try again")
@@ -528,7 +530,7 @@ class API:
             # kube skips no-op writes: same resourceVersion, no watch event.
             return self.output(info, obj)
         try:
-            stored = await self.store.update(key, obj, int(old["metadata"]["resourceVersion"]))
+            stored = await self.store.update(key, info.strategy.to_storage(obj), int(old["metadata"]["resourceVersion"]))
         except Conflict:
             raise errors.conflict(info, obj["metadata"]["name"], "the object has been modified; please "
                                   "apply your changes to the latest version and try again") from None
@@ -564,6 +566,8 @@ class API:
         manager = info.strategy.field_manager(subresource)
         while True:
             live = self.store.get(key)
+            if live is not None:
+                live = info.strategy.from_storage(live)
             if live is None and subresource:
                 raise errors.not_found(info, name)
             try:

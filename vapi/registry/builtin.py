@@ -72,7 +72,7 @@ BUILTIN = [
      (), (), {}, CREATE_ONLY),
     ("authorization.k8s.io", ("v1",), "subjectaccessreviews", "SubjectAccessReview", False,
      (), (), {}, CREATE_ONLY),
-    ("autoscaling", ("v2",), "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ("hpa",),
+    ("autoscaling", ("v2", "v1"), "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ("hpa",),
      ("all",), STATUS, ALL_VERBS),
     ("batch", ("v1",), "cronjobs", "CronJob", True, ("cj",), ("all",), STATUS, ALL_VERBS),
     ("batch", ("v1",), "jobs", "Job", True, (), ("all",), STATUS, ALL_VERBS),

@@ -12,6 +12,7 @@ from .builtin import BuiltinStrategy
 from .certificates import CSRStrategy
 from .crd import CLEANUP_FINALIZER, CRDStrategy
 from .custom import CustomResourceStrategy
+from .hpa import HPAv1Strategy
 from .metrics import MetricsStrategy
 from .namespace import NamespaceStrategy
 from .pod import PodStrategy
@@ -28,13 +29,20 @@ PER_KIND = {
     ("metrics.k8s.io", "NodeMetrics"): MetricsStrategy,
 }
 
+# Versions served as views of another stored version.
+PER_VERSION = {
+    ("autoscaling", "v1", "HorizontalPodAutoscaler"): HPAv1Strategy,
+}
+
 
 def for_resource(info, schemas) -> Strategy:
     if info.crd is not None:
         return CustomResourceStrategy(info, schemas)
     if (info.group, info.plural) in REVIEWS:
         return ReviewStrategy(info, schemas)
-    return PER_KIND.get((info.group, info.kind), BuiltinStrategy)(info, schemas)
+    strategy = PER_VERSION.get((info.group, info.version, info.kind)) or \
+        PER_KIND.get((info.group, info.kind), BuiltinStrategy)
+    return strategy(info, schemas)
 
 
 __all__ = ["CLEANUP_FINALIZER", "ScalePaths", "Strategy", "for_resource", "now_rfc3339", "rfc3339"]

@@ -155,6 +155,15 @@ class Strategy:
     def answer(self, obj: dict, user, namespace: str | None) -> dict:
         raise NotImplementedError
 
+    def from_storage(self, obj: dict) -> dict:
+        """The stored object as this resource's version serves it (a kind served in more versions
+        than the one it is stored in converts here)."""
+        return obj
+
+    def to_storage(self, obj: dict) -> dict:
+        """The object as stored, from this version's form."""
+        return obj
+
     def read(self, api, namespace: str | None, name: str) -> dict:
         raise NotImplementedError
 
