@@ -108,6 +108,8 @@ BUILTIN = [
 # Resources computed on each read and never stored, served without a schema of the release: the
 # resource metrics API, which vapi answers itself where a cluster runs metrics-server.
 READ_ONLY = ("get", "list")
+# Their OpenAPI definitions are named after the Go package serving them, as metrics-server's are.
+COMPUTED_SCHEMA_PACKAGES = {"metrics.k8s.io": "io.k8s.metrics.pkg.apis.metrics"}
 COMPUTED = [
     ("metrics.k8s.io", ("v1beta1",), "nodes", "NodeMetrics", False, (), (), {}, READ_ONLY),
     ("metrics.k8s.io", ("v1beta1",), "pods", "PodMetrics", True, (), (), {}, READ_ONLY),

@@ -26,9 +26,60 @@ def _node_ready(node: dict) -> bool:
                for c in (node.get("status") or {}).get("conditions") or [])
 
 
+META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+
+
+def _ref(name: str, description: str = "") -> dict:
+    return {"$ref": f"#/definitions/{name}", **({"description": description} if description else {})}
+
+
+def _object(description: str, properties: dict, required: list[str], gvk: tuple | None = None) -> dict:
+    schema = {"description": description, "type": "object", "properties": {
+        "apiVersion": {"description": "APIVersion defines the versioned schema of this representation of an "
+                                      "object.", "type": "string"},
+        "kind": {"description": "Kind is a string value representing the REST resource this object represents.",
+                 "type": "string"}, **properties}, "required": required}
+    if gvk:
+        schema["x-kubernetes-group-version-kind"] = [{"group": gvk[0], "version": gvk[1], "kind": gvk[2]}]
+    return schema
+
+
 class MetricsStrategy(Strategy):
     stores = False
     computed = True
+
+    def definitions(self) -> dict[str, dict]:
+        """OpenAPI definitions of the kind and its list, named as metrics-server publishes them."""
+        name, info = self.info.schema_name, self.info
+        group, version = info.group, info.version
+        usage = {"description": "The memory and CPU usage measured over the window.", "type": "object",
+                 "additionalProperties": _ref(QUANTITY)}
+        sample = {"metadata": _ref(META + "ObjectMeta", "Standard object's metadata."),
+                  "timestamp": _ref(META + "Time", "The time the usage was measured at, the end of the window."),
+                  "window": {"description": "The span the usage was averaged over.", "type": "string"}}
+        prefix = name.rsplit(".", 1)[0]
+        if info.namespaced:
+            definitions = {
+                f"{prefix}.ContainerMetrics": {
+                    "description": "ContainerMetrics sets resource usage metrics of a container.", "type": "object",
+                    "properties": {"name": {"description": "Container name corresponding to the one from pod.spec."
+                                            "containers.", "type": "string"}, "usage": usage},
+                    "required": ["name", "usage"]},
+                name: _object("PodMetrics sets resource usage metrics of a pod.", {
+                    **sample, "containers": {"description": "Metrics for all containers are collected within the "
+                                             "same time window.", "type": "array",
+                                             "items": _ref(f"{prefix}.ContainerMetrics")}},
+                    ["timestamp", "window", "containers"], (group, version, info.kind))}
+        else:
+            definitions = {name: _object("NodeMetrics sets resource usage metrics of a node.",
+                                         {**sample, "usage": usage}, ["timestamp", "window", "usage"],
+                                         (group, version, info.kind))}
+        definitions[name + "List"] = _object(f"{info.kind}List is a list of {info.kind}.", {
+            "metadata": _ref(META + "ListMeta", "Standard list metadata."),
+            "items": {"description": f"List of {info.kind.lower()}.", "type": "array", "items": _ref(name)}},
+            ["items"], (group, version, info.kind + "List"))
+        return definitions
 
     def _meta(self, obj: dict, now: str) -> dict:
         meta = obj["metadata"]
