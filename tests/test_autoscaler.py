@@ -161,8 +161,8 @@ def test_an_hpa_whose_target_is_missing_or_unmeasurable_says_why(server, client,
     assert wait_for(lambda: "AbleToScale" in conditions(auto, ns))
     assert conditions(auto, ns)["AbleToScale"] == (
         "False", "FailedGetScale",
-        'the HPA controller was unable to get the target\'s current scale: deployments.apps "web" not found')
-    assert ("Warning", "FailedGetScale", 'deployments.apps "web" not found',
+        'the HPA controller was unable to get the target\'s current scale: deployments/scale.apps "web" not found')
+    assert ("Warning", "FailedGetScale", 'deployments/scale.apps "web" not found',
             "horizontal-pod-autoscaler") in events(core, ns)
 
     make_node(core, f"n-{ns}")
