@@ -29,6 +29,39 @@ def _is_cpu_utilization(metric: dict, field: str) -> bool:
         (field == "current" or (resource.get(field) or {}).get("type") == "Utilization")
 
 
+def _split_cpu(metrics: list, field: str) -> tuple[int | None, list]:
+    """(the cpu utilization percentage, the other metrics) of a v2 metrics or currentMetrics list."""
+    percent, others = None, []
+    for metric in metrics or []:
+        if percent is None and _is_cpu_utilization(metric, field):
+            percent = metric["resource"][field]["averageUtilization"]
+        else:
+            others.append(metric)
+    return percent, others
+
+
+def _fold_cpu(metrics: list, field: str, out: dict, v1_field: str, annotations: dict, annotation: str) -> None:
+    """v1's one cpu percentage into `out`, the other metrics into an annotation."""
+    percent, others = _split_cpu(metrics, field)
+    if percent is not None:
+        out[v1_field] = percent
+    if others:
+        annotations[annotation] = _json(others)
+
+
+def _shared_spec(spec: dict) -> dict:
+    out = {"scaleTargetRef": spec.get("scaleTargetRef")}
+    out.update({k: spec[k] for k in ("minReplicas", "maxReplicas") if k in spec})
+    return out
+
+
+def _shared_status(status: dict) -> dict:
+    out = {k: status[k] for k in ("observedGeneration", "lastScaleTime") if k in status}
+    out["currentReplicas"] = status.get("currentReplicas", 0)
+    out["desiredReplicas"] = status.get("desiredReplicas", 0)
+    return out
+
+
 def _json(value) -> str:
     return orjson.dumps(value).decode()
 
@@ -38,33 +71,15 @@ def to_v1(obj: dict) -> dict:
     meta = dict(obj.get("metadata") or {})
     annotations = dict(meta.get("annotations") or {})
     spec, status = obj.get("spec") or {}, obj.get("status")
-    out_spec = {"scaleTargetRef": spec.get("scaleTargetRef")}
-    for field in ("minReplicas", "maxReplicas"):
-        if field in spec:
-            out_spec[field] = spec[field]
-    others = []
-    for metric in spec.get("metrics") or []:
-        if _is_cpu_utilization(metric, "target") and "targetCPUUtilizationPercentage" not in out_spec:
-            out_spec["targetCPUUtilizationPercentage"] = metric["resource"]["target"]["averageUtilization"]
-        else:
-            others.append(metric)
-    if others:
-        annotations[METRICS] = _json(others)
+    out_spec = _shared_spec(spec)
+    _fold_cpu(spec.get("metrics"), "target", out_spec, "targetCPUUtilizationPercentage", annotations, METRICS)
     if spec.get("behavior"):
         annotations[BEHAVIOR] = _json(spec["behavior"])
     out = {"apiVersion": SERVED, "kind": "HorizontalPodAutoscaler", "metadata": meta, "spec": out_spec}
     if status is not None:
-        out_status = {k: status[k] for k in ("observedGeneration", "lastScaleTime") if k in status}
-        out_status["currentReplicas"] = status.get("currentReplicas", 0)
-        out_status["desiredReplicas"] = status.get("desiredReplicas", 0)
-        current = []
-        for metric in status.get("currentMetrics") or []:
-            if _is_cpu_utilization(metric, "current") and "currentCPUUtilizationPercentage" not in out_status:
-                out_status["currentCPUUtilizationPercentage"] = metric["resource"]["current"]["averageUtilization"]
-            else:
-                current.append(metric)
-        if current:
-            annotations[CURRENT_METRICS] = _json(current)
+        out_status = _shared_status(status)
+        _fold_cpu(status.get("currentMetrics"), "current", out_status, "currentCPUUtilizationPercentage", annotations,
+                  CURRENT_METRICS)
         if status.get("conditions"):
             annotations[CONDITIONS] = _json(status["conditions"])
         out["status"] = out_status
@@ -85,10 +100,7 @@ def to_v2(obj: dict) -> dict:
         except orjson.JSONDecodeError:
             return None
     spec, status = obj.get("spec") or {}, obj.get("status")
-    out_spec = {"scaleTargetRef": spec.get("scaleTargetRef")}
-    for field in ("minReplicas", "maxReplicas"):
-        if field in spec:
-            out_spec[field] = spec[field]
+    out_spec = _shared_spec(spec)
     metrics = carried(METRICS) or []
     if spec.get("targetCPUUtilizationPercentage") is not None:
         metrics.insert(0, {"type": "Resource", "resource": {"name": "cpu", "target": {
@@ -101,9 +113,7 @@ def to_v2(obj: dict) -> dict:
     current, conditions = carried(CURRENT_METRICS) or [], carried(CONDITIONS)
     out = {"apiVersion": STORED, "kind": "HorizontalPodAutoscaler", "metadata": meta, "spec": out_spec}
     if status is not None:
-        out_status = {k: status[k] for k in ("observedGeneration", "lastScaleTime") if k in status}
-        out_status["currentReplicas"] = status.get("currentReplicas", 0)
-        out_status["desiredReplicas"] = status.get("desiredReplicas", 0)
+        out_status = _shared_status(status)
         if status.get("currentCPUUtilizationPercentage") is not None:
             current.insert(0, {"type": "Resource", "resource": {"name": "cpu", "current": {
                 "averageUtilization": status["currentCPUUtilizationPercentage"]}}})
