@@ -8,6 +8,7 @@ what the write itself needs.
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
 import time
 import uuid
@@ -25,6 +26,11 @@ def now_rfc3339() -> str:
 def rfc3339(second: int) -> str:
     """A Unix second as metav1.Time writes it."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+
+
+def micro_rfc3339(t: datetime.datetime) -> str:
+    """A UTC time as metav1.MicroTime writes it (microseconds, Z)."""
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _spec_part(obj: dict) -> dict:
@@ -60,6 +66,9 @@ class Strategy:
     computed = False
     # Custom resources are maps to kube, not Go structs: their JSON keys come out sorted.
     unstructured = False
+    # (group, plural) whose objects this resource serves in another shape (events.k8s.io Events are
+    # core Events), or None when it stores its own; `served`/`stored` convert.
+    stored_as: tuple[str, str] | None = None
 
     def __init__(self, info, schemas):
         self.info = info
@@ -155,15 +164,6 @@ class Strategy:
     def answer(self, obj: dict, user, namespace: str | None) -> dict:
         raise NotImplementedError
 
-    def from_storage(self, obj: dict) -> dict:
-        """The stored object as this resource's version serves it (a kind served in more versions
-        than the one it is stored in converts here)."""
-        return obj
-
-    def to_storage(self, obj: dict) -> dict:
-        """The object as stored, from this version's form."""
-        return obj
-
     def read(self, api, namespace: str | None, name: str) -> dict:
         raise NotImplementedError
 
@@ -171,6 +171,13 @@ class Strategy:
         raise NotImplementedError
 
     # --- reads and wire shapes -------------------------------------------------------------------
+
+    def served(self, obj: dict) -> dict:
+        """A stored object in this resource's shape (only for `stored_as` resources)."""
+        return obj
+
+    def stored(self, obj: dict) -> dict:
+        return obj
 
     def in_wire_order(self, obj: dict) -> dict:
         """The object with its keys in the order kube's encoder writes them; stored that way, so

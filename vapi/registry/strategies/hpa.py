@@ -135,14 +135,15 @@ def as_stored(obj: dict) -> dict:
 
 class HPAv1Strategy(BuiltinStrategy):
     """The v1 resource: v1's schema, defaults and validation; stored as v2."""
+    stored_as = ("autoscaling", "horizontalpodautoscalers")
 
     def __init__(self, info, schemas):
         super().__init__(info, schemas)
         self._stored_message = gotypes.message_for(STORED, "HorizontalPodAutoscaler")
 
-    def from_storage(self, obj: dict) -> dict:
-        return to_v1(obj) if obj.get("apiVersion") == STORED else obj
+    def served(self, obj: dict) -> dict:
+        return self.in_wire_order(to_v1(obj)) if obj.get("apiVersion") == STORED else obj
 
-    def to_storage(self, obj: dict) -> dict:
+    def stored(self, obj: dict) -> dict:
         stored = as_stored(obj)
         return gotypes.in_go_order(stored, self._stored_message) if self._stored_message else stored
