@@ -82,7 +82,7 @@ def test_hpa_scales_a_deployment_up_when_cpu_crosses_the_target_and_down_after_i
         make_pod(core, ns, name, f"n-{ns}", labels={"app": "web"}, requests={"cpu": "100m"},
                  annotations={"vapi.dev/cpu-usage": "30m"})
     auto.create_namespaced_horizontal_pod_autoscaler(ns, hpa(ns, behavior={"scaleDown": {
-        "stabilizationWindowSeconds": 3}}))
+        "stabilizationWindowSeconds": 8}}))
     # 30% of the request against 50%: ceil(0.6 × 2) = 2 pods would do, but scaling down waits out the window.
     status = wait_for(lambda: (s := auto.read_namespaced_horizontal_pod_autoscaler("web", ns).status)
                       and s.current_metrics and s)
@@ -96,9 +96,9 @@ def test_hpa_scales_a_deployment_up_when_cpu_crosses_the_target_and_down_after_i
         core.patch_namespaced_pod(name, ns, {"metadata": {"annotations": {"vapi.dev/cpu-usage": "400m"}}})
     # 400% against 50%: 16 pods asked; the default scaleUp policies allow 2 + 4, maxReplicas 5.
     assert wait_for(lambda: apps.read_namespaced_deployment_scale("web", ns).spec.replicas == 5)
-    assert ("Normal", "SuccessfulRescale",
-            "New size: 5; reason: cpu resource utilization (percentage of request) above target",
-            "horizontal-pod-autoscaler") in events(core, ns)
+    assert wait_for(lambda: ("Normal", "SuccessfulRescale",
+                             "New size: 5; reason: cpu resource utilization (percentage of request) above target",
+                             "horizontal-pod-autoscaler") in events(core, ns))
     assert wait_for(lambda: conditions(auto, ns).get("ScalingLimited", ("",))[0] == "True")
     assert conditions(auto, ns)["ScalingLimited"] == (
         "True", "TooManyReplicas", "the desired replica count is more than the maximum replica count")
@@ -107,11 +107,11 @@ def test_hpa_scales_a_deployment_up_when_cpu_crosses_the_target_and_down_after_i
 
     for name in ("web-1", "web-2"):
         core.patch_namespaced_pod(name, ns, {"metadata": {"annotations": {"vapi.dev/cpu-usage": "10m"}}})
-    assert wait_for(lambda: conditions(auto, ns)["AbleToScale"][1] == "ScaleDownStabilized", timeout=5)
+    assert wait_for(lambda: conditions(auto, ns)["AbleToScale"][1] == "ScaleDownStabilized", timeout=8)
     assert apps.read_namespaced_deployment_scale("web", ns).spec.replicas == 5
     assert wait_for(lambda: apps.read_namespaced_deployment_scale("web", ns).spec.replicas == 1)
-    assert ("Normal", "SuccessfulRescale", "New size: 1; reason: All metrics below target",
-            "horizontal-pod-autoscaler") in events(core, ns)
+    assert wait_for(lambda: ("Normal", "SuccessfulRescale", "New size: 1; reason: All metrics below target",
+                             "horizontal-pod-autoscaler") in events(core, ns))
 
 
 @pytest.mark.parametrize("version", ["1.27", "1.33"])  # 1.27 writes autoscaling/v1, 1.33 v2
@@ -162,8 +162,8 @@ def test_an_hpa_whose_target_is_missing_or_unmeasurable_says_why(server, client,
     assert conditions(auto, ns)["AbleToScale"] == (
         "False", "FailedGetScale",
         'the HPA controller was unable to get the target\'s current scale: deployments/scale.apps "web" not found')
-    assert ("Warning", "FailedGetScale", 'deployments/scale.apps "web" not found',
-            "horizontal-pod-autoscaler") in events(core, ns)
+    assert wait_for(lambda: ("Warning", "FailedGetScale", 'deployments/scale.apps "web" not found',
+                             "horizontal-pod-autoscaler") in events(core, ns))
 
     make_node(core, f"n-{ns}")
     deployment(apps, ns)
