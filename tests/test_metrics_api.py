@@ -61,6 +61,9 @@ def test_per_container_annotation_wins_over_the_pod_wide_one(server, core, ns):
              annotations={"vapi.dev/cpu-usage": "100m", "vapi.dev/cpu-usage.sidecar": "5m"})
     top = run_kubectl(server.kubeconfig, "top", "pod", "two", "-n", ns, "--containers").stdout
     assert [r[1:3] for r in rows(top)[1:]] == [["app", "100m"], ["sidecar", "5m"]]
+    # metrics-server's Table: usage summed over the containers, and the window.
+    table = run_kubectl(server.kubeconfig, "get", "podmetrics", "two", "-n", ns).stdout
+    assert rows(table) == [["NAME", "CPU", "MEMORY", "WINDOW"], ["two", "105m", rows(table)[1][2], "15s"]]
 
 
 def test_default_usage_is_a_steady_share_of_requests(server, core, ns):
