@@ -114,6 +114,25 @@ def test_hpa_scales_a_deployment_up_when_cpu_crosses_the_target_and_down_after_i
                              "horizontal-pod-autoscaler") in events(core, ns))
 
 
+def test_container_resource_metrics_follow_one_container(server, client, ns):
+    core, apps = kubernetes.client.CoreV1Api(client), kubernetes.client.AppsV1Api(client)
+    auto = kubernetes.client.AutoscalingV2Api(client)
+    make_node(core, f"n-{ns}")
+    deployment(apps, ns, replicas=1)
+    make_pod(core, ns, "web-1", f"n-{ns}", labels={"app": "web"}, containers=("app", "side"),
+             requests={"cpu": "100m"}, annotations={"vapi.dev/cpu-usage.app": "20m", "vapi.dev/cpu-usage.side": "900m"})
+    body = hpa(ns)
+    body["spec"]["metrics"] = [{"type": "ContainerResource", "containerResource": {
+        "name": "cpu", "container": "app", "target": {"type": "Utilization", "averageUtilization": 50}}}]
+    auto.create_namespaced_horizontal_pod_autoscaler(ns, body)
+    status = wait_for(lambda: (s := auto.read_namespaced_horizontal_pod_autoscaler("web", ns).status)
+                      and s.current_metrics and s)
+    current = status.current_metrics[0]
+    assert current.type == "ContainerResource" and current.container_resource.container == "app"
+    assert current.container_resource.current.average_utilization == 20
+    assert apps.read_namespaced_deployment_scale("web", ns).spec.replicas == 1
+
+
 @pytest.mark.parametrize("version", ["1.27", "1.33"])  # 1.27 writes autoscaling/v1, 1.33 v2
 def test_kubectl_autoscale_creates_an_hpa_that_reports_usage(server, client, ns, version):
     core, apps = kubernetes.client.CoreV1Api(client), kubernetes.client.AppsV1Api(client)
@@ -205,6 +224,14 @@ def test_replicas_follow_kubes_ratio_tolerance_and_unready_rules():
     assert calc(pods, [_usage("a", "10m")]).replicas == 2
     with pytest.raises(autoscaling.MetricError, match="no pods returned by selector"):
         calc([], [])
+    # ContainerResource: only the named container's request and usage count.
+    two = {"metadata": {"name": "a"}, "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+           "spec": {"containers": [{"name": "app", "resources": {"requests": {"cpu": "100m"}}},
+                                   {"name": "side", "resources": {}}]}}
+    used = {"metadata": {"name": "a"}, "containers": [{"name": "app", "usage": {"cpu": "100m"}},
+                                                      {"name": "side", "usage": {"cpu": "900m"}}]}
+    measured = calc([two], [used], container="app")
+    assert (measured.replicas, measured.utilization) == (2, 100)  # ceil(100/50 × 1 pod)
 
 
 def test_behavior_windows_and_policies_limit_changes():

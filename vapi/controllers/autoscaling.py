@@ -35,10 +35,13 @@ def _milli(quantity) -> int:
     return Quantity.parse(quantity).milli()
 
 
-def pod_requests(pod: dict, resource: str) -> int:
-    """The pod's request of `resource`, in thousandths; every container must request it."""
+def pod_requests(pod: dict, resource: str, only: str | None = None) -> int:
+    """The pod's request of `resource`, in thousandths; every container (or the `only` one) must
+    request it."""
     total = 0
     for container in (pod.get("spec") or {}).get("containers") or []:
+        if only is not None and container.get("name") != only:
+            continue
         value = (((container.get("resources") or {}).get("requests")) or {}).get(resource)
         if value is None:
             raise MetricError("FailedGetResourceMetric",
@@ -48,9 +51,10 @@ def pod_requests(pod: dict, resource: str) -> int:
     return total
 
 
-def pod_usage(metrics: dict, resource: str) -> int:
-    """A PodMetrics' usage of `resource` summed over its containers, in thousandths."""
-    return sum(_milli(c["usage"][resource]) for c in metrics.get("containers") or [] if resource in c.get("usage", {}))
+def pod_usage(metrics: dict, resource: str, only: str | None = None) -> int:
+    """A PodMetrics' usage of `resource` summed over its containers (or the `only` one), in thousandths."""
+    return sum(_milli(c["usage"][resource]) for c in metrics.get("containers") or []
+               if resource in c.get("usage", {}) and only in (None, c.get("name")))
 
 
 def _group(pods: list[dict], metrics: dict[str, int], resource: str):
@@ -79,19 +83,21 @@ class Measured:
 
 
 def resource_replicas(current: int, pods: list[dict], pod_metrics: list[dict], resource: str, *,
-                      utilization: int | None, average_value: int | None, tolerance: float) -> Measured:
-    """Replicas one Resource metric asks for; `utilization` (percent) or `average_value`
-    (thousandths) is the target."""
+                      utilization: int | None, average_value: int | None, tolerance: float,
+                      container: str | None = None) -> Measured:
+    """Replicas one Resource metric asks for (a ContainerResource one: of that `container`);
+    `utilization` (percent) or `average_value` (thousandths) is the target."""
     if not pods:
         raise MetricError("FailedGetResourceMetric", "no pods returned by selector while calculating replica count")
-    metrics = {m["metadata"]["name"]: pod_usage(m, resource) for m in pod_metrics}
+    metrics = {m["metadata"]["name"]: pod_usage(m, resource, container) for m in pod_metrics}
     if not metrics:
         raise MetricError("FailedGetResourceMetric",
                           f"unable to get metrics for resource {resource}: no metrics returned from resource "
                           "metrics API")
     ready, unready, missing = _group(pods, metrics, resource)
     counted = {name: metrics[name] for name in ready}
-    requests = {p["metadata"]["name"]: pod_requests(p, resource) for p in pods} if utilization is not None else {}
+    requests = {p["metadata"]["name"]: pod_requests(p, resource, container) for p in pods} \
+        if utilization is not None else {}
 
     def ratio(values: dict[str, int]) -> tuple[float, int | None, int]:
         if not values:

@@ -6,7 +6,7 @@ pods its selector names are read from the metrics API, `autoscaling.py` turns th
 within the HPA's bounds and behavior, a changed count is written to `/scale`, and the status tells
 what was seen: current and desired replicas, current metrics, the last scale time and the
 AbleToScale, ScalingActive and ScalingLimited conditions with kube's reasons and messages.
-Metrics other than Resource (Pods, Object, External, ContainerResource) have no source here and
+Metrics other than Resource and ContainerResource (Pods, Object, External) have no source here and
 leave the HPA unable to compute, as an unserved custom metrics API would.
 """
 from __future__ import annotations
@@ -24,6 +24,8 @@ from .reconciler import Reconciler
 
 HPA = ("autoscaling", "v2", "horizontalpodautoscalers")
 CONDITIONS = ("AbleToScale", "ScalingActive", "ScalingLimited")
+# The metric types measured here, and the field naming their source.
+SOURCES = {"Resource": "resource", "ContainerResource": "containerResource"}
 
 
 def _quantity(thousandths: int) -> str:
@@ -53,35 +55,41 @@ class HorizontalController(Reconciler):
     def _metric(self, namespace: str, spec: dict, selector: str, current: int):
         """(replicas, metric name, MetricStatus) for one metric of the spec."""
         kind = spec.get("type")
-        if kind != "Resource":
+        if kind not in SOURCES:
             raise autoscaling.MetricError(f"FailedGet{kind}Metric",
                                           f"unable to get metric of type {kind}: no custom or external metrics "
                                           "API is served")
-        resource, target = spec["resource"]["name"], spec["resource"].get("target") or {}
+        source = spec[SOURCES[kind]]
+        resource, target, container = source["name"], source.get("target") or {}, source.get("container")
+        reason = f"FailedGet{kind}Metric"
         parsed = selectors.parse_label_selector(selector)
         pods = [p for p in self.pods.list(namespace) if parsed.matches(p["metadata"].get("labels"))]
         try:
             measured = self.api.list(self.metrics, namespace, ListOptions(label_selector=selector))["items"]
         except errors.StatusError as e:
-            raise autoscaling.MetricError("FailedGetResourceMetric",
-                                          f"unable to get metrics for resource {resource}: {e.message}") from None
+            raise autoscaling.MetricError(reason, f"unable to get metrics for resource {resource}: {e.message}") from None
         utilization = target.get("averageUtilization") if target.get("type") == "Utilization" else None
         average = None if utilization is not None else Quantity.parse(target.get("averageValue") or 0).milli()
         try:
             result = autoscaling.resource_replicas(current, pods, measured, resource, utilization=utilization,
-                                                   average_value=average, tolerance=self.settings.hpa_tolerance)
+                                                   average_value=average, tolerance=self.settings.hpa_tolerance,
+                                                   container=container)
         except autoscaling.MetricError as e:
             # kube's words around the cause, in the event that sums up the failed metrics
+            e.reason = reason
             what = "utilization" if utilization is not None else "usage"
-            e.chain = f"failed to get {resource} resource metric value: failed to get {resource} {what}: {e.message}"
+            e.chain = (f"failed to get {container} container metric value: " if container else
+                       f"failed to get {resource} resource metric value: ") + \
+                f"failed to get {resource} {what}: {e.message}"
             raise
         status = {"averageValue": _quantity(result.average)}
         if utilization is not None:
             status["averageUtilization"] = result.utilization
-            name = f"{resource} resource utilization (percentage of request)"
+            name = f"{resource} {'container ' if container else ''}resource utilization (percentage of request)"
         else:
             name = f"{resource} resource"
-        return result.replicas, name, {"type": "Resource", "resource": {"name": resource, "current": status}}
+        current_source = {"name": resource, **({"container": container} if container else {}), "current": status}
+        return result.replicas, name, {"type": kind, SOURCES[kind]: current_source}
 
     def _desired(self, hpa: dict, namespace: str, selector: str, current: int, conditions: dict):
         """(replicas the metrics ask for, metric name, statuses), or None when none could be computed."""
