@@ -39,6 +39,9 @@ class HorizontalController(Reconciler):
 
     def setup(self) -> None:
         self.histories: dict[tuple, autoscaling.History] = {}
+        # Pods are read from the cache, which must be synced before the first look; their changes
+        # wake no HPA (kube's looks again every sync period instead).
+        self.watch("", "v1", "pods", lambda pod: ())
         self.pods = self.cache("", "v1", "pods")
         self.metrics = self.resource("metrics.k8s.io", "v1beta1", "pods")
 
