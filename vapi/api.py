@@ -391,6 +391,11 @@ class API:
     async def create(self, info: ResourceInfo, namespace: str | None, obj: dict,
                      opts: WriteOptions | None = None, *, track: bool = True) -> dict:
         opts = opts or WriteOptions()
+        if info.group == "" and info.plural == "bindings":
+            # kube's legacy collection: a Binding named after its pod is that pod's binding.
+            name = obj.get("metadata", {}).get("name", "") if isinstance(obj, dict) else ""
+            return await self.create_subresource(self.registry.get("", "v1", "pods"), namespace, name or "",
+                                                 "binding", obj, opts)
         strategy = info.strategy
         self._check_type(info, obj)
         if not strategy.stores:

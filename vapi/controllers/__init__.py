@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from ..scheduler import NAME as SCHEDULER_NAME
+from ..scheduler import USER as SCHEDULER_USER
+from ..scheduler import Scheduler
 from .clock import Clock
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
@@ -54,6 +57,8 @@ class Controllers:
                             ClusterRoleAggregationController(as_user("clusterrole-aggregation-controller"),
                                                              informers),
                             EventTTL(ActingAs(api, APISERVER, authorize), self.clock, event_ttl)]
+        scheduler_api = ActingAs(api, SCHEDULER_USER, authorize)
+        self.controllers.append(Scheduler(scheduler_api, informers, self.recorder(scheduler_api, SCHEDULER_NAME)))
         for cls in RECONCILERS:
             self.controllers.append(self.reconciler(cls, as_user(cls.user)))
         self.tasks: list[asyncio.Task] = []

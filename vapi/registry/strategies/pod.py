@@ -12,3 +12,9 @@ class PodStrategy(BuiltinStrategy):
         if requested is not None:
             return max(requested, 0)
         return obj.get("spec", {}).get("terminationGracePeriodSeconds", 30)
+
+    def prepare_for_update(self, obj: dict, old: dict, subresource: str | None) -> None:
+        # A binding is written whole by its handler from the stored pod (node, annotations and the
+        # PodScheduled condition), as kube's binding writes storage directly.
+        if subresource != "binding":
+            super().prepare_for_update(obj, old, subresource)
