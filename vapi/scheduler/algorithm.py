@@ -34,6 +34,17 @@ class Snapshot:
         return Snapshot(nodes, self.nominated)
 
 
+MIN_FEASIBLE = 100
+MIN_PERCENTAGE = 5
+
+
+def feasible_to_find(nodes: int) -> int:
+    if nodes < MIN_FEASIBLE:
+        return nodes
+    percentage = max(50 - nodes // 125, MIN_PERCENTAGE)
+    return max(nodes * percentage // 100, MIN_FEASIBLE)
+
+
 def default_plugins(namespace_labels) -> list[Plugin]:
     return [NodeUnschedulable(), TaintToleration(), NodeAffinity(), NodePorts(), NodeResourcesFit(),
             PodTopologySpread(), InterPodAffinity(namespace_labels), BalancedAllocation()]
@@ -43,6 +54,7 @@ class Algorithm:
     def __init__(self, plugins: list[Plugin], rng: random.Random):
         self.plugins = plugins
         self.rng = rng
+        self.next_start = 0
 
     def prefilter(self, pod: dict, snapshot: Snapshot) -> dict[str, object]:
         return {p.name: p.prefilter(pod, snapshot) for p in self.plugins}
@@ -64,14 +76,23 @@ class Algorithm:
         return None
 
     def schedule(self, pod: dict, snapshot: Snapshot) -> tuple[str | None, dict[str, Status]]:
-        """The chosen node's name, or None and each node's refusal."""
+        """The chosen node's name, or None and each node's refusal. Past a hundred nodes only
+        enough feasible ones are sought, starting where the last search stopped (kube's
+        percentageOfNodesToScore, adaptive)."""
         states = self.prefilter(pod, snapshot)
         statuses: dict[str, Status] = {}
         feasible = []
-        for node in snapshot.nodes:
+        count = len(snapshot.nodes)
+        wanted = feasible_to_find(count)
+        start = self.next_start % count if count else 0
+        for offset in range(count):
+            node = snapshot.nodes[(start + offset) % count]
             status = self.filter_node(states, pod, node, snapshot)
             if status is None:
                 feasible.append(node)
+                if len(feasible) >= wanted:
+                    self.next_start = start + offset + 1
+                    break
             else:
                 statuses[node.name] = status
         if not feasible:

@@ -59,24 +59,35 @@ def is_terminal(pod: dict) -> bool:
 
 @dataclass
 class NodeInfo:
-    node: dict
+    _node: dict
     pods: dict[str, dict] = field(default_factory=dict)   # uid -> pod
     requested: dict[str, int] = field(default_factory=dict)
     nonzero: list[int] = field(default_factory=lambda: [0, 0])
     ports: list[tuple[str, str, int]] = field(default_factory=list)
+    _allocatable: dict[str, int] | None = None
+
+    @property
+    def node(self) -> dict:
+        return self._node
+
+    @node.setter
+    def node(self, node: dict) -> None:
+        self._node, self._allocatable = node, None
 
     @property
     def name(self) -> str:
-        return self.node["metadata"]["name"]
+        return self._node["metadata"]["name"]
 
     @property
     def labels(self) -> dict:
-        return self.node["metadata"].get("labels") or {}
+        return self._node["metadata"].get("labels") or {}
 
     def allocatable(self) -> dict[str, int]:
-        status = self.node.get("status") or {}
-        raw = status.get("allocatable") or status.get("capacity") or {}
-        return {name: amount(name, Quantity.parse(value)) for name, value in raw.items()}
+        if self._allocatable is None:
+            status = self._node.get("status") or {}
+            raw = status.get("allocatable") or status.get("capacity") or {}
+            self._allocatable = {name: amount(name, Quantity.parse(value)) for name, value in raw.items()}
+        return self._allocatable
 
     def add(self, pod: dict) -> None:
         uid = pod["metadata"]["uid"]
@@ -102,7 +113,8 @@ class NodeInfo:
                 self.ports.remove(port)
 
     def copy(self) -> "NodeInfo":
-        clone = NodeInfo(self.node)
+        clone = NodeInfo(self._node)
+        clone._allocatable = self._allocatable
         for pod in self.pods.values():
             clone.add(pod)
         return clone
