@@ -5,22 +5,14 @@ Node object for the case, and the case plays its kubelet where a pod must finish
 Capacity is a fake extended resource added to a node's status, as the upstream cases do."""
 from __future__ import annotations
 
-import time
 import uuid
 
 import kubernetes
 import pytest
 
+from .helpers import eventually
+
 FAKE = "example.com/fake-slots"
-
-
-def _eventually(check, seconds=20.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
 
 
 def _ready(node) -> bool:
@@ -58,18 +50,18 @@ def _pod(name, slots=0, **spec):
 
 
 def _node_of(core, namespace, name, seconds=20.0):
-    return _eventually(lambda: core.read_namespaced_pod(name, namespace).spec.node_name, seconds)
+    return eventually(lambda: core.read_namespaced_pod(name, namespace).spec.node_name, seconds)
 
 
 def _failed_scheduling(core, namespace, name):
-    return _eventually(lambda: [e for e in core.list_namespaced_event(
+    return eventually(lambda: [e for e in core.list_namespaced_event(
         namespace, field_selector=f"involvedObject.name={name}").items if e.reason == "FailedScheduling"])
 
 
 def _finish(core, namespace, name):
     """What the kubelet does once a pod is being deleted: remove it. Harmless where one did."""
     try:
-        _eventually(lambda: core.read_namespaced_pod(name, namespace).metadata.deletion_timestamp)
+        eventually(lambda: core.read_namespaced_pod(name, namespace).metadata.deletion_timestamp)
         core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
     except kubernetes.client.ApiException as e:
         assert e.status == 404
@@ -157,7 +149,7 @@ def test_pod_disruption_condition_is_added_to_the_preempted_pod(core, namespace,
         def disrupted():
             pod = core.read_namespaced_pod("victim", namespace)
             return next((c for c in pod.status.conditions or [] if c.type == "DisruptionTarget"), None)
-        condition = _eventually(disrupted)
+        condition = eventually(disrupted)
         assert condition is not None and (condition.status, condition.reason) == ("True", "PreemptionByScheduler")
     finally:
         core.patch_namespaced_pod("victim", namespace, {"metadata": {"finalizers": None}})

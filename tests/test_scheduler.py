@@ -4,12 +4,12 @@ them), kube-scheduler's unschedulable message, pods/binding, priority and preemp
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 import kubernetes
 import pytest
 
+from conformance.helpers import eventually as wait_for
 from vapi.testing import ServerProcess, run_kubectl
 
 
@@ -63,15 +63,6 @@ def pod(name, requests=None, **spec):
         container["resources"] = {"requests": requests}
     labels = spec.pop("labels", {"app": name})
     return {"metadata": {"name": name, "labels": labels}, "spec": {"containers": [container], **spec}}
-
-
-def wait_for(check, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
 
 
 def placed(core, ns, name):

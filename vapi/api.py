@@ -393,9 +393,10 @@ class API:
         opts = opts or WriteOptions()
         if info.group == "" and info.plural == "bindings":
             # kube's legacy collection: a Binding named after its pod is that pod's binding.
-            name = obj.get("metadata", {}).get("name", "") if isinstance(obj, dict) else ""
-            return await self.create_subresource(self.registry.get("", "v1", "pods"), namespace, name or "",
-                                                 "binding", obj, opts)
+            meta = obj.get("metadata") if isinstance(obj, dict) else None
+            name = meta.get("name") if isinstance(meta, dict) else None
+            return await self.create_subresource(self.registry.get("", "v1", "pods"), namespace,
+                                                 name if isinstance(name, str) else "", "binding", obj, opts)
         strategy = info.strategy
         self._check_type(info, obj)
         if not strategy.stores:

@@ -50,15 +50,10 @@ class Scheduler:
         self.bound: dict[str, str] = {}                   # uid -> node name
         self.nominated: dict[str, dict] = {}              # uid -> pod nominated by preemption
         self.pods_info = api.registry.get("", "v1", "pods")
-        self.pods = informers.get(self.pods_info)
-        self.node_cache = informers.get(api.registry.get("", "v1", "nodes"))
-        namespaces = informers.get(api.registry.get("", "v1", "namespaces"))
-        pdbs = informers.get(api.registry.get("policy", "v1", "poddisruptionbudgets"))
-        self._read = [self.pods, self.node_cache, namespaces, pdbs]
-        self.algorithm = Algorithm(default_plugins(
-            lambda ns: ((namespaces.get(None, ns) or {}).get("metadata") or {}).get("labels") or {}),
-            random.Random(seed))
-        self.preemption = Preemption(self.algorithm, pdbs.list)
+        self.rng = random.Random(seed)
+
+    def _cache(self, plural: str, group: str = ""):
+        return self.informers.get(self.api.registry.get(group, "v1", plural))
 
     # --- the cache, fed by informers ---------------------------------------------------------
 
@@ -121,9 +116,15 @@ class Scheduler:
     # --- the loop ----------------------------------------------------------------------------
 
     async def run(self) -> None:
+        # Informers start when asked for: here, once the store is open.
+        self.pods, self.node_cache = self._cache("pods"), self._cache("nodes")
+        namespaces, pdbs = self._cache("namespaces"), self._cache("poddisruptionbudgets", "policy")
+        self.algorithm = Algorithm(default_plugins(
+            lambda ns: ((namespaces.get(None, ns) or {}).get("metadata") or {}).get("labels") or {}), self.rng)
+        self.preemption = Preemption(self.algorithm, pdbs.list)
         self.pods.add_handler(self._on_pod)
         self.node_cache.add_handler(self._on_node)
-        for informer in self._read:
+        for informer in (self.pods, self.node_cache, namespaces, pdbs):
             await informer.wait_synced()
         while True:
             pod = await self.queue.pop()
@@ -152,8 +153,9 @@ class Scheduler:
             return
         snapshot = self.snapshot()
         if not snapshot.nodes:
+            # Nothing to try until a node arrives, which moves every waiting pod.
+            self.queue.unschedulable(uid, set())
             await self._failed(pod, "SchedulerError", NO_NODES, None)
-            self.queue.retry(uid)
             return
         node, statuses = self.algorithm.schedule(pod, snapshot)
         if node is not None:
