@@ -131,7 +131,7 @@ def test_node_selector_and_the_unschedulable_message(core, ns, nodes, server):
     assert "Warning  FailedScheduling" in described and "default-scheduler  " + want in described
     ssd = run_kubectl(server.kubeconfig, "get", "events", "-n", ns, "--field-selector",
                       "involvedObject.name=ssd", "-o", "json").stdout
-    assert [(e["reason"], e["message"], e["source"]["component"]) for e in json.loads(ssd)["items"]] == \
+    assert [(e["reason"], e["message"], e["reportingComponent"]) for e in json.loads(ssd)["items"]] == \
         [("Scheduled", f"Successfully assigned {ns}/ssd to {names[1]}", "default-scheduler")]
     # A node that matches arrives: the waiting pod is tried again and placed.
     core.patch_node(names[2], {"metadata": {"labels": {"disk": "tape"}}})

@@ -9,6 +9,7 @@ from .namespace_lifecycle import NamespaceLifecycle
 from .podsecurity import PodSecurity
 from .priority import Priority
 from .resourcequota import ResourceQuota
+from .runtimeclass import RuntimeClass
 from .schema import Defaulting, SchemaValidation
 from .serviceaccount import ServiceAccount
 from .tolerations import DefaultTolerationSeconds
@@ -32,6 +33,7 @@ def default_chain(namespace_cached, namespace_live, lookups, quota_locks: Namesp
         Priority(lambda name: lookups.get("scheduling.k8s.io", "priorityclasses", None, name),
                  lambda: lookups.list("scheduling.k8s.io", "priorityclasses", None)),
         DefaultTolerationSeconds(),
+        RuntimeClass(lambda name: lookups.get("node.k8s.io", "runtimeclasses", None, name)),
         PodSecurity(namespace_live, lambda namespace: lookups.live_list("", "pods", namespace)),
         *(dynamic_plugins(dynamic) if dynamic else []),
         ResourceQuota(lambda namespace: _quotas(lookups, namespace), lookups.write_status, quota_locks),
@@ -47,4 +49,4 @@ def _quotas(lookups, namespace: str) -> list[dict]:
 
 
 __all__ = ["DefaultTolerationSeconds", "Defaulting", "LimitRanger", "NamespaceLifecycle", "PodSecurity",
-           "Priority", "ResourceQuota", "SchemaValidation", "ServiceAccount", "default_chain"]
+           "Priority", "ResourceQuota", "RuntimeClass", "SchemaValidation", "ServiceAccount", "default_chain"]
