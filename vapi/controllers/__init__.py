@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ..scheduler import NAME as SCHEDULER_NAME
-from ..scheduler import USER as SCHEDULER_USER
-from ..scheduler import Scheduler
+from ..scheduler.scheduler import NAME as SCHEDULER_NAME
+from ..scheduler.scheduler import USER as SCHEDULER_USER
+from ..scheduler.scheduler import Scheduler
 from .clock import Clock
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController

@@ -1,5 +1,2 @@
-"""kube-scheduler's default profile over the in-process API: a scheduling queue, filter and score
-plugins, preemption, and binding through pods/binding."""
-from .scheduler import NAME, USER, Scheduler
-
-__all__ = ["NAME", "USER", "Scheduler"]
+"""kube-scheduler's default profile over the in-process API: a scheduling queue (`queue.py`),
+filter and score plugins, preemption, and binding through pods/binding (`scheduler.py`)."""

@@ -75,12 +75,15 @@ class NodeResourcesFit(Plugin):
     """Requests against what is left of allocatable; scored LeastAllocated over cpu and memory."""
     name, weight, filters, scores = "NodeResourcesFit", 1, True, True
 
+    def prefilter(self, pod, snapshot):
+        return requests_of(pod), nonzero_requests_of(pod)
+
     def filter(self, state, pod, node):
         allocatable = node.allocatable()
         reasons, resolvable = [], True
         if len(node.pods) + 1 > allocatable.get("pods", 0):
             reasons.append("Too many pods")
-        wanted = requests_of(pod)
+        wanted = state[0]
         names = ["cpu", "memory", "ephemeral-storage"] + sorted(set(wanted) - {"cpu", "memory", "ephemeral-storage"})
         for name in names:
             want = wanted.get(name, 0)
@@ -93,14 +96,15 @@ class NodeResourcesFit(Plugin):
         return None
 
     def score(self, state, pod, node):
-        fractions = free_fractions(pod, node)
+        fractions = free_fractions(state[1], node)
         return sum(int(MAX_SCORE * (1 - used)) if used <= 1 else 0 for used in fractions) // len(fractions)
 
 
-def free_fractions(pod: dict, node) -> list[float]:
-    """What share of allocatable cpu and memory the node's pods and this one ask (non-zero requests)."""
+def free_fractions(nonzero: tuple[int, int], node) -> list[float]:
+    """What share of allocatable cpu and memory the node's pods and this one (its non-zero
+    requests) ask."""
     allocatable = node.allocatable()
-    cpu, memory = nonzero_requests_of(pod)
+    cpu, memory = nonzero
     shares = []
     for i, (name, extra) in enumerate((("cpu", cpu), ("memory", memory))):
         total = allocatable.get(name, 0)
@@ -111,6 +115,9 @@ def free_fractions(pod: dict, node) -> list[float]:
 class BalancedAllocation(Plugin):
     name, weight, scores = "NodeResourcesBalancedAllocation", 1, True
 
+    def prefilter(self, pod, snapshot):
+        return nonzero_requests_of(pod)
+
     def score(self, state, pod, node):
-        cpu, memory = (min(share, 1.0) for share in free_fractions(pod, node))
+        cpu, memory = (min(share, 1.0) for share in free_fractions(state, node))
         return int((1 - abs(cpu - memory) / 2) * MAX_SCORE)

@@ -51,6 +51,7 @@ class Scheduler:
         self.nominated: dict[str, dict] = {}              # uid -> pod nominated by preemption
         self.pods_info = api.registry.get("", "v1", "pods")
         self.rng = random.Random(seed)
+        self._binding: set[asyncio.Task] = set()
 
     def _cache(self, plural: str, group: str = ""):
         return self.informers.get(self.api.registry.get(group, "v1", plural))
@@ -159,7 +160,12 @@ class Scheduler:
             return
         node, statuses = self.algorithm.schedule(pod, snapshot)
         if node is not None:
-            await self._bind(pod, node)
+            # The pod is assumed on its node at once and bound in the background, so the next pod
+            # is scheduled meanwhile against what this one takes (kube's binding cycle).
+            self._bind_local({**pod, "spec": {**pod["spec"], "nodeName": node}}, node)
+            task = asyncio.create_task(self._bind(pod, node))
+            self._binding.add(task)
+            task.add_done_callback(self._binding.discard)
             return
         outcome = self.preemption.preempt(pod, snapshot, statuses)
         nominated = None
@@ -173,18 +179,19 @@ class Scheduler:
     async def _bind(self, pod: dict, node: str) -> None:
         meta = pod["metadata"]
         uid = meta["uid"]
-        assumed = {**pod, "spec": {**pod["spec"], "nodeName": node}}
-        self._bind_local(assumed, node)
         binding = {"apiVersion": "v1", "kind": "Binding",
                    "metadata": {"name": meta["name"], "namespace": meta.get("namespace"), "uid": uid},
                    "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
         try:
             await self.api.create_subresource(self.pods_info, meta.get("namespace"), meta["name"], "binding", binding)
-        except errors.StatusError as e:
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - the pod is tried again, whatever stopped its binding
             self._unbind(uid)
-            self.recorder.event(_with_kind(pod), "Warning", "FailedScheduling", f"Binding rejected: {e.message}",
+            why = e.message if isinstance(e, errors.StatusError) else str(e)
+            self.recorder.event(_with_kind(pod), "Warning", "FailedScheduling", f"Binding rejected: {why}",
                                 action="Scheduling")
-            if e.code != 404:
+            if not isinstance(e, errors.StatusError) or e.code != 404:
                 self.queue.retry(uid)
             return
         self.queue.done(uid)
