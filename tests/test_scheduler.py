@@ -4,6 +4,7 @@ them), kube-scheduler's unschedulable message, pods/binding, priority and preemp
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import kubernetes
@@ -254,3 +255,17 @@ def test_preemption_of_a_lower_priority_pod(core, ns, nodes, server):
     finally:
         for name in ("low", "high", "polite"):
             sched.delete_priority_class(f"{ns}-{name}")
+
+
+def test_scheduling_gates_hold_a_pod_until_removed(core, ns, nodes):
+    (node,) = nodes(1)
+    core.create_namespaced_pod(ns, pod("gated", schedulingGates=[{"name": "example.com/wait"}]))
+    (condition,) = core.read_namespaced_pod("gated", ns).status.conditions
+    assert (condition.type, condition.status, condition.reason, condition.message) == (
+        "PodScheduled", "False", "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates")
+    time.sleep(1)
+    assert core.read_namespaced_pod("gated", ns).spec.node_name is None
+    core.patch_namespaced_pod("gated", ns, [{"op": "remove", "path": "/spec/schedulingGates"}])
+    assert placed(core, ns, "gated") == node
+    conditions = core.read_namespaced_pod("gated", ns).status.conditions
+    assert [(c.type, c.status) for c in conditions] == [("PodScheduled", "True")]
