@@ -5,6 +5,7 @@ Node object for the case, and the case plays its kubelet where a pod must finish
 Capacity is a fake extended resource added to a node's status, as the upstream cases do."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import kubernetes
@@ -154,3 +155,29 @@ def test_pod_disruption_condition_is_added_to_the_preempted_pod(core, namespace,
     finally:
         core.patch_namespaced_pod("victim", namespace, {"metadata": {"finalizers": None}})
         _finish(core, namespace, "victim")
+
+
+def test_priority_class_endpoints(api_client, classes):
+    scheduling = kubernetes.client.SchedulingV1Api(api_client)
+    name = classes(100)
+    assert name in {pc.metadata.name for pc in scheduling.list_priority_class().items}
+    patched = scheduling.patch_priority_class(name, {"description": "patched", "metadata": {"labels": {"a": "b"}}})
+    assert (patched.description, patched.metadata.labels) == ("patched", {"a": "b"})
+    with pytest.raises(kubernetes.client.ApiException) as err:
+        scheduling.patch_priority_class(name, {"value": 101})
+    assert err.value.status == 422
+    assert json.loads(err.value.body)["message"] == \
+        f'PriorityClass.scheduling.k8s.io "{name}" is invalid: value: Forbidden: may not be changed in an update.'
+    with pytest.raises(kubernetes.client.ApiException) as err:
+        scheduling.create_priority_class({"metadata": {"name": "system-made-up"}, "value": 1})
+    assert err.value.status == 422
+
+
+def test_pods_take_their_priority_from_the_class(core, namespace, classes):
+    name = classes(321)
+    made = core.create_namespaced_pod(namespace, _pod("prio", priorityClassName=name, schedulerName="none"))
+    assert (made.spec.priority, made.spec.preemption_policy) == (321, "PreemptLowerPriority")
+    with pytest.raises(kubernetes.client.ApiException) as err:
+        core.create_namespaced_pod(namespace, _pod("missing", priorityClassName="conf-no-such-class"))
+    assert err.value.status == 403
+    assert "no PriorityClass with name conf-no-such-class was found" in err.value.body
