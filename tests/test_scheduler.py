@@ -269,3 +269,29 @@ def test_scheduling_gates_hold_a_pod_until_removed(core, ns, nodes):
     assert placed(core, ns, "gated") == node
     conditions = core.read_namespaced_pod("gated", ns).status.conditions
     assert [(c.type, c.status) for c in conditions] == [("PodScheduled", "True")]
+
+
+def test_soft_preferences_prefer_untainted_nodes_and_company(core, ns, nodes):
+    names = nodes(2, taints={0: [{"key": "spot", "value": "yes", "effect": "PreferNoSchedule"}]})
+    core.create_namespaced_pod(ns, pod("soft"))
+    assert placed(core, ns, "soft") == names[1]
+    # Preferred pod affinity outweighs the little the first pod took of its node.
+    core.create_namespaced_pod(ns, pod("anchor", labels={"app": "anchor"}, nodeName=names[0],
+                                       tolerations=[{"key": "spot", "operator": "Exists"}]))
+    near = {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": {
+        "labelSelector": {"matchLabels": {"app": "anchor"}}, "topologyKey": "kubernetes.io/hostname"}}]}}
+    core.create_namespaced_pod(ns, pod("follower", affinity=near, tolerations=[{"key": "spot", "operator": "Exists"}]))
+    assert placed(core, ns, "follower") == names[0]
+
+
+def test_min_domains_counts_missing_zones_as_empty(core, ns, nodes):
+    nodes(3)   # two zones, asked for three
+    spread = [{"maxSkew": 1, "minDomains": 3, "topologyKey": "topology.kubernetes.io/zone",
+               "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "md"}}}]
+    for i in range(3):
+        core.create_namespaced_pod(ns, pod(f"md-{i}", labels={"app": "md"}, topologySpreadConstraints=spread))
+    placed_ones = [placed(core, ns, f"md-{i}", ) for i in range(2)]
+    assert all(placed_ones)
+    assert unschedulable_message(core, ns, "md-2") == (
+        "0/3 nodes are available: 3 node(s) didn't match pod topology spread constraints. preemption: 0/3 nodes are "
+        "available: 3 No preemption victims found for incoming pod.")
