@@ -100,6 +100,16 @@ class Scheduler:
             return
         self.queue.update(pod)
 
+    async def _pods_relisted(self) -> None:
+        """A lost watch is followed by a fresh list, replayed as ADDED: count bound pods afresh."""
+        self.bound.clear()
+        self.by_node.clear()
+        self.nominated.clear()
+        self.nodes = {name: NodeInfo(info.node) for name, info in self.nodes.items()}
+
+    async def _nodes_relisted(self) -> None:
+        self.nodes.clear()
+
     async def _on_node(self, event_type: str, node: dict, prev: dict | None) -> None:
         name = node["metadata"]["name"]
         if event_type == "DELETED":
@@ -123,8 +133,8 @@ class Scheduler:
         self.algorithm = Algorithm(default_plugins(
             lambda ns: ((namespaces.get(None, ns) or {}).get("metadata") or {}).get("labels") or {}), self.rng)
         self.preemption = Preemption(self.algorithm, pdbs.list)
-        self.pods.add_handler(self._on_pod)
-        self.node_cache.add_handler(self._on_node)
+        self.pods.add_handler(self._on_pod, self._pods_relisted)
+        self.node_cache.add_handler(self._on_node, self._nodes_relisted)
         for informer in (self.pods, self.node_cache, namespaces, pdbs):
             await informer.wait_synced()
         while True:
