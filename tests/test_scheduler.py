@@ -295,3 +295,27 @@ def test_min_domains_counts_missing_zones_as_empty(core, ns, nodes):
     assert unschedulable_message(core, ns, "md-2") == (
         "0/3 nodes are available: 3 node(s) didn't match pod topology spread constraints. preemption: 0/3 nodes are "
         "available: 3 No preemption victims found for incoming pod.")
+
+
+def test_preemption_spares_pods_a_disruption_budget_protects(core, ns, nodes, server):
+    client = kubernetes.config.new_client_from_config(str(server.kubeconfig))
+    sched, policy = kubernetes.client.SchedulingV1Api(client), kubernetes.client.PolicyV1Api(client)
+    sched.create_priority_class({"metadata": {"name": f"{ns}-low"}, "value": 10})
+    sched.create_priority_class({"metadata": {"name": f"{ns}-high"}, "value": 100})
+    try:
+        first, second = nodes(2, cpu="1")
+        core.create_namespaced_pod(ns, pod("guarded", {"cpu": "800m"}, labels={"app": "guarded"}, nodeName=first,
+                                           priorityClassName=f"{ns}-low"))
+        core.create_namespaced_pod(ns, pod("free", {"cpu": "800m"}, labels={"app": "free"}, nodeName=second,
+                                           priorityClassName=f"{ns}-low"))
+        policy.create_namespaced_pod_disruption_budget(ns, {"metadata": {"name": "keep"}, "spec": {
+            "minAvailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}})
+        # What the disruption controller would report: no disruption allowed.
+        policy.patch_namespaced_pod_disruption_budget_status("keep", ns, {"status": {
+            "disruptionsAllowed": 0, "currentHealthy": 1, "desiredHealthy": 1, "expectedPods": 1}})
+        core.create_namespaced_pod(ns, pod("high", {"cpu": "800m"}, priorityClassName=f"{ns}-high"))
+        assert wait_for(lambda: core.read_namespaced_pod("high", ns).status.nominated_node_name) == second
+        assert core.read_namespaced_pod("guarded", ns).metadata.deletion_timestamp is None
+    finally:
+        for name in ("low", "high"):
+            sched.delete_priority_class(f"{ns}-{name}")
