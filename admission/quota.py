@@ -45,6 +45,11 @@ def _container_totals(spec: dict, key: str) -> dict[str, Quantity]:
     return add_lists(total, resource_list(spec.get("overhead")))
 
 
+def pod_requests(spec: dict) -> dict[str, Quantity]:
+    """What a pod spec asks of a node, as the scheduler and quota both count it."""
+    return _container_totals(spec, "requests")
+
+
 def pod_usage(pod: dict) -> dict[str, Quantity]:
     if not pod_counts(pod):
         return {}

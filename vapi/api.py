@@ -412,6 +412,12 @@ class API:
     async def create(self, info: ResourceInfo, namespace: str | None, obj: dict,
                      opts: WriteOptions | None = None, *, track: bool = True) -> dict:
         opts = opts or WriteOptions()
+        if info.group == "" and info.plural == "bindings":
+            # kube's legacy collection: a Binding named after its pod is that pod's binding.
+            meta = obj.get("metadata") if isinstance(obj, dict) else None
+            name = meta.get("name") if isinstance(meta, dict) else None
+            return await self.create_subresource(self.registry.get("", "v1", "pods"), namespace,
+                                                 name if isinstance(name, str) else "", "binding", obj, opts)
         strategy = info.strategy
         self._check_type(info, obj)
         if not strategy.stores:

@@ -13,7 +13,7 @@ from admission.validation import dig
 
 from . import errors
 from .registry import selectors
-from .registry.strategies import rfc3339
+from .registry.strategies import now_rfc3339, rfc3339
 from .writes import patch as patching
 
 
@@ -159,8 +159,73 @@ class TokenRequests(Subresource):
         return request
 
 
+class PodBinding(Subresource):
+    """pods/binding (and the legacy `bindings` collection): a pod assigned to a node once, with its
+    PodScheduled condition, as kube's BindingREST writes it; the answer is a Success Status."""
+
+    async def create(self, api, info, namespace, name, body, opts) -> dict:
+        if not isinstance(body, dict) or not isinstance(body.get("target") or {}, dict):
+            raise errors.bad_request("the body must be a v1 Binding")
+        meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        if (meta.get("name") or "") != name:
+            raise errors.bad_request("name in URL does not match name in Binding object")
+        target = body.get("target") or {}
+        problems = []
+        if target.get("kind") and target["kind"] != "Node":
+            problems.append(f'target.kind: Unsupported value: "{target["kind"]}": supported values: "Node", '
+                            '"<empty>"')
+        if not target.get("name"):
+            problems.append("target.name: Required value")
+        if problems:
+            # kube returns these as a plain aggregate error, which its handler answers 500 with no reason.
+            raise errors.StatusError(500, "", problems[0] if len(problems) == 1 else f"[{', '.join(problems)}]")
+
+        def assign(pod: dict) -> dict:
+            pod_meta, spec = pod["metadata"], pod.setdefault("spec", {})
+            if meta.get("uid") and meta["uid"] != pod_meta.get("uid"):
+                raise errors.conflict(info, name, f"Precondition failed: UID in precondition: {meta['uid']}, "
+                                      f"UID in object meta: {pod_meta.get('uid')}")
+            if pod_meta.get("deletionTimestamp"):
+                raise binding_conflict(name, f"pod {name} is being deleted, cannot be assigned to a host")
+            if spec.get("nodeName"):
+                raise binding_conflict(name, f'pod {name} is already assigned to node "{spec["nodeName"]}"')
+            if spec.get("schedulingGates"):
+                raise binding_conflict(name, f"pod {name} has non-empty .spec.schedulingGates")
+            spec["nodeName"] = target["name"]
+            if meta.get("annotations"):
+                pod_meta["annotations"] = {**(pod_meta.get("annotations") or {}), **meta["annotations"]}
+            set_condition(pod, {"type": "PodScheduled", "status": "True"})
+            return pod
+
+        await api.guaranteed_update(info, namespace, name, assign, subresource=self.name, opts=opts,
+                                    precondition_rv=meta.get("resourceVersion") or None)
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+
+def binding_conflict(name: str, why: str) -> errors.StatusError:
+    return errors.StatusError(409, "Conflict", f'Operation cannot be fulfilled on pods/binding "{name}": {why}',
+                              {"name": name, "group": "", "kind": "pods/binding"})
+
+
+def set_condition(obj: dict, condition: dict) -> None:
+    """kube's UpdatePodCondition: the condition replaced in place, its lastTransitionTime moved only
+    when its status changes, lastProbeTime kept."""
+    conditions = obj.setdefault("status", {}).setdefault("conditions", [])
+    old = next((c for c in conditions if c.get("type") == condition["type"]), None)
+    new = {"type": condition["type"], "status": condition["status"],
+           "lastProbeTime": condition.get("lastProbeTime", old.get("lastProbeTime") if old else None),
+           "lastTransitionTime": (old or {}).get("lastTransitionTime") if old and old.get("status") ==
+           condition["status"] else now_rfc3339()}
+    new.update({k: condition[k] for k in ("reason", "message") if condition.get(k)})
+    if old is None:
+        conditions.append(new)
+    else:
+        conditions[conditions.index(old)] = new
+
+
 HANDLERS = {handler.name: handler for handler in (
-    Subresource("status"), Subresource("finalize"), Subresource("approval"), Scale("scale"))}
+    Subresource("status"), Subresource("finalize"), Subresource("approval"), Scale("scale"),
+    PodBinding("binding"))}
 
 
 def not_implemented(info, subresource: str) -> errors.StatusError:

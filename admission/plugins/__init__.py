@@ -7,6 +7,7 @@ from .dynamic import dynamic_plugins
 from .limitranger import LimitRanger
 from .namespace_lifecycle import NamespaceLifecycle
 from .podsecurity import PodSecurity
+from .priority import Priority
 from .resourcequota import ResourceQuota
 from .runtimeclass import RuntimeClass
 from .schema import Defaulting, SchemaValidation
@@ -29,6 +30,8 @@ def default_chain(namespace_cached, namespace_live, lookups, quota_locks: Namesp
         LimitRanger(lambda namespace: lookups.list("", "limitranges", namespace)),
         ServiceAccount(lambda namespace, name: lookups.get("", "serviceaccounts", namespace, name),
                        lambda namespace, name: lookups.live_get("", "serviceaccounts", namespace, name)),
+        Priority(lambda name: lookups.get("scheduling.k8s.io", "priorityclasses", None, name),
+                 lambda: lookups.list("scheduling.k8s.io", "priorityclasses", None)),
         DefaultTolerationSeconds(),
         RuntimeClass(lambda name: lookups.get("node.k8s.io", "runtimeclasses", None, name)),
         PodSecurity(namespace_live, lambda namespace: lookups.live_list("", "pods", namespace)),
@@ -46,4 +49,4 @@ def _quotas(lookups, namespace: str) -> list[dict]:
 
 
 __all__ = ["DefaultTolerationSeconds", "Defaulting", "LimitRanger", "NamespaceLifecycle", "PodSecurity",
-           "ResourceQuota", "RuntimeClass", "SchemaValidation", "ServiceAccount", "default_chain"]
+           "Priority", "ResourceQuota", "RuntimeClass", "SchemaValidation", "ServiceAccount", "default_chain"]

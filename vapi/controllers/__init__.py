@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from ..scheduler.scheduler import NAME as SCHEDULER_NAME
+from ..scheduler.scheduler import USER as SCHEDULER_USER
+from ..scheduler.scheduler import Scheduler
 from .clock import Clock
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
@@ -63,6 +66,9 @@ class Controllers:
                             ClusterRoleAggregationController(as_user("clusterrole-aggregation-controller"),
                                                              informers),
                             EventTTL(ActingAs(api, APISERVER, authorize), self.clock, event_ttl)]
+        scheduler_api = ActingAs(api, SCHEDULER_USER, authorize)
+        self.controllers.append(Scheduler(scheduler_api, informers, self.recorder(scheduler_api, SCHEDULER_NAME,
+                                                                               series=True)))
         for cls in RECONCILERS:
             self.controllers.append(self.reconciler(cls))
         self.tasks: list[asyncio.Task] = []

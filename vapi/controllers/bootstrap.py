@@ -21,6 +21,13 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 POLICY_FILE = Path(__file__).resolve().parent.parent / "data" / "rbac-bootstrap-policy.json"
 RBAC = "rbac.authorization.k8s.io"
 
+# The classes kube-apiserver creates at start for critical system pods.
+SYSTEM_PRIORITY_CLASSES = [
+    ("system-node-critical", 2000001000, "Used for system critical pods that must not be moved from their current node."),
+    ("system-cluster-critical", 2000000000,
+     "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary."),
+]
+
 
 def _policy_meta(name: str, labels: dict | None = None) -> dict:
     return {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults", **(labels or {})},
@@ -91,6 +98,9 @@ async def ensure_system_objects(api, opts=None) -> None:
         "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
         "spec": {"clusterIP": KUBERNETES_SERVICE_IP, "ports": [
             {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}}, opts)
+    for name, value, description in SYSTEM_PRIORITY_CLASSES:
+        await _ensure(api, api.registry.get("scheduling.k8s.io", "v1", "priorityclasses"), None,
+                      {"metadata": {"name": name}, "value": value, "description": description}, opts)
     for plural, obj in bootstrap_policy():
         await _ensure(api, api.registry.get(RBAC, "v1", plural), None, obj, opts)
     await _ensure_local_apiservice(api, "metrics.k8s.io", "v1beta1", opts)

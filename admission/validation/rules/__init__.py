@@ -9,7 +9,8 @@ from collections.abc import Callable
 from admission.gofmt import go_value
 from admission.validation.fielderrors import Causes
 from admission.validation.names import is_dns1035_label, is_dns1123_label, is_path_segment_name
-from admission.validation.rules import admissionregistration, apiextensions, apps, batch, coordination, core, events, networking, rbac
+from admission.validation.rules import (admissionregistration, apiextensions, apps, batch, coordination, core, events,
+                                        networking, rbac, scheduling)
 from admission.validation.rules.meta import go_label_selector, NameFn
 from admission.validation.rules.rbac import RBAC
 
@@ -42,6 +43,7 @@ KIND_RULES: dict[tuple[str, str, str], Rule] = {
     (RBAC, "v1", "RoleBinding"): rbac.validate_role_binding,
     (RBAC, "v1", "ClusterRoleBinding"): rbac.validate_cluster_role_binding,
     ("networking.k8s.io", "v1", "Ingress"): networking.validate_ingress,
+    ("scheduling.k8s.io", "v1", "PriorityClass"): scheduling.validate_priority_class,
     ("apiextensions.k8s.io", "v1", "CustomResourceDefinition"): apiextensions.validate_custom_resource_definition,
     ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration"):
         admissionregistration.validate_validating_webhook_configuration,
