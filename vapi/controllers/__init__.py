@@ -11,6 +11,7 @@ import logging
 from .clock import Clock
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
+from .daemonset import DaemonSetController
 from .csrsigning import CSRSigner
 from .events import EventRecorder
 from .eventttl import EventTTL
@@ -21,11 +22,15 @@ from .namespace import NamespaceController
 from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
+from .statefulset import StatefulSetController
 
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
-RECONCILERS: list[type[Reconciler]] = []
+RECONCILERS: list[type[Reconciler]] = [
+    StatefulSetController,
+    DaemonSetController,
+]
 
 
 class Controllers:

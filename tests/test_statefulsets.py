@@ -1,0 +1,124 @@
+"""The StatefulSet controller against a real server, driven by kubectl 1.27 and 1.33 and the
+official client. The tests play kubelet: they write Running and Ready through pods/status."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import kubernetes
+import pytest
+
+from vapi.testing import ServerProcess, run_kubectl
+
+VERSIONS = ("1.27", "1.33")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with ServerProcess(tmp_path_factory.mktemp("sts")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def core(server):
+    client = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
+    yield kubernetes.client.CoreV1Api(client)
+    client.close()
+
+
+@pytest.fixture
+def namespace(core):
+    name = f"s-{uuid.uuid4().hex[:8]}"
+    core.create_namespace({"metadata": {"name": name}})
+    return name
+
+
+def wait_for(check, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def ready(core, namespace, name):
+    """What a kubelet writes once the pod's containers run and pass readiness."""
+    core.patch_namespaced_pod_status(name, namespace, {"status": {
+        "phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
+
+
+def pod_names(core, namespace):
+    return sorted(p.metadata.name for p in core.list_namespaced_pod(namespace).items
+                  if not p.metadata.deletion_timestamp)
+
+
+def sts_manifest(name, replicas=3, image="nginx:1.25", **spec):
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name},
+            "spec": {"serviceName": "nginx", "replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "web", "image": image}]}},
+                     **spec}}
+
+
+def kubectl(server, *args, version=None, **kw):
+    return run_kubectl(server.kubeconfig, *args, version=version, **kw)
+
+
+def apply(server, namespace, manifest, version=None):
+    kubectl(server, "apply", "-n", namespace, "-f", "-", input=json.dumps(manifest), version=version)
+
+
+def bring_up(core, namespace, names):
+    """Play kubelet for pods as they appear, in the order the controller makes them."""
+    for name in names:
+        wait_for(lambda: name in pod_names(core, namespace), what=f"pod {name}")
+        ready(core, namespace, name)
+
+
+def test_ordered_creation_identity_and_claims(server, core, namespace):
+    claim = {"metadata": {"name": "www"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                                                  "resources": {"requests": {"storage": "1Gi"}}}}
+    apply(server, namespace, sts_manifest("web", volumeClaimTemplates=[claim]))
+    wait_for(lambda: pod_names(core, namespace) == ["web-0"], what="web-0")
+    time.sleep(0.5)
+    assert pod_names(core, namespace) == ["web-0"]  # web-1 waits for web-0 to be Running and Ready
+    pod = core.read_namespaced_pod("web-0", namespace)
+    assert pod.metadata.labels["statefulset.kubernetes.io/pod-name"] == "web-0"
+    assert pod.metadata.labels["apps.kubernetes.io/pod-index"] == "0"
+    assert pod.spec.hostname == "web-0" and pod.spec.subdomain == "nginx"
+    assert pod.metadata.owner_references[0].kind == "StatefulSet"
+    volume = next(v for v in pod.spec.volumes if v.name == "www")
+    assert volume.persistent_volume_claim.claim_name == "www-web-0"
+    pvc = core.read_namespaced_persistent_volume_claim("www-web-0", namespace)
+    assert pvc.metadata.labels == {"app": "web"} and pvc.status.phase == "Pending"
+    bring_up(core, namespace, ["web-0", "web-1", "web-2"])
+    out = kubectl(server, "rollout", "status", "-n", namespace, "statefulset/web", "--timeout=20s").stdout
+    assert out.strip().endswith("partitioned roll out complete: 3 new pods have been updated...")
+    assert sorted(c.metadata.name for c in core.list_namespaced_persistent_volume_claim(namespace).items) == \
+        ["www-web-0", "www-web-1", "www-web-2"]
+    events = kubectl(server, "get", "events", "-n", namespace, "-o", "json").stdout
+    messages = {(e["reason"], e["message"], e["source"].get("component")) for e in json.loads(events)["items"]}
+    assert ("SuccessfulCreate", "create Pod web-0 in StatefulSet web successful", "statefulset-controller") in messages
+    assert ("SuccessfulCreate", "create Claim www-web-1 Pod web-1 in StatefulSet web success",
+            "statefulset-controller") in messages
+    sts = json.loads(kubectl(server, "get", "sts", "web", "-n", namespace, "-o", "json").stdout)
+    status = sts["status"]
+    assert status["replicas"] == status["readyReplicas"] == status["currentReplicas"] == 3
+    assert status["updatedReplicas"] == status["availableReplicas"] == 3
+    assert status["observedGeneration"] == 1 and status["currentRevision"] == status["updateRevision"]
+    assert status["updateRevision"].startswith("web-")
+
+
+def test_scale_down_in_reverse_order(server, core, namespace):
+    apply(server, namespace, sts_manifest("db", replicas=3))
+    bring_up(core, namespace, ["db-0", "db-1", "db-2"])
+    kubectl(server, "scale", "-n", namespace, "statefulset/db", "--replicas=1")
+    wait_for(lambda: pod_names(core, namespace) == ["db-0"], what="scale down")
+    events = core.list_namespaced_event(namespace).items
+    deletions = [e.message for e in sorted(events, key=lambda e: e.first_timestamp or e.event_time)
+                 if e.reason == "SuccessfulDelete"]
+    assert deletions == ["delete Pod db-2 in StatefulSet db successful", "delete Pod db-1 in StatefulSet db successful"]
