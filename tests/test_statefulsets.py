@@ -122,3 +122,70 @@ def test_scale_down_in_reverse_order(server, core, namespace):
     deletions = [e.message for e in sorted(events, key=lambda e: e.first_timestamp or e.event_time)
                  if e.reason == "SuccessfulDelete"]
     assert deletions == ["delete Pod db-2 in StatefulSet db successful", "delete Pod db-1 in StatefulSet db successful"]
+
+
+def kubelet_pass(core, namespace):
+    """Ready every pod that is not yet: a kubelet with instant containers."""
+    for pod in core.list_namespaced_pod(namespace).items:
+        if pod.metadata.deletion_timestamp or (pod.status.phase == "Running"):
+            continue
+        ready(core, namespace, pod.metadata.name)
+
+
+def revisions_by_pod(core, namespace):
+    return {p.metadata.name: p.metadata.labels["controller-revision-hash"]
+            for p in core.list_namespaced_pod(namespace).items if not p.metadata.deletion_timestamp}
+
+
+def image_of(core, namespace, name):
+    try:
+        return core.read_namespaced_pod(name, namespace).spec.containers[0].image
+    except kubernetes.client.ApiException as e:
+        if e.status != 404:
+            raise
+        return None  # between its deletion and its replacement
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_partitioned_rolling_update_history_and_undo(server, core, namespace, version):
+    def run(*args, **kw):
+        return kubectl(server, *args, "-n", namespace, version=version, **kw).stdout
+
+    apply(server, namespace, sts_manifest("app", updateStrategy={"type": "RollingUpdate",
+                                                                 "rollingUpdate": {"partition": 2}}), version)
+    wait_for(lambda: kubelet_pass(core, namespace) or len(pod_names(core, namespace)) == 3 and
+             all(p.status.phase == "Running" for p in core.list_namespaced_pod(namespace).items), what="3 pods")
+    first = set(revisions_by_pod(core, namespace).values())
+    assert len(first) == 1
+    run("set", "image", "statefulset/app", "web=nginx:1.26")
+    wait_for(lambda: kubelet_pass(core, namespace) or image_of(core, namespace, "app-2") == "nginx:1.26"
+             and core.read_namespaced_pod("app-2", namespace).status.phase == "Running", what="app-2 updated")
+    out = run("rollout", "status", "statefulset/app", "--timeout=20s")
+    assert "partitioned roll out complete: 1 new pods have been updated..." in out
+    time.sleep(0.5)
+    assert image_of(core, namespace, "app-0") == image_of(core, namespace, "app-1") == "nginx:1.25"
+    revisions = revisions_by_pod(core, namespace)
+    assert revisions["app-0"] == revisions["app-1"] in first and revisions["app-2"] not in first
+
+    run("patch", "statefulset/app", "-p", '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}')
+    wait_for(lambda: kubelet_pass(core, namespace) or all(
+        image_of(core, namespace, f"app-{i}") == "nginx:1.26" for i in range(3)), what="all updated")
+    out = run("rollout", "status", "statefulset/app", "--timeout=20s")
+    assert "partitioned roll out complete: 3 new pods have been updated..." in out
+    history = run("rollout", "history", "statefulset/app")
+    assert history.split("\n")[1:] == ["REVISION  CHANGE-CAUSE", "1         <none>", "2         <none>", "", ""]
+    assert "nginx:1.25" in run("rollout", "history", "statefulset/app", "--revision=1")
+
+    assert run("rollout", "undo", "statefulset/app").strip() == "statefulset.apps/app rolled back"
+    wait_for(lambda: kubelet_pass(core, namespace) or all(
+        image_of(core, namespace, f"app-{i}") == "nginx:1.25" for i in range(3)), what="rolled back")
+    history = run("rollout", "history", "statefulset/app")
+    assert history.split("\n")[2:4] == ["2         <none>", "3         <none>"]
+    assert run("rollout", "undo", "statefulset/app", "--to-revision=3").strip() == \
+        "statefulset.apps/app skipped rollback (current template already matches revision 3)"
+    sts = json.loads(run("get", "statefulset/app", "-o", "json"))
+    wait_for(lambda: json.loads(run("get", "statefulset/app", "-o", "json"))["status"].get("currentRevision")
+             == sts["status"]["updateRevision"], what="current revision")
+    names = {r.metadata.name for r in kubernetes.client.AppsV1Api(core.api_client)
+             .list_namespaced_controller_revision(namespace).items}
+    assert sts["status"]["updateRevision"] in names and len(names) == 2

@@ -60,7 +60,8 @@ def template_patch(owner: dict) -> dict:
     """The revision data restoring `owner`'s pod template."""
     template = _with_go_zero_fields(owner["spec"].get("template") or {})
     template["$patch"] = "replace"
-    return {"spec": {"template": template}}
+    # Stored with its keys in the order Go writes them, so the bytes clients read are Go's.
+    return json.loads(go_json({"spec": {"template": template}}))
 
 
 def template_of(revision: dict) -> dict:
