@@ -9,6 +9,8 @@ import uuid
 import kubernetes
 import pytest
 
+from conformance.helpers import eventually
+from conformance.workloads import all_running, live_pod_names, mark_ready, play_kubelet
 from vapi.testing import ServerProcess, run_kubectl
 
 VERSIONS = ("1.27", "1.33")
@@ -35,25 +37,13 @@ def namespace(core):
 
 
 def wait_for(check, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def ready(core, namespace, name):
-    """What a kubelet writes once the pod's containers run and pass readiness."""
-    core.patch_namespaced_pod_status(name, namespace, {"status": {
-        "phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
+    value = eventually(check, timeout)
+    assert value, f"timed out waiting for {what}"
+    return value
 
 
 def pod_names(core, namespace):
-    return sorted(p.metadata.name for p in core.list_namespaced_pod(namespace).items
-                  if not p.metadata.deletion_timestamp)
+    return live_pod_names(core, namespace)
 
 
 def sts_manifest(name, replicas=3, image="nginx:1.25", **spec):
@@ -76,7 +66,7 @@ def bring_up(core, namespace, names):
     """Play kubelet for pods as they appear, in the order the controller makes them."""
     for name in names:
         wait_for(lambda: name in pod_names(core, namespace), what=f"pod {name}")
-        ready(core, namespace, name)
+        mark_ready(core, namespace, name)
 
 
 def test_ordered_creation_identity_and_claims(server, core, namespace):
@@ -124,14 +114,6 @@ def test_scale_down_in_reverse_order(server, core, namespace):
     assert deletions == ["delete Pod db-2 in StatefulSet db successful", "delete Pod db-1 in StatefulSet db successful"]
 
 
-def kubelet_pass(core, namespace):
-    """Ready every pod that is not yet: a kubelet with instant containers."""
-    for pod in core.list_namespaced_pod(namespace).items:
-        if pod.metadata.deletion_timestamp or (pod.status.phase == "Running"):
-            continue
-        ready(core, namespace, pod.metadata.name)
-
-
 def revisions_by_pod(core, namespace):
     return {p.metadata.name: p.metadata.labels["controller-revision-hash"]
             for p in core.list_namespaced_pod(namespace).items if not p.metadata.deletion_timestamp}
@@ -153,12 +135,11 @@ def test_partitioned_rolling_update_history_and_undo(server, core, namespace, ve
 
     apply(server, namespace, sts_manifest("app", updateStrategy={"type": "RollingUpdate",
                                                                  "rollingUpdate": {"partition": 2}}), version)
-    wait_for(lambda: kubelet_pass(core, namespace) or len(pod_names(core, namespace)) == 3 and
-             all(p.status.phase == "Running" for p in core.list_namespaced_pod(namespace).items), what="3 pods")
+    wait_for(lambda: all_running(core, namespace, 3), what="3 pods")
     first = set(revisions_by_pod(core, namespace).values())
     assert len(first) == 1
     run("set", "image", "statefulset/app", "web=nginx:1.26")
-    wait_for(lambda: kubelet_pass(core, namespace) or image_of(core, namespace, "app-2") == "nginx:1.26"
+    wait_for(lambda: play_kubelet(core, namespace) or image_of(core, namespace, "app-2") == "nginx:1.26"
              and core.read_namespaced_pod("app-2", namespace).status.phase == "Running", what="app-2 updated")
     out = run("rollout", "status", "statefulset/app", "--timeout=20s")
     assert "partitioned roll out complete: 1 new pods have been updated..." in out
@@ -168,7 +149,7 @@ def test_partitioned_rolling_update_history_and_undo(server, core, namespace, ve
     assert revisions["app-0"] == revisions["app-1"] in first and revisions["app-2"] not in first
 
     run("patch", "statefulset/app", "-p", '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}')
-    wait_for(lambda: kubelet_pass(core, namespace) or all(
+    wait_for(lambda: play_kubelet(core, namespace) or all(
         image_of(core, namespace, f"app-{i}") == "nginx:1.26" for i in range(3)), what="all updated")
     out = run("rollout", "status", "statefulset/app", "--timeout=20s")
     assert "partitioned roll out complete: 3 new pods have been updated..." in out
@@ -177,7 +158,7 @@ def test_partitioned_rolling_update_history_and_undo(server, core, namespace, ve
     assert "nginx:1.25" in run("rollout", "history", "statefulset/app", "--revision=1")
 
     assert run("rollout", "undo", "statefulset/app").strip() == "statefulset.apps/app rolled back"
-    wait_for(lambda: kubelet_pass(core, namespace) or all(
+    wait_for(lambda: play_kubelet(core, namespace) or all(
         image_of(core, namespace, f"app-{i}") == "nginx:1.25" for i in range(3)), what="rolled back")
     history = run("rollout", "history", "statefulset/app")
     assert history.split("\n")[2:4] == ["2         <none>", "3         <none>"]

@@ -13,6 +13,7 @@ import logging
 
 from .. import errors
 from . import daemonset_pods as dp
+from .expectations import Expectations
 from .history import History, same_data, template_hash, template_patch
 from .intorpercent import scaled_value
 from .pods import controller_ref, is_pod_available, is_pod_ready
@@ -32,11 +33,25 @@ class DaemonSetController(Reconciler):
         self.watch("", "v1", "nodes", self._every_daemonset)
         self.sets = self.cache(*self.primary)
         self.pods = self.cache("", "v1", "pods")
+        self.pods.add_handler(self._observe)
+        self.expectations = Expectations()
         self.nodes = self.cache("", "v1", "nodes")
         self.history = History(self.api, self.cache("apps", "v1", "controllerrevisions"), "DaemonSet",
                                dp.REVISION_LABEL)
         self.pods_info = self.api.registry.get("", "v1", "pods")
         self.sets_info = self.api.registry.get(*self.primary)
+
+    async def _observe(self, event_type: str, pod: dict, prev: dict | None) -> None:
+        """Count off the creations and deletions a pass is waiting for the cache to show."""
+        ref = controller_ref(pod)
+        if ref is None or ref.get("kind") != "DaemonSet":
+            return
+        key = (pod["metadata"]["namespace"], ref["name"])
+        was_deleting = bool(prev and prev["metadata"].get("deletionTimestamp"))
+        if event_type == "ADDED":
+            self.expectations.creation_observed(key)
+        elif not was_deleting and (event_type == "DELETED" or pod["metadata"].get("deletionTimestamp")):
+            self.expectations.deletion_observed(key)
 
     def _every_daemonset(self, _node):
         return [(ds["metadata"]["namespace"], ds["metadata"]["name"]) for ds in self.sets.list()]
@@ -49,8 +64,13 @@ class DaemonSetController(Reconciler):
         current = await self._current_revision(ds)
         hash_ = current["metadata"]["labels"][dp.REVISION_LABEL]
         by_node = self._pods_by_node(ds)
+        if not self.expectations.satisfied((namespace, name)):
+            # The cache has not caught up with this controller's own writes: acting on it now
+            # would make pods twice. Their events bring the set back.
+            return await self._write_status(ds, nodes, by_node, hash_)
         await self._manage(ds, nodes, by_node, hash_)
-        if (ds["spec"].get("updateStrategy") or {}).get("type", "RollingUpdate") == "RollingUpdate":
+        rolling = (ds["spec"].get("updateStrategy") or {}).get("type", "RollingUpdate") == "RollingUpdate"
+        if rolling and self.expectations.satisfied((namespace, name)):
             await self._roll(ds, nodes, self._pods_by_node(ds), hash_)
         live_hashes = {(p["metadata"].get("labels") or {}).get(dp.REVISION_LABEL)
                        for pods in by_node.values() for p in pods}
@@ -159,11 +179,14 @@ class DaemonSetController(Reconciler):
 
     async def _sync_nodes(self, ds: dict, to_delete: list[dict], to_create: list[str], hash_: str) -> None:
         namespace = ds["metadata"]["namespace"]
+        key = (namespace, ds["metadata"]["name"])
+        self.expectations.raise_expectations(key, creations=len(to_create), deletions=len(to_delete))
         for node_name in to_create:
             pod = dp.new_pod(ds, node_name, hash_)
             try:
                 created = await self.api.create(self.pods_info, namespace, pod)
             except errors.StatusError as e:
+                self.expectations.creation_observed(key)
                 self.recorder.event(ds, "Warning", "FailedCreate", f"Error creating: {e.message}")
                 if e.code == 403 and "being terminated" in e.message:
                     return  # the namespace is going away
@@ -174,6 +197,7 @@ class DaemonSetController(Reconciler):
             try:
                 await self.api.delete(self.pods_info, namespace, name)
             except errors.StatusError as e:
+                self.expectations.deletion_observed(key)
                 if e.code == 404:
                     continue
                 self.recorder.event(ds, "Warning", "FailedDelete", f"Error deleting: {e.message}")

@@ -1,0 +1,40 @@
+"""What workload cases share: playing kubelet where the cluster has none for a pod, and reading
+which pods a controller keeps."""
+from __future__ import annotations
+
+import kubernetes
+
+
+def mark_ready(core, namespace: str, name: str) -> None:
+    """What a kubelet writes once the pod's containers run and pass readiness."""
+    core.patch_namespaced_pod_status(name, namespace, {"status": {
+        "phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
+
+
+def play_kubelet(core, namespace: str) -> None:
+    """Ready every live pod not yet Running (a kubelet with instant containers); a cluster whose
+    own kubelets run the pods gets there by itself."""
+    for pod in core.list_namespaced_pod(namespace).items:
+        if pod.metadata.deletion_timestamp or pod.status.phase in ("Running", "Succeeded", "Failed"):
+            continue
+        try:
+            mark_ready(core, namespace, pod.metadata.name)
+        except kubernetes.client.ApiException as e:
+            if e.status not in (404, 409):
+                raise
+
+
+def live_pods(core, namespace: str, selector: str = "") -> list:
+    pods = core.list_namespaced_pod(namespace, label_selector=selector).items
+    return sorted((p for p in pods if not p.metadata.deletion_timestamp), key=lambda p: p.metadata.name)
+
+
+def live_pod_names(core, namespace: str, selector: str = "") -> list[str]:
+    return [p.metadata.name for p in live_pods(core, namespace, selector)]
+
+
+def all_running(core, namespace: str, count: int, selector: str = "") -> bool:
+    """Exactly `count` live pods, all Running, after one kubelet pass."""
+    play_kubelet(core, namespace)
+    pods = live_pods(core, namespace, selector)
+    return len(pods) == count and all(p.status.phase == "Running" for p in pods)

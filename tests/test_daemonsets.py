@@ -1,0 +1,169 @@
+"""The DaemonSet controller against a real server, with Node objects the tests create and pods
+they bring to Running and Ready themselves (playing kubelet), driven by kubectl 1.27 and 1.33."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import kubernetes
+import pytest
+
+from conformance.helpers import eventually
+from conformance.workloads import all_running, live_pods, play_kubelet
+from vapi.testing import ServerProcess, run_kubectl
+
+VERSIONS = ("1.27", "1.33")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with ServerProcess(tmp_path_factory.mktemp("ds")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def core(server):
+    client = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
+    yield kubernetes.client.CoreV1Api(client)
+    client.close()
+
+
+@pytest.fixture
+def pool():
+    """A label only this test's nodes carry, so other nodes of the cluster stay out of it."""
+    return f"p-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def namespace(core):
+    name = f"d-{uuid.uuid4().hex[:8]}"
+    core.create_namespace({"metadata": {"name": name}})
+    return name
+
+
+def add_node(core, pool, name, labels=None, taints=None):
+    core.create_node({"metadata": {"name": f"{pool}-{name}", "labels": {"pool": pool, **(labels or {})}},
+                      "spec": {"taints": taints or []}})
+
+
+def kubectl(server, namespace, *args, version=None, **kw):
+    return run_kubectl(server.kubeconfig, *args, "-n", namespace, version=version, **kw).stdout
+
+
+def daemonset(name, pool, image="nginx:1.25", **spec):
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"nodeSelector": {"pool": pool},
+                                           "containers": [{"name": "agent", "image": image}]}},
+                     **spec}}
+
+
+def nodes_of(core, namespace):
+    """The node each live daemon pod is for (its matchFields term), sorted."""
+    result = []
+    for pod in live_pods(core, namespace):
+        term = pod.spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms[0]
+        result.append(term.match_fields[0].values[0])
+    return sorted(result)
+
+
+def ds_status(server, namespace, name):
+    return json.loads(kubectl(server, namespace, "get", "ds", name, "-o", "json"))["status"]
+
+
+def test_one_pod_per_matching_node_following_nodes(server, core, namespace, pool):
+    add_node(core, pool, "a")
+    add_node(core, pool, "b")
+    kubectl(server, namespace, "apply", "-f", "-", input=json.dumps(daemonset("agent", pool)))
+    assert eventually(lambda: nodes_of(core, namespace) == [f"{pool}-a", f"{pool}-b"])
+    pod = live_pods(core, namespace)[0]
+    assert pod.metadata.generate_name == "agent-" and pod.metadata.owner_references[0].kind == "DaemonSet"
+    assert pod.spec.node_name is None
+    assert [(t.key, t.operator, t.effect) for t in pod.spec.tolerations] == [
+        ("node.kubernetes.io/not-ready", "Exists", "NoExecute"),
+        ("node.kubernetes.io/unreachable", "Exists", "NoExecute"),
+        ("node.kubernetes.io/disk-pressure", "Exists", "NoSchedule"),
+        ("node.kubernetes.io/memory-pressure", "Exists", "NoSchedule"),
+        ("node.kubernetes.io/pid-pressure", "Exists", "NoSchedule"),
+        ("node.kubernetes.io/unschedulable", "Exists", "NoSchedule")]
+    assert pod.metadata.labels["controller-revision-hash"]
+    assert eventually(lambda: all_running(core, namespace, 2))
+    out = kubectl(server, namespace, "rollout", "status", "ds/agent", "--timeout=20s")
+    assert out.strip().endswith('daemon set "agent" successfully rolled out')
+    status = ds_status(server, namespace, "agent")
+    assert {k: status[k] for k in ("desiredNumberScheduled", "currentNumberScheduled", "numberReady",
+                                   "numberAvailable", "updatedNumberScheduled", "numberMisscheduled",
+                                   "observedGeneration")} == {
+        "desiredNumberScheduled": 2, "currentNumberScheduled": 2, "numberReady": 2, "numberAvailable": 2,
+        "updatedNumberScheduled": 2, "numberMisscheduled": 0, "observedGeneration": 1}
+    events = {(e.reason, e.message, e.source.component) for e in core.list_namespaced_event(namespace).items}
+    assert ("SuccessfulCreate", f"Created pod: {pod.metadata.name}", "daemonset-controller") in events
+
+    add_node(core, pool, "c")                      # a new node gets its pod
+    assert eventually(lambda: nodes_of(core, namespace) == [f"{pool}-a", f"{pool}-b", f"{pool}-c"])
+    core.patch_node(f"{pool}-b", {"spec": {"taints": [{"key": "maintenance", "effect": "NoSchedule"}]}})
+    core.delete_node(f"{pool}-c")                  # a removed node's waiting pod goes
+    assert eventually(lambda: nodes_of(core, namespace) == [f"{pool}-a", f"{pool}-b"])
+    # NoSchedule keeps a running pod where it is; NoExecute evicts it
+    core.patch_node(f"{pool}-b", {"spec": {"taints": [{"key": "maintenance", "effect": "NoExecute"}]}})
+    assert eventually(lambda: nodes_of(core, namespace) == [f"{pool}-a"])
+    assert eventually(lambda: ds_status(server, namespace, "agent")["desiredNumberScheduled"] == 1)
+    core.patch_node(f"{pool}-a", {"metadata": {"labels": {"pool": "elsewhere"}}})
+    assert eventually(lambda: nodes_of(core, namespace) == [])
+
+
+def test_failed_and_deleted_pods_are_replaced(server, core, namespace, pool):
+    add_node(core, pool, "a")
+    kubectl(server, namespace, "apply", "-f", "-", input=json.dumps(daemonset("agent", pool)))
+    assert eventually(lambda: all_running(core, namespace, 1))
+    first = live_pods(core, namespace)[0].metadata.name
+    core.patch_namespaced_pod_status(first, namespace, {"status": {"phase": "Failed"}})
+    assert eventually(lambda: [p.metadata.name for p in live_pods(core, namespace)] not in ([], [first]))
+    events = {(e.reason, e.message) for e in core.list_namespaced_event(namespace).items}
+    assert ("FailedDaemonPod", f"Found failed daemon pod {namespace}/{first} on node {pool}-a, will try to kill it") \
+        in events
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_rolling_update_history_and_undo(server, core, namespace, pool, version):
+    for name in "abc":
+        add_node(core, pool, name)
+    kubectl(server, namespace, "apply", "-f", "-", input=json.dumps(daemonset("agent", pool)), version=version)
+    assert eventually(lambda: all_running(core, namespace, 3))
+    kubectl(server, namespace, "set", "image", "ds/agent", "agent=nginx:1.26", version=version)
+    seen_unavailable = []
+
+    def rolled(image):
+        pods = live_pods(core, namespace)
+        seen_unavailable.append(sum(p.status.phase != "Running" for p in pods) + max(3 - len(pods), 0))
+        play_kubelet(core, namespace)
+        return len(pods) == 3 and all(p.spec.containers[0].image == image and p.status.phase == "Running"
+                                      for p in pods)
+    assert eventually(lambda: rolled("nginx:1.26"))
+    assert max(seen_unavailable) <= 1     # maxUnavailable 1 by default
+    out = kubectl(server, namespace, "rollout", "status", "ds/agent", "--timeout=20s", version=version)
+    assert 'daemon set "agent" successfully rolled out' in out
+    history = kubectl(server, namespace, "rollout", "history", "ds/agent", version=version)
+    assert history.split("\n")[1:4] == ["REVISION  CHANGE-CAUSE", "1         <none>", "2         <none>"]
+    assert kubectl(server, namespace, "rollout", "undo", "ds/agent", version=version).strip() == \
+        "daemonset.apps/agent rolled back"
+    assert eventually(lambda: rolled("nginx:1.25"))
+    assert kubectl(server, namespace, "rollout", "undo", "ds/agent", "--to-revision=3", version=version).strip() == \
+        "daemonset.apps/agent skipped rollback (current template already matches revision 3)"
+    revisions = kubernetes.client.AppsV1Api(core.api_client).list_namespaced_controller_revision(namespace).items
+    assert sorted(r.revision for r in revisions) == [2, 3]
+    assert all(r.metadata.labels["controller-revision-hash"] == r.metadata.name.rpartition("-")[2] for r in revisions)
+
+
+def test_max_surge_makes_the_new_pod_before_deleting_the_old(server, core, namespace, pool):
+    add_node(core, pool, "a")
+    manifest = daemonset("agent", pool, updateStrategy={"type": "RollingUpdate",
+                                                        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}})
+    kubectl(server, namespace, "apply", "-f", "-", input=json.dumps(manifest))
+    assert eventually(lambda: all_running(core, namespace, 1))
+    old = live_pods(core, namespace)[0].metadata.name
+    kubectl(server, namespace, "set", "image", "ds/agent", "agent=nginx:1.26")
+    assert eventually(lambda: len(live_pods(core, namespace)) == 2)
+    assert old in [p.metadata.name for p in live_pods(core, namespace)]   # the old one waits for the new
+    assert eventually(lambda: all_running(core, namespace, 1) and live_pods(core, namespace)[0].metadata.name != old)
