@@ -170,3 +170,66 @@ def test_partitioned_rolling_update_history_and_undo(server, core, namespace, ve
     names = {r.metadata.name for r in kubernetes.client.AppsV1Api(core.api_client)
              .list_namespaced_controller_revision(namespace).items}
     assert sts["status"]["updateRevision"] in names and len(names) == 2
+
+
+CLAIM = {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                                              "resources": {"requests": {"storage": "1Gi"}}}}
+
+
+def claim_names(core, namespace):
+    return sorted(c.metadata.name for c in core.list_namespaced_persistent_volume_claim(namespace).items
+                  if not c.metadata.deletion_timestamp)
+
+
+def test_parallel_starts_all_pods_at_once_from_the_start_ordinal(server, core, namespace):
+    apply(server, namespace, sts_manifest("par", replicas=3, podManagementPolicy="Parallel", ordinals={"start": 5}))
+    wait_for(lambda: pod_names(core, namespace) == ["par-5", "par-6", "par-7"], what="all three, unready")
+    assert core.read_namespaced_pod("par-7", namespace).metadata.labels["apps.kubernetes.io/pod-index"] == "7"
+    kubectl(server, "scale", "-n", namespace, "sts/par", "--replicas=1")
+    wait_for(lambda: pod_names(core, namespace) == ["par-5"], what="parallel scale down, unready pods")
+
+
+def test_claims_retention_policy(server, core, namespace):
+    apply(server, namespace, sts_manifest("keep", replicas=2, volumeClaimTemplates=[CLAIM]))
+    apply(server, namespace, sts_manifest("drop", replicas=2, volumeClaimTemplates=[CLAIM],
+                                          persistentVolumeClaimRetentionPolicy={"whenDeleted": "Delete",
+                                                                                "whenScaled": "Delete"}))
+    wait_for(lambda: all_running(core, namespace, 4), what="4 pods")
+    assert claim_names(core, namespace) == ["data-drop-0", "data-drop-1", "data-keep-0", "data-keep-1"]
+    owners = core.read_namespaced_persistent_volume_claim("data-drop-0", namespace).metadata.owner_references
+    assert [(o.kind, o.name) for o in owners] == [("StatefulSet", "drop")]
+    assert core.read_namespaced_persistent_volume_claim("data-keep-0", namespace).metadata.owner_references is None
+    for name in ("keep", "drop"):
+        kubectl(server, "scale", "-n", namespace, f"sts/{name}", "--replicas=1")
+    wait_for(lambda: claim_names(core, namespace) == ["data-drop-0", "data-keep-0", "data-keep-1"],
+             what="scaled-away claim of drop deleted")
+    kubectl(server, "delete", "-n", namespace, "sts/drop", "sts/keep")
+    wait_for(lambda: claim_names(core, namespace) == ["data-keep-0", "data-keep-1"], what="drop's claims deleted")
+
+
+def test_on_delete_replaces_only_deleted_pods(server, core, namespace):
+    apply(server, namespace, sts_manifest("od", replicas=2, updateStrategy={"type": "OnDelete"}))
+    wait_for(lambda: all_running(core, namespace, 2), what="2 pods")
+    kubectl(server, "set", "image", "-n", namespace, "sts/od", "web=nginx:1.26")
+    time.sleep(1)
+    assert {image_of(core, namespace, n) for n in ("od-0", "od-1")} == {"nginx:1.25"}
+    core.delete_namespaced_pod("od-1", namespace)
+    wait_for(lambda: play_kubelet(core, namespace) or image_of(core, namespace, "od-1") == "nginx:1.26",
+             what="od-1 recreated at the update revision")
+    assert image_of(core, namespace, "od-0") == "nginx:1.25"
+    proc = kubectl(server, "rollout", "status", "-n", namespace, "sts/od", check=False)
+    assert proc.returncode == 1 and "rollout status is only available for RollingUpdate strategy type" in proc.stderr
+
+
+def test_max_unavailable_replaces_several_pods_at_once(server, core, namespace):
+    apply(server, namespace, sts_manifest("mu", replicas=4, podManagementPolicy="Parallel",
+                                          updateStrategy={"type": "RollingUpdate",
+                                                          "rollingUpdate": {"maxUnavailable": 2}}))
+    wait_for(lambda: all_running(core, namespace, 4), what="4 pods")
+    kubectl(server, "set", "image", "-n", namespace, "sts/mu", "web=nginx:1.26")
+    wait_for(lambda: sorted(n for n in ("mu-0", "mu-1", "mu-2", "mu-3")
+                            if image_of(core, namespace, n) == "nginx:1.26") == ["mu-2", "mu-3"],
+             what="the two highest replaced first")
+    assert image_of(core, namespace, "mu-1") == image_of(core, namespace, "mu-0") == "nginx:1.25"
+    wait_for(lambda: all_running(core, namespace, 4) and all(
+        image_of(core, namespace, f"mu-{i}") == "nginx:1.26" for i in range(4)), what="all replaced")

@@ -177,10 +177,10 @@ def claim_owners(sts: dict, pod: dict | None, claim: dict) -> list[dict]:
     pod_uid = pod["metadata"].get("uid") if pod else None
     refs = [r for r in claim["metadata"].get("ownerReferences") or []
             if r.get("uid") != set_uid and not (r.get("kind") == "Pod" and r.get("name") == (pod or {}).get("metadata", {}).get("name"))]
-    if when_deleted == "Delete":
-        refs.append(_ref(sts, "apps/v1", "StatefulSet", True))
     if when_scaled == "Delete" and pod is not None and pod_uid and not in_range(sts, ordinal_of(pod)):
-        refs.append(_ref(pod, "v1", "Pod", False))
+        refs.append(_ref(pod, "v1", "Pod", False))  # scaled away: the claim goes with its pod alone
+    elif when_deleted == "Delete":
+        refs.append(_ref(sts, "apps/v1", "StatefulSet", True))
     return refs
 
 
