@@ -38,3 +38,20 @@ def all_running(core, namespace: str, count: int, selector: str = "") -> bool:
     play_kubelet(core, namespace)
     pods = live_pods(core, namespace, selector)
     return len(pods) == count and all(p.status.phase == "Running" for p in pods)
+
+
+def _schedulable(node) -> bool:
+    ready = any(c.type == "Ready" and c.status == "True" for c in (node.status.conditions or []))
+    blocked = any(t.effect in ("NoSchedule", "NoExecute") for t in (node.spec.taints or []))
+    return ready and not node.spec.unschedulable and not blocked
+
+
+def ready_node(core, name: str) -> None:
+    """Register a Node as a kubelet would, Ready, for clusters with no node of their own."""
+    core.create_node({"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+                      "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                                 "message": "kubelet is posting ready status"}]}})
+
+
+def schedulable_nodes(core) -> list[str]:
+    return sorted(n.metadata.name for n in core.list_node().items if _schedulable(n))

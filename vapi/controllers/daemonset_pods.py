@@ -88,7 +88,7 @@ def should_run(ds: dict, node: dict) -> tuple[bool, bool]:
         return False, False
     if not nodematch.required_affinity_matches(spec, node):
         return False, False
-    taints = node["spec"].get("taints") or []
+    taints = (node.get("spec") or {}).get("taints") or []
     tolerations = spec.get("tolerations") or []
     if nodematch.untolerated_taint(taints, tolerations, ("NoSchedule", "NoExecute")) is None:
         return True, True

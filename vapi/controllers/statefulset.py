@@ -297,8 +297,10 @@ class StatefulSetController(Reconciler):
 
     async def _write_status(self, sts: dict, status: dict) -> None:
         strategy = (sts["spec"].get("updateStrategy") or {}).get("type", "RollingUpdate")
+        # Complete only with every pod there: a pod deleted for the update and not yet made
+        # again must not let the rest count as the whole set.
         if strategy == "RollingUpdate" and status["updatedReplicas"] == status["replicas"] \
-                and status["readyReplicas"] == status["replicas"]:
+                == status["readyReplicas"] == sp.replicas_of(sts):
             status["currentReplicas"] = status["updatedReplicas"]
             status["currentRevision"] = status["updateRevision"]
         old = sts.get("status") or {}
