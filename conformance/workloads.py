@@ -41,7 +41,8 @@ def all_running(core, namespace: str, count: int, selector: str = "") -> bool:
 
 
 def _schedulable(node) -> bool:
-    ready = any(c.type == "Ready" and c.status == "True" for c in (node.status.conditions or []))
+    conditions = (node.status.conditions if node.status else None) or []
+    ready = any(c.type == "Ready" and c.status == "True" for c in conditions)
     blocked = any(t.effect in ("NoSchedule", "NoExecute") for t in (node.spec.taints or []))
     return ready and not node.spec.unschedulable and not blocked
 

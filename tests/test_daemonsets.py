@@ -1,4 +1,4 @@
-"""The DaemonSet controller against a real server, with Node objects the tests create and pods
+"""The DaemonSet controller against a real kubeconfig, with Node objects the tests create and pods
 they bring to Running and Ready themselves (playing kubelet), driven by kubectl 1.27 and 1.33."""
 from __future__ import annotations
 
@@ -10,35 +10,20 @@ import pytest
 
 from conformance.helpers import eventually
 from conformance.workloads import all_running, live_pods, play_kubelet
-from vapi.testing import ServerProcess, run_kubectl
+from vapi.testing import run_kubectl
 
 VERSIONS = ("1.27", "1.33")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with ServerProcess(tmp_path_factory.mktemp("ds")) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def core(server):
-    client = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
-    yield kubernetes.client.CoreV1Api(client)
-    client.close()
-
-
 @pytest.fixture
-def pool():
-    """A label only this test's nodes carry, so other nodes of the cluster stay out of it."""
-    return f"p-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def namespace(core):
-    name = f"d-{uuid.uuid4().hex[:8]}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
+def pool(core):
+    """A label only this test's nodes carry, so other nodes of the cluster stay out of it; the
+    nodes go when the test ends."""
+    name = f"p-{uuid.uuid4().hex[:8]}"
+    yield name
+    for node in core.list_node().items:
+        if node.metadata.name.startswith(f"{name}-"):
+            core.delete_node(node.metadata.name)
 
 
 def add_node(core, pool, name, labels=None, taints=None):
@@ -46,8 +31,8 @@ def add_node(core, pool, name, labels=None, taints=None):
                       "spec": {"taints": taints or []}})
 
 
-def kubectl(server, namespace, *args, version=None, **kw):
-    return run_kubectl(server.kubeconfig, *args, "-n", namespace, version=version, **kw).stdout
+def kubectl(kubeconfig, namespace, *args, version=None, **kw):
+    return run_kubectl(kubeconfig, *args, "-n", namespace, version=version, **kw).stdout
 
 
 def daemonset(name, pool, image="nginx:1.25", **spec):
@@ -68,14 +53,14 @@ def nodes_of(core, namespace):
     return sorted(result)
 
 
-def ds_status(server, namespace, name):
-    return json.loads(kubectl(server, namespace, "get", "ds", name, "-o", "json"))["status"]
+def ds_status(kubeconfig, namespace, name):
+    return json.loads(kubectl(kubeconfig, namespace, "get", "ds", name, "-o", "json"))["status"]
 
 
-def test_one_pod_per_matching_node_following_nodes(server, core, namespace, pool):
+def test_one_pod_per_matching_node_following_nodes(kubeconfig, core, namespace, pool):
     add_node(core, pool, "a")
     add_node(core, pool, "b")
-    kubectl(server, namespace, "apply", "-f", "-", input=json.dumps(daemonset("agent", pool)))
+    kubectl(kubeconfig, namespace, "apply", "-f", "-", input=json.dumps(daemonset("agent", pool)))
     assert eventually(lambda: nodes_of(core, namespace) == [f"{pool}-a", f"{pool}-b"])
     pod = live_pods(core, namespace)[0]
     assert pod.metadata.generate_name == "agent-" and pod.metadata.owner_references[0].kind == "DaemonSet"
@@ -89,9 +74,9 @@ def test_one_pod_per_matching_node_following_nodes(server, core, namespace, pool
         ("node.kubernetes.io/unschedulable", "Exists", "NoSchedule")]
     assert pod.metadata.labels["controller-revision-hash"]
     assert eventually(lambda: all_running(core, namespace, 2))
-    out = kubectl(server, namespace, "rollout", "status", "ds/agent", "--timeout=20s")
+    out = kubectl(kubeconfig, namespace, "rollout", "status", "ds/agent", "--timeout=20s")
     assert out.strip().endswith('daemon set "agent" successfully rolled out')
-    status = ds_status(server, namespace, "agent")
+    status = ds_status(kubeconfig, namespace, "agent")
     assert {k: status[k] for k in ("desiredNumberScheduled", "currentNumberScheduled", "numberReady",
                                    "numberAvailable", "updatedNumberScheduled", "numberMisscheduled",
                                    "observedGeneration")} == {
@@ -108,14 +93,14 @@ def test_one_pod_per_matching_node_following_nodes(server, core, namespace, pool
     # NoSchedule keeps a running pod where it is; NoExecute evicts it
     core.patch_node(f"{pool}-b", {"spec": {"taints": [{"key": "maintenance", "effect": "NoExecute"}]}})
     assert eventually(lambda: nodes_of(core, namespace) == [f"{pool}-a"])
-    assert eventually(lambda: ds_status(server, namespace, "agent")["desiredNumberScheduled"] == 1)
+    assert eventually(lambda: ds_status(kubeconfig, namespace, "agent")["desiredNumberScheduled"] == 1)
     core.patch_node(f"{pool}-a", {"metadata": {"labels": {"pool": "elsewhere"}}})
     assert eventually(lambda: nodes_of(core, namespace) == [])
 
 
-def test_failed_and_deleted_pods_are_replaced(server, core, namespace, pool):
+def test_failed_and_deleted_pods_are_replaced(kubeconfig, core, namespace, pool):
     add_node(core, pool, "a")
-    kubectl(server, namespace, "apply", "-f", "-", input=json.dumps(daemonset("agent", pool)))
+    kubectl(kubeconfig, namespace, "apply", "-f", "-", input=json.dumps(daemonset("agent", pool)))
     assert eventually(lambda: all_running(core, namespace, 1))
     first = live_pods(core, namespace)[0].metadata.name
     core.patch_namespaced_pod_status(first, namespace, {"status": {"phase": "Failed"}})
@@ -126,12 +111,12 @@ def test_failed_and_deleted_pods_are_replaced(server, core, namespace, pool):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_rolling_update_history_and_undo(server, core, namespace, pool, version):
+def test_rolling_update_history_and_undo(kubeconfig, core, namespace, pool, version):
     for name in "abc":
         add_node(core, pool, name)
-    kubectl(server, namespace, "apply", "-f", "-", input=json.dumps(daemonset("agent", pool)), version=version)
+    kubectl(kubeconfig, namespace, "apply", "-f", "-", input=json.dumps(daemonset("agent", pool)), version=version)
     assert eventually(lambda: all_running(core, namespace, 3))
-    kubectl(server, namespace, "set", "image", "ds/agent", "agent=nginx:1.26", version=version)
+    kubectl(kubeconfig, namespace, "set", "image", "ds/agent", "agent=nginx:1.26", version=version)
     seen_unavailable = []
 
     def rolled(image):
@@ -142,28 +127,28 @@ def test_rolling_update_history_and_undo(server, core, namespace, pool, version)
                                       for p in pods)
     assert eventually(lambda: rolled("nginx:1.26"))
     assert max(seen_unavailable) <= 1     # maxUnavailable 1 by default
-    out = kubectl(server, namespace, "rollout", "status", "ds/agent", "--timeout=20s", version=version)
+    out = kubectl(kubeconfig, namespace, "rollout", "status", "ds/agent", "--timeout=20s", version=version)
     assert 'daemon set "agent" successfully rolled out' in out
-    history = kubectl(server, namespace, "rollout", "history", "ds/agent", version=version)
+    history = kubectl(kubeconfig, namespace, "rollout", "history", "ds/agent", version=version)
     assert history.split("\n")[1:4] == ["REVISION  CHANGE-CAUSE", "1         <none>", "2         <none>"]
-    assert kubectl(server, namespace, "rollout", "undo", "ds/agent", version=version).strip() == \
+    assert kubectl(kubeconfig, namespace, "rollout", "undo", "ds/agent", version=version).strip() == \
         "daemonset.apps/agent rolled back"
     assert eventually(lambda: rolled("nginx:1.25"))
-    assert kubectl(server, namespace, "rollout", "undo", "ds/agent", "--to-revision=3", version=version).strip() == \
+    assert kubectl(kubeconfig, namespace, "rollout", "undo", "ds/agent", "--to-revision=3", version=version).strip() == \
         "daemonset.apps/agent skipped rollback (current template already matches revision 3)"
     revisions = kubernetes.client.AppsV1Api(core.api_client).list_namespaced_controller_revision(namespace).items
     assert sorted(r.revision for r in revisions) == [2, 3]
     assert all(r.metadata.labels["controller-revision-hash"] == r.metadata.name.rpartition("-")[2] for r in revisions)
 
 
-def test_max_surge_makes_the_new_pod_before_deleting_the_old(server, core, namespace, pool):
+def test_max_surge_makes_the_new_pod_before_deleting_the_old(kubeconfig, core, namespace, pool):
     add_node(core, pool, "a")
     manifest = daemonset("agent", pool, updateStrategy={"type": "RollingUpdate",
                                                         "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}})
-    kubectl(server, namespace, "apply", "-f", "-", input=json.dumps(manifest))
+    kubectl(kubeconfig, namespace, "apply", "-f", "-", input=json.dumps(manifest))
     assert eventually(lambda: all_running(core, namespace, 1))
     old = live_pods(core, namespace)[0].metadata.name
-    kubectl(server, namespace, "set", "image", "ds/agent", "agent=nginx:1.26")
+    kubectl(kubeconfig, namespace, "set", "image", "ds/agent", "agent=nginx:1.26")
     assert eventually(lambda: len(live_pods(core, namespace)) == 2)
     assert old in [p.metadata.name for p in live_pods(core, namespace)]   # the old one waits for the new
     assert eventually(lambda: all_running(core, namespace, 1) and live_pods(core, namespace)[0].metadata.name != old)

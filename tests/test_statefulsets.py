@@ -1,39 +1,18 @@
-"""The StatefulSet controller against a real server, driven by kubectl 1.27 and 1.33 and the
+"""The StatefulSet controller against a real kubeconfig, driven by kubectl 1.27 and 1.33 and the
 official client. The tests play kubelet: they write Running and Ready through pods/status."""
 from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import kubernetes
 import pytest
 
 from conformance.helpers import eventually
 from conformance.workloads import all_running, live_pod_names, mark_ready, play_kubelet
-from vapi.testing import ServerProcess, run_kubectl
+from vapi.testing import run_kubectl
 
 VERSIONS = ("1.27", "1.33")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with ServerProcess(tmp_path_factory.mktemp("sts")) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def core(server):
-    client = kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
-    yield kubernetes.client.CoreV1Api(client)
-    client.close()
-
-
-@pytest.fixture
-def namespace(core):
-    name = f"s-{uuid.uuid4().hex[:8]}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
 
 
 def wait_for(check, timeout=20.0, what="condition"):
@@ -54,12 +33,12 @@ def sts_manifest(name, replicas=3, image="nginx:1.25", **spec):
                      **spec}}
 
 
-def kubectl(server, *args, version=None, **kw):
-    return run_kubectl(server.kubeconfig, *args, version=version, **kw)
+def kubectl(kubeconfig, *args, version=None, **kw):
+    return run_kubectl(kubeconfig, *args, version=version, **kw)
 
 
-def apply(server, namespace, manifest, version=None):
-    kubectl(server, "apply", "-n", namespace, "-f", "-", input=json.dumps(manifest), version=version)
+def apply(kubeconfig, namespace, manifest, version=None):
+    kubectl(kubeconfig, "apply", "-n", namespace, "-f", "-", input=json.dumps(manifest), version=version)
 
 
 def bring_up(core, namespace, names):
@@ -69,10 +48,10 @@ def bring_up(core, namespace, names):
         mark_ready(core, namespace, name)
 
 
-def test_ordered_creation_identity_and_claims(server, core, namespace):
+def test_ordered_creation_identity_and_claims(kubeconfig, core, namespace):
     claim = {"metadata": {"name": "www"}, "spec": {"accessModes": ["ReadWriteOnce"],
                                                   "resources": {"requests": {"storage": "1Gi"}}}}
-    apply(server, namespace, sts_manifest("web", volumeClaimTemplates=[claim]))
+    apply(kubeconfig, namespace, sts_manifest("web", volumeClaimTemplates=[claim]))
     wait_for(lambda: pod_names(core, namespace) == ["web-0"], what="web-0")
     time.sleep(0.5)
     assert pod_names(core, namespace) == ["web-0"]  # web-1 waits for web-0 to be Running and Ready
@@ -86,16 +65,16 @@ def test_ordered_creation_identity_and_claims(server, core, namespace):
     pvc = core.read_namespaced_persistent_volume_claim("www-web-0", namespace)
     assert pvc.metadata.labels == {"app": "web"} and pvc.status.phase == "Pending"
     bring_up(core, namespace, ["web-0", "web-1", "web-2"])
-    out = kubectl(server, "rollout", "status", "-n", namespace, "statefulset/web", "--timeout=20s").stdout
+    out = kubectl(kubeconfig, "rollout", "status", "-n", namespace, "statefulset/web", "--timeout=20s").stdout
     assert out.strip().endswith("partitioned roll out complete: 3 new pods have been updated...")
     assert sorted(c.metadata.name for c in core.list_namespaced_persistent_volume_claim(namespace).items) == \
         ["www-web-0", "www-web-1", "www-web-2"]
-    events = kubectl(server, "get", "events", "-n", namespace, "-o", "json").stdout
+    events = kubectl(kubeconfig, "get", "events", "-n", namespace, "-o", "json").stdout
     messages = {(e["reason"], e["message"], e["source"].get("component")) for e in json.loads(events)["items"]}
     assert ("SuccessfulCreate", "create Pod web-0 in StatefulSet web successful", "statefulset-controller") in messages
     assert ("SuccessfulCreate", "create Claim www-web-1 Pod web-1 in StatefulSet web success",
             "statefulset-controller") in messages
-    sts = json.loads(kubectl(server, "get", "sts", "web", "-n", namespace, "-o", "json").stdout)
+    sts = json.loads(kubectl(kubeconfig, "get", "sts", "web", "-n", namespace, "-o", "json").stdout)
     status = sts["status"]
     assert status["replicas"] == status["readyReplicas"] == status["currentReplicas"] == 3
     assert status["updatedReplicas"] == status["availableReplicas"] == 3
@@ -103,10 +82,10 @@ def test_ordered_creation_identity_and_claims(server, core, namespace):
     assert status["updateRevision"].startswith("web-")
 
 
-def test_scale_down_in_reverse_order(server, core, namespace):
-    apply(server, namespace, sts_manifest("db", replicas=3))
+def test_scale_down_in_reverse_order(kubeconfig, core, namespace):
+    apply(kubeconfig, namespace, sts_manifest("db", replicas=3))
     bring_up(core, namespace, ["db-0", "db-1", "db-2"])
-    kubectl(server, "scale", "-n", namespace, "statefulset/db", "--replicas=1")
+    kubectl(kubeconfig, "scale", "-n", namespace, "statefulset/db", "--replicas=1")
     wait_for(lambda: pod_names(core, namespace) == ["db-0"], what="scale down")
     events = core.list_namespaced_event(namespace).items
     deletions = [e.message for e in sorted(events, key=lambda e: e.first_timestamp or e.event_time)
@@ -129,11 +108,11 @@ def image_of(core, namespace, name):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_partitioned_rolling_update_history_and_undo(server, core, namespace, version):
+def test_partitioned_rolling_update_history_and_undo(kubeconfig, core, namespace, version):
     def run(*args, **kw):
-        return kubectl(server, *args, "-n", namespace, version=version, **kw).stdout
+        return kubectl(kubeconfig, *args, "-n", namespace, version=version, **kw).stdout
 
-    apply(server, namespace, sts_manifest("app", updateStrategy={"type": "RollingUpdate",
+    apply(kubeconfig, namespace, sts_manifest("app", updateStrategy={"type": "RollingUpdate",
                                                                  "rollingUpdate": {"partition": 2}}), version)
     wait_for(lambda: all_running(core, namespace, 3), what="3 pods")
     first = set(revisions_by_pod(core, namespace).values())
@@ -181,17 +160,17 @@ def claim_names(core, namespace):
                   if not c.metadata.deletion_timestamp)
 
 
-def test_parallel_starts_all_pods_at_once_from_the_start_ordinal(server, core, namespace):
-    apply(server, namespace, sts_manifest("par", replicas=3, podManagementPolicy="Parallel", ordinals={"start": 5}))
+def test_parallel_starts_all_pods_at_once_from_the_start_ordinal(kubeconfig, core, namespace):
+    apply(kubeconfig, namespace, sts_manifest("par", replicas=3, podManagementPolicy="Parallel", ordinals={"start": 5}))
     wait_for(lambda: pod_names(core, namespace) == ["par-5", "par-6", "par-7"], what="all three, unready")
     assert core.read_namespaced_pod("par-7", namespace).metadata.labels["apps.kubernetes.io/pod-index"] == "7"
-    kubectl(server, "scale", "-n", namespace, "sts/par", "--replicas=1")
+    kubectl(kubeconfig, "scale", "-n", namespace, "sts/par", "--replicas=1")
     wait_for(lambda: pod_names(core, namespace) == ["par-5"], what="parallel scale down, unready pods")
 
 
-def test_claims_retention_policy(server, core, namespace):
-    apply(server, namespace, sts_manifest("keep", replicas=2, volumeClaimTemplates=[CLAIM]))
-    apply(server, namespace, sts_manifest("drop", replicas=2, volumeClaimTemplates=[CLAIM],
+def test_claims_retention_policy(kubeconfig, core, namespace):
+    apply(kubeconfig, namespace, sts_manifest("keep", replicas=2, volumeClaimTemplates=[CLAIM]))
+    apply(kubeconfig, namespace, sts_manifest("drop", replicas=2, volumeClaimTemplates=[CLAIM],
                                           persistentVolumeClaimRetentionPolicy={"whenDeleted": "Delete",
                                                                                 "whenScaled": "Delete"}))
     wait_for(lambda: all_running(core, namespace, 4), what="4 pods")
@@ -200,33 +179,33 @@ def test_claims_retention_policy(server, core, namespace):
     assert [(o.kind, o.name) for o in owners] == [("StatefulSet", "drop")]
     assert core.read_namespaced_persistent_volume_claim("data-keep-0", namespace).metadata.owner_references is None
     for name in ("keep", "drop"):
-        kubectl(server, "scale", "-n", namespace, f"sts/{name}", "--replicas=1")
+        kubectl(kubeconfig, "scale", "-n", namespace, f"sts/{name}", "--replicas=1")
     wait_for(lambda: claim_names(core, namespace) == ["data-drop-0", "data-keep-0", "data-keep-1"],
              what="scaled-away claim of drop deleted")
-    kubectl(server, "delete", "-n", namespace, "sts/drop", "sts/keep")
+    kubectl(kubeconfig, "delete", "-n", namespace, "sts/drop", "sts/keep")
     wait_for(lambda: claim_names(core, namespace) == ["data-keep-0", "data-keep-1"], what="drop's claims deleted")
 
 
-def test_on_delete_replaces_only_deleted_pods(server, core, namespace):
-    apply(server, namespace, sts_manifest("od", replicas=2, updateStrategy={"type": "OnDelete"}))
+def test_on_delete_replaces_only_deleted_pods(kubeconfig, core, namespace):
+    apply(kubeconfig, namespace, sts_manifest("od", replicas=2, updateStrategy={"type": "OnDelete"}))
     wait_for(lambda: all_running(core, namespace, 2), what="2 pods")
-    kubectl(server, "set", "image", "-n", namespace, "sts/od", "web=nginx:1.26")
+    kubectl(kubeconfig, "set", "image", "-n", namespace, "sts/od", "web=nginx:1.26")
     time.sleep(1)
     assert {image_of(core, namespace, n) for n in ("od-0", "od-1")} == {"nginx:1.25"}
     core.delete_namespaced_pod("od-1", namespace)
     wait_for(lambda: play_kubelet(core, namespace) or image_of(core, namespace, "od-1") == "nginx:1.26",
              what="od-1 recreated at the update revision")
     assert image_of(core, namespace, "od-0") == "nginx:1.25"
-    proc = kubectl(server, "rollout", "status", "-n", namespace, "sts/od", check=False)
+    proc = kubectl(kubeconfig, "rollout", "status", "-n", namespace, "sts/od", check=False)
     assert proc.returncode == 1 and "rollout status is only available for RollingUpdate strategy type" in proc.stderr
 
 
-def test_max_unavailable_replaces_several_pods_at_once(server, core, namespace):
-    apply(server, namespace, sts_manifest("mu", replicas=4, podManagementPolicy="Parallel",
+def test_max_unavailable_replaces_several_pods_at_once(kubeconfig, core, namespace):
+    apply(kubeconfig, namespace, sts_manifest("mu", replicas=4, podManagementPolicy="Parallel",
                                           updateStrategy={"type": "RollingUpdate",
                                                           "rollingUpdate": {"maxUnavailable": 2}}))
     wait_for(lambda: all_running(core, namespace, 4), what="4 pods")
-    kubectl(server, "set", "image", "-n", namespace, "sts/mu", "web=nginx:1.26")
+    kubectl(kubeconfig, "set", "image", "-n", namespace, "sts/mu", "web=nginx:1.26")
     wait_for(lambda: sorted(n for n in ("mu-0", "mu-1", "mu-2", "mu-3")
                             if image_of(core, namespace, n) == "nginx:1.26") == ["mu-2", "mu-3"],
              what="the two highest replaced first")

@@ -8,7 +8,6 @@ ones; with maxSurge, make the new pod first and delete the old one once the new 
 """
 from __future__ import annotations
 
-import copy
 import logging
 
 from .. import errors
@@ -18,6 +17,7 @@ from .history import History, same_data, template_hash, template_patch
 from .intorpercent import scaled_value
 from .pods import controller_ref, is_pod_available, is_pod_ready
 from .reconciler import Reconciler
+from .statuswrite import write_status
 
 log = logging.getLogger("vapi.controllers")
 
@@ -289,20 +289,7 @@ class DaemonSetController(Reconciler):
         unavailable = counts["desiredNumberScheduled"] - counts["numberAvailable"]
         if unavailable:
             status["numberUnavailable"] = unavailable
-        old = ds.get("status") or {}
-        kept = {k: old[k] for k in ("collisionCount", "conditions") if k in old}
-        if {**kept, **status} != old:
-            def mutate(current):
-                current["status"] = {**{k: v for k, v in (current.get("status") or {}).items()
-                                        if k in ("collisionCount", "conditions")}, **copy.deepcopy(status)}
-                return current
-            meta = ds["metadata"]
-            try:
-                await self.api.guaranteed_update(self.sets_info, meta["namespace"], meta["name"], mutate,
-                                                 subresource="status")
-            except errors.StatusError as e:
-                if e.code != 404:
-                    raise
+        await write_status(self.api, self.sets_info, ds, status, kept=("collisionCount", "conditions"))
         return float(min_ready) if waiting and min_ready else None
 
 

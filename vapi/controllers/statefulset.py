@@ -10,7 +10,6 @@ come back at the new revision. OnDelete leaves replacement to whoever deletes po
 """
 from __future__ import annotations
 
-import copy
 import logging
 
 from .. import errors
@@ -19,6 +18,7 @@ from .history import History, next_revision, revision_hash, same_data, template_
 from .intorpercent import scaled_value
 from .pods import controller_ref, label_selector
 from .reconciler import Reconciler
+from .statuswrite import write_status
 
 log = logging.getLogger("vapi.controllers")
 HASH_LABEL = "controller.kubernetes.io/hash"
@@ -205,41 +205,34 @@ class StatefulSetController(Reconciler):
                 raise
             self.recorder.event(sts, "Normal", "SuccessfulCreate",
                                 f"create Claim {claim_name} Pod {name} in StatefulSet {set_name} success")
-        try:
-            await self.api.create(self.pods_info, namespace, pod)
-        except errors.StatusError as e:
-            if e.code == 409:
-                return False  # the cache has not seen it yet; its event brings the set back
-            self.recorder.event(sts, "Warning", "FailedCreate",
-                                f"create Pod {name} in StatefulSet {set_name} failed error: {e.message}")
-            raise
-        self.recorder.event(sts, "Normal", "SuccessfulCreate", f"create Pod {name} in StatefulSet {set_name} successful")
-        return True
+        # a conflict: the cache has not seen the pod yet; its event brings the set back
+        return await self._pod_write(sts, "create", pod, lambda: self.api.create(self.pods_info, namespace, pod),
+                                     quiet=409)
 
     async def _update_pod(self, sts: dict, pod: dict) -> None:
-        name, set_name = pod["metadata"]["name"], sts["metadata"]["name"]
-        try:
-            await self.api.guaranteed_update(self.pods_info, pod["metadata"]["namespace"], name,
-                                             lambda current: sp.fix_identity_and_storage(sts, current))
-        except errors.StatusError as e:
-            if e.code == 404:
-                return
-            self.recorder.event(sts, "Warning", "FailedUpdate",
-                                f"update Pod {name} in StatefulSet {set_name} failed error: {e.message}")
-            raise
-        self.recorder.event(sts, "Normal", "SuccessfulUpdate", f"update Pod {name} in StatefulSet {set_name} successful")
+        await self._pod_write(sts, "update", pod, lambda: self.api.guaranteed_update(
+            self.pods_info, pod["metadata"]["namespace"], pod["metadata"]["name"],
+            lambda current: sp.fix_identity_and_storage(sts, current)))
 
     async def _delete_pod(self, sts: dict, pod: dict) -> None:
+        await self._pod_write(sts, "delete", pod, lambda: self.api.delete(
+            self.pods_info, pod["metadata"]["namespace"], pod["metadata"]["name"]))
+
+    async def _pod_write(self, sts: dict, verb: str, pod: dict, write, quiet: int = 404) -> bool:
+        """One write of a pod, reported as kube's StatefulSet controller reports it; False when the
+        `quiet` answer came back (the cache was behind)."""
         name, set_name = pod["metadata"]["name"], sts["metadata"]["name"]
         try:
-            await self.api.delete(self.pods_info, pod["metadata"]["namespace"], name)
+            await write()
         except errors.StatusError as e:
-            if e.code == 404:
-                return
-            self.recorder.event(sts, "Warning", "FailedDelete",
-                                f"delete Pod {name} in StatefulSet {set_name} failed error: {e.message}")
+            if e.code == quiet:
+                return False
+            self.recorder.event(sts, "Warning", f"Failed{verb.title()}",
+                                f"{verb} Pod {name} in StatefulSet {set_name} failed error: {e.message}")
             raise
-        self.recorder.event(sts, "Normal", "SuccessfulDelete", f"delete Pod {name} in StatefulSet {set_name} successful")
+        self.recorder.event(sts, "Normal", f"Successful{verb.title()}",
+                            f"{verb} Pod {name} in StatefulSet {set_name} successful")
+        return True
 
     async def _fix_claims(self, sts: dict, pod: dict) -> None:
         """Give the pod's claims the owners the retention policy asks for."""
@@ -303,18 +296,4 @@ class StatefulSetController(Reconciler):
                 == status["readyReplicas"] == sp.replicas_of(sts):
             status["currentReplicas"] = status["updatedReplicas"]
             status["currentRevision"] = status["updateRevision"]
-        old = sts.get("status") or {}
-        new = {**{k: v for k, v in old.items() if k == "conditions"}, **status}
-        if all(old.get(k) == v for k, v in new.items()):
-            return
-
-        def mutate(current):
-            current["status"] = {**(current.get("status") or {}), **copy.deepcopy(new)}
-            return current
-        meta = sts["metadata"]
-        try:
-            await self.api.guaranteed_update(self.sets_info, meta["namespace"], meta["name"], mutate,
-                                             subresource="status")
-        except errors.StatusError as e:
-            if e.code != 404:
-                raise
+        await write_status(self.api, self.sets_info, sts, status)
