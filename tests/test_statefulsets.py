@@ -144,7 +144,8 @@ def test_partitioned_rolling_update_history_and_undo(kubeconfig, core, namespace
     assert run("rollout", "undo", "statefulset/app", "--to-revision=3").strip() == \
         "statefulset.apps/app skipped rollback (current template already matches revision 3)"
     sts = json.loads(run("get", "statefulset/app", "-o", "json"))
-    wait_for(lambda: json.loads(run("get", "statefulset/app", "-o", "json"))["status"].get("currentRevision")
+    wait_for(lambda: play_kubelet(core, namespace) or json.loads(run("get", "statefulset/app", "-o", "json"))[
+        "status"].get("currentRevision")
              == sts["status"]["updateRevision"], what="current revision")
     names = {r.metadata.name for r in kubernetes.client.AppsV1Api(core.api_client)
              .list_namespaced_controller_revision(namespace).items}
