@@ -127,6 +127,9 @@ def test_rolling_update_history_and_undo(kubeconfig, core, namespace, pool, vers
                                       for p in pods)
     assert eventually(lambda: rolled("nginx:1.26"))
     assert max(seen_unavailable) <= 1     # maxUnavailable 1 by default
+    ds = json.loads(kubectl(kubeconfig, namespace, "get", "ds", "agent", "-o", "json"))
+    assert ds["metadata"]["annotations"]["deprecated.daemonset.template.generation"] == "2"
+    assert {p.metadata.labels["pod-template-generation"] for p in live_pods(core, namespace)} == {"2"}
     out = kubectl(kubeconfig, namespace, "rollout", "status", "ds/agent", "--timeout=20s", version=version)
     assert 'daemon set "agent" successfully rolled out' in out
     history = kubectl(kubeconfig, namespace, "rollout", "history", "ds/agent", version=version)

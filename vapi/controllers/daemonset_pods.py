@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import copy
 
+from ..registry.strategies.daemonset import TEMPLATE_GENERATION
 from . import nodematch
 from .pods import pod_from_template
 
 REVISION_LABEL = "controller-revision-hash"
 GENERATION_LABEL = "pod-template-generation"
-GENERATION_ANNOTATION = "deprecated.daemonset.template.generation"
 
 _DEFAULT_TOLERATIONS = (("node.kubernetes.io/not-ready", "NoExecute"),
                         ("node.kubernetes.io/unreachable", "NoExecute"),
@@ -49,7 +49,7 @@ def with_node_affinity(spec: dict, node_name: str) -> None:
 
 
 def template_generation(ds: dict) -> str | None:
-    return (ds["metadata"].get("annotations") or {}).get(GENERATION_ANNOTATION)
+    return (ds["metadata"].get("annotations") or {}).get(TEMPLATE_GENERATION)
 
 
 def new_pod(ds: dict, node_name: str, hash_: str) -> dict:
