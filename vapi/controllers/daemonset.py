@@ -60,7 +60,9 @@ class DaemonSetController(Reconciler):
         ds = self.sets.get(namespace, name)
         if ds is None or ds["metadata"].get("deletionTimestamp"):
             return None
-        nodes = {n["metadata"]["name"]: n for n in self.nodes.list()}
+        # node name -> (should a new pod go there, may an existing one stay), worked out once a pass
+        spec = dp.daemon_spec(ds)
+        nodes = {n["metadata"]["name"]: dp.placement(spec, n) for n in self.nodes.list()}
         current = await self._current_revision(ds)
         hash_ = current["metadata"]["labels"][dp.REVISION_LABEL]
         by_node = self._pods_by_node(ds)
@@ -124,11 +126,10 @@ class DaemonSetController(Reconciler):
 
     # Placement
 
-    async def _manage(self, ds: dict, nodes: dict[str, dict], by_node: dict[str, list[dict]], hash_: str) -> None:
+    async def _manage(self, ds: dict, nodes: dict[str, tuple[bool, bool]], by_node: dict[str, list[dict]], hash_: str) -> None:
         surge = _allows_surge(ds)
         to_create, to_delete = [], []
-        for node_name, node in nodes.items():
-            run, keep = dp.should_run(ds, node)
+        for node_name, (run, keep) in nodes.items():
             pods = [p for p in by_node.get(node_name, []) if not p["metadata"].get("deletionTimestamp")]
             if run and not by_node.get(node_name):
                 to_create.append(node_name)
@@ -206,8 +207,8 @@ class DaemonSetController(Reconciler):
 
     # Rolling update
 
-    def _limits(self, ds: dict, nodes: dict[str, dict]) -> tuple[int, int]:
-        desired = sum(1 for node in nodes.values() if dp.should_run(ds, node)[0])
+    def _limits(self, ds: dict, nodes: dict[str, tuple[bool, bool]]) -> tuple[int, int]:
+        desired = sum(1 for run, _ in nodes.values() if run)
         rolling = (ds["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}
         max_surge = scaled_value(rolling.get("maxSurge"), desired, True)
         max_unavailable = scaled_value(rolling.get("maxUnavailable"), desired, True, default=1)
@@ -215,7 +216,7 @@ class DaemonSetController(Reconciler):
             max_unavailable = 1
         return max_surge, max_unavailable
 
-    async def _roll(self, ds: dict, nodes: dict[str, dict], by_node: dict[str, list[dict]], hash_: str) -> None:
+    async def _roll(self, ds: dict, nodes: dict[str, tuple[bool, bool]], by_node: dict[str, list[dict]], hash_: str) -> None:
         max_surge, max_unavailable = self._limits(ds, nodes)
         now, min_ready = self.clock.now(), _min_ready(ds)
         generation = dp.template_generation(ds)
@@ -248,7 +249,7 @@ class DaemonSetController(Reconciler):
                 continue
             if new is None:
                 if not is_pod_available(old, min_ready, now):
-                    if node_name in nodes and dp.should_run(ds, nodes[node_name])[0]:
+                    if nodes.get(node_name, (False, False))[0]:
                         allowed.append(node_name)
                 elif surging < max_surge:
                     candidates.append(node_name)
@@ -261,15 +262,14 @@ class DaemonSetController(Reconciler):
 
     # Status
 
-    async def _write_status(self, ds: dict, nodes: dict[str, dict], by_node: dict[str, list[dict]],
+    async def _write_status(self, ds: dict, nodes: dict[str, tuple[bool, bool]], by_node: dict[str, list[dict]],
                             hash_: str) -> float | None:
         now, min_ready = self.clock.now(), _min_ready(ds)
         generation = dp.template_generation(ds)
         counts = dict.fromkeys(("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled",
                                 "numberReady", "updatedNumberScheduled", "numberAvailable"), 0)
         waiting = False
-        for node_name, node in nodes.items():
-            run = dp.should_run(ds, node)[0]
+        for node_name, (run, _) in nodes.items():
             pods = by_node.get(node_name)
             if not run:
                 counts["numberMisscheduled"] += bool(pods)

@@ -80,10 +80,15 @@ def target_node(pod: dict) -> str | None:
     return None
 
 
-def should_run(ds: dict, node: dict) -> tuple[bool, bool]:
-    """(should a new daemon pod be placed on `node`, may an existing one keep running there)."""
+def daemon_spec(ds: dict) -> dict:
+    """The pod spec placement is judged by: the template's, with the daemon tolerations."""
     spec = copy.deepcopy(ds["spec"]["template"].get("spec") or {})
     add_daemon_tolerations(spec)
+    return spec
+
+
+def placement(spec: dict, node: dict) -> tuple[bool, bool]:
+    """(should a new daemon pod be placed on `node`, may an existing one keep running there)."""
     if spec.get("nodeName") and spec["nodeName"] != node["metadata"]["name"]:
         return False, False
     if not nodematch.required_affinity_matches(spec, node):
@@ -93,6 +98,10 @@ def should_run(ds: dict, node: dict) -> tuple[bool, bool]:
     if nodematch.untolerated_taint(taints, tolerations, ("NoSchedule", "NoExecute")) is None:
         return True, True
     return False, nodematch.untolerated_taint(taints, tolerations, ("NoExecute",)) is None
+
+
+def should_run(ds: dict, node: dict) -> tuple[bool, bool]:
+    return placement(daemon_spec(ds), node)
 
 
 def is_updated(pod: dict, hash_: str, generation: str | None) -> bool:
