@@ -155,3 +155,19 @@ def test_max_surge_makes_the_new_pod_before_deleting_the_old(kubeconfig, core, n
     assert eventually(lambda: len(live_pods(core, namespace)) == 2)
     assert old in [p.metadata.name for p in live_pods(core, namespace)]   # the old one waits for the new
     assert eventually(lambda: all_running(core, namespace, 1) and live_pods(core, namespace)[0].metadata.name != old)
+
+
+def test_on_delete_replaces_only_deleted_pods(kubeconfig, core, namespace, pool):
+    add_node(core, pool, "a")
+    add_node(core, pool, "b")
+    manifest = daemonset("agent", pool, updateStrategy={"type": "OnDelete"})
+    kubectl(kubeconfig, namespace, "apply", "-f", "-", input=json.dumps(manifest))
+    assert eventually(lambda: all_running(core, namespace, 2))
+    kubectl(kubeconfig, namespace, "set", "image", "ds/agent", "agent=nginx:1.26")
+    assert eventually(lambda: ds_status(kubeconfig, namespace, "agent").get("observedGeneration") == 2)
+    assert {p.spec.containers[0].image for p in live_pods(core, namespace)} == {"nginx:1.25"}
+    assert ds_status(kubeconfig, namespace, "agent")["updatedNumberScheduled"] == 0
+    victim = live_pods(core, namespace)[0]
+    core.delete_namespaced_pod(victim.metadata.name, namespace)
+    assert eventually(lambda: all_running(core, namespace, 2) and sorted(
+        p.spec.containers[0].image for p in live_pods(core, namespace)) == ["nginx:1.25", "nginx:1.26"])

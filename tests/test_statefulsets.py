@@ -213,3 +213,14 @@ def test_max_unavailable_replaces_several_pods_at_once(kubeconfig, core, namespa
     assert image_of(core, namespace, "mu-1") == image_of(core, namespace, "mu-0") == "nginx:1.25"
     wait_for(lambda: all_running(core, namespace, 4) and all(
         image_of(core, namespace, f"mu-{i}") == "nginx:1.26" for i in range(4)), what="all replaced")
+
+
+def test_a_failed_pod_is_made_again(kubeconfig, core, namespace):
+    apply(kubeconfig, namespace, sts_manifest("fp", replicas=1))
+    wait_for(lambda: all_running(core, namespace, 1), what="fp-0")
+    first = core.read_namespaced_pod("fp-0", namespace).metadata.uid
+    core.patch_namespaced_pod_status("fp-0", namespace, {"status": {"phase": "Failed"}})
+    wait_for(lambda: all_running(core, namespace, 1) and
+             core.read_namespaced_pod("fp-0", namespace).metadata.uid != first, what="fp-0 made again")
+    events = {(e.type, e.reason, e.message) for e in core.list_namespaced_event(namespace).items}
+    assert ("Warning", "RecreatingFailedPod", f"StatefulSet {namespace}/fp is recreating failed Pod fp-0") in events

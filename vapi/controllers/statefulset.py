@@ -160,6 +160,12 @@ class StatefulSetController(Reconciler):
         """Bring one pod in range towards the spec; True when this pass must stop here."""
         if sp.is_finished(pod):
             if not sp.is_terminating(pod):
+                meta = sts["metadata"]
+                failed = pod["status"]["phase"] == "Failed"
+                self.recorder.event(sts, "Warning" if failed else "Normal",
+                                    "RecreatingFailedPod" if failed else "RecreatingTerminatedPod",
+                                    f"StatefulSet {meta['namespace']}/{meta['name']} is recreating "
+                                    f"{'failed' if failed else 'terminated'} Pod {pod['metadata']['name']}")
                 await self._delete_pod(sts, pod)
             return True
         if not sp.is_created(pod):
