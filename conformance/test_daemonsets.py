@@ -123,3 +123,49 @@ def test_controller_revision_lifecycle(core, apps, namespace, nodes):
     with pytest.raises(kubernetes.client.ApiException) as e:
         apps.read_namespaced_controller_revision(first.metadata.name, namespace)
     assert e.value.status == 404
+
+
+def test_list_and_delete_a_collection(core, apps, namespace, nodes):
+    apps.create_namespaced_daemon_set(namespace, _ds("daemon-set"))
+    assert eventually(lambda: all_running(core, namespace, len(nodes), "daemonset-name=daemon-set"))
+    assert [d.metadata.name for d in apps.list_namespaced_daemon_set(namespace, label_selector="suite=ds").items] \
+        == ["daemon-set"]
+    apps.delete_collection_namespaced_daemon_set(namespace, label_selector="suite=ds")
+    assert eventually(lambda: not apps.list_namespaced_daemon_set(namespace).items)
+    assert eventually(lambda: not live_pods(core, namespace, "daemonset-name=daemon-set"))
+
+
+def test_status_changes_keep_a_condition_beside_the_controller(core, apps, namespace, nodes):
+    apps.create_namespaced_daemon_set(namespace, _ds("daemon-set"))
+    condition = {"type": "StatusUpdate", "status": "True", "reason": "E2E", "message": "Set from e2e test"}
+    ds = apps.read_namespaced_daemon_set_status("daemon-set", namespace)
+    ds.status = ds.status or kubernetes.client.V1DaemonSetStatus(current_number_scheduled=0, desired_number_scheduled=0,
+                                                                 number_misscheduled=0, number_ready=0)
+    ds.status.conditions = [condition]
+    apps.replace_namespaced_daemon_set_status("daemon-set", namespace, ds)
+    apps.patch_namespaced_daemon_set_status("daemon-set", namespace, {"status": {"conditions": [
+        {**condition, "type": "StatusPatched"}]}})
+    assert eventually(lambda: all_running(core, namespace, len(nodes), "daemonset-name=daemon-set"))
+    status = eventually(lambda: (s := apps.read_namespaced_daemon_set("daemon-set", namespace).status)
+                        .number_ready == len(nodes) and s)
+    assert sorted(c.type for c in status.conditions) == ["StatusPatched", "StatusUpdate"]   # merged by type
+
+
+def test_rollback_without_unnecessary_restarts(core, apps, namespace, nodes):
+    apps.create_namespaced_daemon_set(namespace, _ds("daemon-set"))
+    assert eventually(lambda: all_running(core, namespace, len(nodes), "daemonset-name=daemon-set"))
+    before = {p.metadata.name for p in live_pods(core, namespace, "daemonset-name=daemon-set")}
+    bad = "foo:non-existent"
+    apps.patch_namespaced_daemon_set("daemon-set", namespace, {"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "image": bad}]}}}})
+
+    def broken():
+        play_kubelet(core, namespace, bad_image=bad)
+        return [p for p in live_pods(core, namespace, "daemonset-name=daemon-set") if p.spec.containers[0].image == bad]
+    assert eventually(broken)
+    assert len(broken()) == 1   # maxUnavailable 1: the rollout stops at the first pod that never gets ready
+    untouched = {p.metadata.name for p in live_pods(core, namespace, "daemonset-name=daemon-set")} & before
+    apps.patch_namespaced_daemon_set("daemon-set", namespace, {"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "image": "nginx:1.25"}]}}}})
+    assert eventually(lambda: all_running(core, namespace, len(nodes), "daemonset-name=daemon-set") and not broken())
+    assert untouched <= {p.metadata.name for p in live_pods(core, namespace, "daemonset-name=daemon-set")}

@@ -11,11 +11,14 @@ def mark_ready(core, namespace: str, name: str) -> None:
         "phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
 
 
-def play_kubelet(core, namespace: str) -> None:
-    """Ready every live pod not yet Running (a kubelet with instant containers); a cluster whose
-    own kubelets run the pods gets there by itself."""
+def play_kubelet(core, namespace: str, bad_image: str | None = None) -> None:
+    """Ready every live pod not yet Running (a kubelet with instant containers), but one running
+    `bad_image`, which a kubelet could not pull; a cluster whose own kubelets run the pods gets
+    there by itself."""
     for pod in core.list_namespaced_pod(namespace).items:
         if pod.metadata.deletion_timestamp or pod.status.phase in ("Running", "Succeeded", "Failed"):
+            continue
+        if bad_image and any(c.image == bad_image for c in pod.spec.containers):
             continue
         try:
             mark_ready(core, namespace, pod.metadata.name)
