@@ -10,7 +10,7 @@ import kubernetes
 import pytest
 
 from .helpers import eventually
-from .workloads import all_running, live_pods, play_kubelet, ready_node, schedulable_nodes
+from .workloads import all_running, live_pods, play_kubelet, ready_node, retrying_conflicts, schedulable_nodes
 
 
 @pytest.fixture
@@ -138,11 +138,14 @@ def test_list_and_delete_a_collection(core, apps, namespace, nodes):
 def test_status_changes_keep_a_condition_beside_the_controller(core, apps, namespace, nodes):
     apps.create_namespaced_daemon_set(namespace, _ds("daemon-set"))
     condition = {"type": "StatusUpdate", "status": "True", "reason": "E2E", "message": "Set from e2e test"}
-    ds = apps.read_namespaced_daemon_set_status("daemon-set", namespace)
-    ds.status = ds.status or kubernetes.client.V1DaemonSetStatus(current_number_scheduled=0, desired_number_scheduled=0,
-                                                                 number_misscheduled=0, number_ready=0)
-    ds.status.conditions = [condition]
-    apps.replace_namespaced_daemon_set_status("daemon-set", namespace, ds)
+
+    def replace():
+        ds = apps.read_namespaced_daemon_set_status("daemon-set", namespace)
+        ds.status = ds.status or kubernetes.client.V1DaemonSetStatus(
+            current_number_scheduled=0, desired_number_scheduled=0, number_misscheduled=0, number_ready=0)
+        ds.status.conditions = [condition]
+        return apps.replace_namespaced_daemon_set_status("daemon-set", namespace, ds)
+    assert retrying_conflicts(replace)
     apps.patch_namespaced_daemon_set_status("daemon-set", namespace, {"status": {"conditions": [
         {**condition, "type": "StatusPatched"}]}})
     assert eventually(lambda: all_running(core, namespace, len(nodes), "daemonset-name=daemon-set"))

@@ -8,7 +8,7 @@ import kubernetes
 import pytest
 
 from .helpers import eventually
-from .workloads import all_running, live_pods
+from .workloads import all_running, live_pods, retrying_conflicts
 
 pytestmark = pytest.mark.usefixtures("namespace")
 
@@ -52,8 +52,8 @@ def test_canary_and_phased_rolling_updates(core, apps, namespace):
     apps.patch_namespaced_stateful_set("ss2", namespace, {"spec": {"updateStrategy": {"rollingUpdate": {"partition": 0}}}})
     assert eventually(lambda: all_running(core, namespace, 3, "app=ss2")
                       and set(_images(core, namespace, "app=ss2").values()) == {"nginx:1.26"})
-    done = eventually(lambda: (s := apps.read_namespaced_stateful_set("ss2", namespace)).status.current_revision
-                      == sts.status.update_revision and s)
+    done = eventually(lambda: all_running(core, namespace, 3, "app=ss2") and (s := apps.read_namespaced_stateful_set(
+        "ss2", namespace)).status.current_revision == sts.status.update_revision and s)
     assert done.status.updated_replicas == done.status.ready_replicas == done.status.current_replicas == 3
 
 
@@ -62,8 +62,12 @@ def test_scale_subresource(core, apps, namespace):
     assert eventually(lambda: all_running(core, namespace, 1, "app=ss"))
     scale = apps.read_namespaced_stateful_set_scale("ss", namespace)
     assert scale.spec.replicas == 1 and scale.status.replicas == 1
-    scale.spec.replicas = 2
-    apps.replace_namespaced_stateful_set_scale("ss", namespace, scale)
+
+    def replace():
+        scale = apps.read_namespaced_stateful_set_scale("ss", namespace)
+        scale.spec.replicas = 2
+        return apps.replace_namespaced_stateful_set_scale("ss", namespace, scale)
+    assert retrying_conflicts(replace).spec.replicas == 2
     assert apps.read_namespaced_stateful_set("ss", namespace).spec.replicas == 2
     assert eventually(lambda: all_running(core, namespace, 2, "app=ss"))
     apps.patch_namespaced_stateful_set_scale("ss", namespace, {"spec": {"replicas": 1}})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import kubernetes
 
+from .helpers import eventually
+
 
 def mark_ready(core, namespace: str, name: str) -> None:
     """What a kubelet writes once the pod's containers run and pass readiness."""
@@ -59,3 +61,16 @@ def ready_node(core, name: str) -> None:
 
 def schedulable_nodes(core) -> list[str]:
     return sorted(n.metadata.name for n in core.list_node().items if _schedulable(n))
+
+
+def retrying_conflicts(write):
+    """`write()` again while it answers 409 Conflict (another writer came in between), as client-go's
+    RetryOnConflict does; its answer."""
+    def attempt():
+        try:
+            return write()
+        except kubernetes.client.ApiException as e:
+            if e.status != 409:
+                raise
+            return None
+    return eventually(attempt)
