@@ -11,11 +11,13 @@ import logging
 from .clock import Clock
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
-from .daemonset import DaemonSetController
 from .csrsigning import CSRSigner
+from .daemonset import DaemonSetController
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
+from .cronjob import CronJobController
+from .job import JobController
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
@@ -24,14 +26,13 @@ from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
 from .statefulset import StatefulSetController
+from .ttlafterfinished import TTLAfterFinishedController
 
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
-RECONCILERS: list[type[Reconciler]] = [
-    StatefulSetController,
-    DaemonSetController,
-]
+RECONCILERS: list[type[Reconciler]] = [JobController, CronJobController, TTLAfterFinishedController,
+                                        StatefulSetController, DaemonSetController]
 
 
 class Controllers:
