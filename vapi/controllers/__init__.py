@@ -15,6 +15,7 @@ from .clock import Clock
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
 from .csrsigning import CSRSigner
+from .daemonset import DaemonSetController
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
@@ -29,14 +30,19 @@ from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
 from .settings import ControllerSettings
+from .statefulset import StatefulSetController
 from .ttlafterfinished import TTLAfterFinishedController
 
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
 RECONCILERS: list[type[Reconciler]] = [
-    JobController, CronJobController, TTLAfterFinishedController,
+    JobController,
+    CronJobController,
+    TTLAfterFinishedController,
     HorizontalController,
+    StatefulSetController,
+    DaemonSetController,
 ]
 
 

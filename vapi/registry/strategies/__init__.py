@@ -12,6 +12,7 @@ from .builtin import BuiltinStrategy
 from .certificates import CSRStrategy
 from .crd import CLEANUP_FINALIZER, CRDStrategy
 from .custom import CustomResourceStrategy
+from .daemonset import DaemonSetStrategy
 from .event import EventsV1Strategy
 from .hpa import HPAv1Strategy
 from .metrics import MetricsStrategy
@@ -24,6 +25,7 @@ PER_KIND = {
     ("", "Pod"): PodStrategy,
     ("", "Namespace"): NamespaceStrategy,
     ("", "Service"): ServiceStrategy,
+    ("apps", "DaemonSet"): DaemonSetStrategy,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): CRDStrategy,
     ("certificates.k8s.io", "CertificateSigningRequest"): CSRStrategy,
     ("events.k8s.io", "Event"): EventsV1Strategy,
