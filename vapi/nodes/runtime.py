@@ -16,6 +16,8 @@ import datetime
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from . import commands
+
 # kubelet rotates a container's log at 10 MiB; lines are the unit here.
 MAX_LINES = 10_000
 STATUS_LISTS = ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
@@ -128,7 +130,7 @@ class Container:
     instance: int
     spec: dict
     pod: dict
-    stdin: asyncio.Queue | None = None   # the main process's stdin, fed by attach
+    stdin: commands.Pipe | None = None   # the main process's stdin (spec.stdin), fed by attach
     process: asyncio.Task | None = None
 
 
@@ -139,7 +141,8 @@ class Runtime:
         self.logs = ContainerLogs()
         self._running: dict[tuple[str, str], Container] = {}
         self._pods: dict[str, dict] = {}
-        self.main_process = None   # set by vapi.nodes.commands: async run(container, runtime)
+        # async (container, runtime): what a container runs once it starts
+        self.main_process = commands.main_process
 
     def register(self, pod: dict) -> None:
         """The pod as its kubelet last reported it: which of its containers run, which not."""
@@ -163,7 +166,7 @@ class Runtime:
             held = self._running[(uid, name)] = Container(uid, name, instance, specs.get(name) or {}, pod)
             self.logs.start(uid, name, instance)
             if self.main_process is not None:
-                held.stdin = asyncio.Queue() if held.spec.get("stdin") else None
+                held.stdin = commands.Pipe() if held.spec.get("stdin") else None
                 held.process = asyncio.create_task(self.main_process(held, self),
                                                    name=f"container {uid}/{name}")
 
