@@ -106,6 +106,8 @@ class Session:
         self.streams: dict[int, Stream] = {}
         self._new: asyncio.Queue[Stream | None] = asyncio.Queue()
         self.closed = asyncio.Event()
+        self.response = None              # the HTTP answer that upgraded the connection, if one did
+        self.hang_up: Callable[[], None] = lambda: None   # ends the connection underneath
 
     # --- reading ---------------------------------------------------------------------------
 
