@@ -126,7 +126,9 @@ def websocket_session(ws: web.WebSocketResponse) -> spdy.Session:
         while True:
             msg = await ws.receive()
             if msg.type == WSMsgType.BINARY:
-                return msg.data
+                if msg.data:       # the client writes empty messages too: not an end
+                    return msg.data
+                continue
             if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                 return b""
 
