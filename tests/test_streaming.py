@@ -241,3 +241,44 @@ def test_attach_follows_the_main_process(server, core):
             proc.kill()
             proc.wait()
     assert kubectl(server, "logs", "reader").stdout == "".join(f"said to {v}\n" for v in VERSIONS)
+
+
+ROLE = """apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: peek}
+rules:
+- {apiGroups: [""], resources: [pods, pods/log, pods/exec, pods/portforward, pods/attach], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: peek}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: peek}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: viewer}]
+"""
+
+
+def test_connect_needs_create_as_kube_authorizes_it(server, pod):
+    """SPDY exec is a POST, so `create`; a WebSocket one is a GET, which kube 1.33 authorizes as
+    `get` (from 1.35 it must also pass as `create`)."""
+    kubectl(server, "apply", "-f", "-", input=ROLE)
+    forbidden = ('Error from server (Forbidden): pods "talker" is forbidden: User "viewer" cannot create resource '
+                 '"pods/exec" in API group "" in the namespace "default"\n')
+    p = kubectl(server, "--as=viewer", "exec", pod, "--", "echo", "hi", version="1.27")
+    assert (p.returncode, p.stderr) == (1, forbidden)
+    p = kubectl(server, "--as=viewer", "exec", pod, "--", "echo", "hi", version="1.33")
+    assert (p.returncode, p.stdout) == (0, "hi\n")
+    assert kubectl(server, "--as=viewer", "logs", pod).stdout == "hello\nworld\n"
+
+
+def test_websocket_connect_needs_create_from_135(tmp_path):
+    with ServerProcess(tmp_path / "v135", extra_args=("--kubernetes-version", "1.35")) as srv:
+        def run(*args, **kw):
+            return run_kubectl(srv.kubeconfig, *args, check=False, timeout=30, version="1.33", **kw)
+        client = kubernetes.config.new_client_from_config(config_file=str(srv.kubeconfig))
+        make_pod(kubernetes.client.CoreV1Api(client), "talker", [{"name": "c", "image": "busybox"}], [running("c")])
+        client.close()
+        run("apply", "-f", "-", input=ROLE)
+        p = run("--as=viewer", "exec", "talker", "--", "echo", "hi")
+        assert p.returncode == 1
+        assert 'User "viewer" cannot create resource "pods/exec" in API group "" in the namespace "default"' in p.stderr
+        assert run("exec", "talker", "--", "echo", "hi").stdout == "hi\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 
 from aiohttp import web
@@ -109,12 +110,10 @@ class Streams:
         if ri.subresource == "log":
             return await self.log(request, info, namespace, name)
         if request.method == "GET" and self.version >= WEBSOCKET_CREATE_CHECK_SINCE:
-            attrs = Attributes.of(request["user"], ri)
-            attrs.verb = "create"
-            decision, reason = self.authorize(attrs)
+            as_create = dataclasses.replace(ri, verb="create")
+            decision, reason = self.authorize(Attributes.of(request["user"], as_create))
             if decision != ALLOW:
-                ri_create = type(ri)(**{**ri.__dict__, "verb": "create"})
-                raise errors.forbidden_request(ri_create, request["user"], reason)
+                raise errors.forbidden_request(as_create, request["user"], reason)
         pod = self.api.get(info, namespace, name)
         if ri.subresource == "portforward":
             return await self.port_forward(request, pod, name)
