@@ -47,24 +47,15 @@ class _Upgraded(web.StreamResponse):
         return None
 
 
-class _Feed:
+class _Feed(Pipe):
     """What aiohttp reads off an upgraded connection, handed on as bytes (b"" at the end)."""
 
-    def __init__(self):
-        self.chunks: asyncio.Queue[bytes] = asyncio.Queue()
-
     def feed_data(self, data) -> tuple[bool, bytes]:
-        self.chunks.put_nowait(bytes(data))
+        self.feed(bytes(data))
         return False, b""
 
     def feed_eof(self) -> None:
-        self.chunks.put_nowait(b"")
-
-    async def read(self) -> bytes:
-        data = await self.chunks.get()
-        if not data:
-            self.chunks.put_nowait(b"")
-        return data
+        self.close()
 
 
 def requested_protocols(request: web.Request) -> list[str]:

@@ -18,6 +18,8 @@ import struct
 import zlib
 from collections.abc import Awaitable, Callable
 
+from ..nodes.commands import Pipe
+
 VERSION = 3
 SYN_STREAM, SYN_REPLY, RST_STREAM, SETTINGS, PING, GOAWAY, HEADERS, WINDOW_UPDATE = 1, 2, 3, 4, 6, 7, 8, 9
 FLAG_FIN = 0x01
@@ -58,25 +60,21 @@ class Stream:
 
     def __init__(self, session: Session, stream_id: int, headers: dict[str, str]):
         self.session, self.id, self.headers = session, stream_id, headers
-        self._incoming: asyncio.Queue[bytes] = asyncio.Queue()
+        self._incoming = Pipe()
         self.remote_closed = False
         self.local_closed = False
 
     def _receive(self, data: bytes, fin: bool) -> None:
         if self.remote_closed:
             return
-        if data:
-            self._incoming.put_nowait(data)
+        self._incoming.feed(data)
         if fin:
             self.remote_closed = True
-            self._incoming.put_nowait(b"")
+            self._incoming.close()
 
     async def read(self) -> bytes:
         """Some bytes the client sent, or b"" once it has closed its side."""
-        data = await self._incoming.get()
-        if not data:
-            self._incoming.put_nowait(b"")
-        return data
+        return await self._incoming.read()
 
     async def write(self, data: bytes) -> None:
         if self.local_closed or not data:
