@@ -3,6 +3,7 @@ official Python client against `vapi serve`, the test playing kubelet by writing
 from __future__ import annotations
 
 import re
+import select
 import socket
 import subprocess
 import time
@@ -76,6 +77,12 @@ def test_exec_exit_code_surfaces(server, pod, version):
     assert (p.returncode, p.stdout, p.stderr) == (0, "hi there\ntalker\n", "sh: ls: not found\n")
     p = kubectl(server, "exec", pod, "--", "sh", "-c", "ls", version=version)
     assert (p.returncode, p.stderr) == (127, "sh: ls: not found\ncommand terminated with exit code 127\n")
+
+
+@pytest.mark.parametrize("version", ("1.28", "1.29", "1.30", "1.31", "1.32"))
+def test_exec_cat_every_kubectl_between(server, pod, version):
+    p = kubectl(server, "exec", "-i", pod, "--", "cat", version=version, input="between\n")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "between\n", "")
 
 
 def test_kubectl_133_speaks_websocket_and_127_spdy(server, pod):
@@ -183,6 +190,18 @@ def test_exec_errors(server, core, pod):
         assert 'container not found ("c")' in p.stderr, p.stderr
 
 
+def test_exec_refusals_before_the_node(server, core):
+    core.create_namespaced_pod("default", {"metadata": {"name": "unbound"},
+                                           "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+    core.patch_namespaced_pod_status("unbound", "default", {"status": {"phase": "Running"}})
+    p = kubectl(server, "exec", "unbound", "--", "true", version="1.27")
+    assert p.stderr == "Error from server (BadRequest): pod unbound does not have a host assigned\n"
+    make_pod(core, "done", [{"name": "c", "image": "busybox"}], [], phase="Succeeded")
+    p = kubectl(server, "exec", "done", "--", "true", version="1.27")
+    assert p.stderr.endswith("cannot exec into a container in a completed pod; current phase is Succeeded\n")
+    assert kubectl(server, "logs", "unbound").stdout == ""
+
+
 def test_python_client_stream_exec(server, core, pod):
     out = stream(core.connect_get_namespaced_pod_exec, pod, "default", command=["sh", "-c", "echo out; hostname"],
                  stderr=True, stdin=False, stdout=True, tty=False)
@@ -193,7 +212,7 @@ def test_python_client_stream_exec(server, core, pod):
     assert resp.returncode == 3
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", (*VERSIONS, "1.30"))
 def test_port_forward_echoes(server, pod, version):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -282,3 +301,36 @@ def test_websocket_connect_needs_create_from_135(tmp_path):
         assert p.returncode == 1
         assert 'User "viewer" cannot create resource "pods/exec" in API group "" in the namespace "default"' in p.stderr
         assert run("exec", "talker", "--", "echo", "hi").stdout == "hi\n"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_exec_with_a_terminal(server, pod, version):
+    import os
+    import pty
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={server.kubeconfig}", "exec", "-it", pod, "--", "sh"],
+                            stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    seen = b""
+
+    def until(text: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 15
+        while text not in seen and time.monotonic() < deadline:
+            if select.select([leader], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(leader, 4096)
+                except OSError:
+                    break
+        assert text in seen, seen
+
+    try:
+        until(b"/ # ")
+        os.write(leader, b"echo tty works\r")
+        until(b"tty works\r\n")
+        os.write(leader, b"exit 3\r")
+        assert proc.wait(15) == 3
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(leader)

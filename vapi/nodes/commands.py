@@ -66,6 +66,25 @@ class Pipe:
         return line + b"\n"
 
 
+def terminal_input(source: Pipe, echo: Write) -> Pipe:
+    """What a terminal's line discipline makes of typed bytes: a carriage return ends a line, what
+    is typed is echoed back, and Ctrl-D at a line's start ends the input."""
+    typed = Pipe()
+
+    async def pump() -> None:
+        while data := await source.read():
+            data = data.replace(b"\r", b"\n")
+            data, eof, _ = data.partition(b"\x04")
+            typed.feed(data)
+            await echo(data.replace(b"\n", b"\r\n"))
+            if eof:
+                break
+        typed.close()
+
+    typed.pump = asyncio.create_task(pump())
+    return typed
+
+
 def closed_pipe() -> Pipe:
     pipe = Pipe()
     pipe.close()

@@ -248,7 +248,10 @@ class Streams:
 
     async def _exec(self, terminal: channels.Terminal, held, argv: list[str]) -> dict:
         crlf = (lambda write: (lambda data: write(data.replace(b"\n", b"\r\n")))) if terminal.tty else (lambda w: w)
-        proc = commands.Process(terminal.stdin or commands.closed_pipe(), crlf(terminal.stdout),
+        stdin = terminal.stdin or commands.closed_pipe()
+        if terminal.tty and terminal.stdin is not None:
+            stdin = commands.terminal_input(stdin, terminal.stdout)
+        proc = commands.Process(stdin, crlf(terminal.stdout),
                                 crlf(terminal.stdout if terminal.tty else terminal.stderr),
                                 commands.environment(held.pod, held.spec),
                                 held.pod["metadata"]["name"], terminal.tty)
