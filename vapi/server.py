@@ -78,6 +78,7 @@ class Config:
     audit_log_path: str | None = None
     audit_log_maxsize: int = 0
     audit_log_maxbackup: int = 0
+    event_ttl: float = 3600.0
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
@@ -152,7 +153,7 @@ class Server:
         self.api.write_checks[("certificates.k8s.io", "certificatesigningrequests")] = \
             CertificateChecks(self.authorizer).check
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
-                                       self.authorizer.authorize)
+                                       self.authorizer.authorize, config.event_ttl)
         # The simulated containers, shared by the kubelets that run them and the streams that reach them.
         self.runtime = Runtime()
         streams = Streams(self.api, self.runtime, self.authorizer.authorize, config.kubernetes_version)
