@@ -77,6 +77,12 @@ def test_exec_exit_code_surfaces(server, pod, version):
     assert (p.returncode, p.stdout, p.stderr) == (0, "hi there\ntalker\n", "sh: ls: not found\n")
     p = kubectl(server, "exec", pod, "--", "sh", "-c", "ls", version=version)
     assert (p.returncode, p.stderr) == (127, "sh: ls: not found\ncommand terminated with exit code 127\n")
+    p = kubectl(server, "exec", pod, "--", "ls", version=version)
+    assert p.returncode == 1
+    assert re.fullmatch(r'error: Internal error occurred: error executing command in container: failed to exec in '
+                        r'container: failed to start exec "[0-9a-f]{64}": OCI runtime exec failed: exec failed: '
+                        r'unable to start container process: exec: "ls": executable file not found in \$PATH: '
+                        r'unknown\n', p.stderr), p.stderr
 
 
 @pytest.mark.parametrize("version", ("1.28", "1.29", "1.30", "1.31", "1.32"))

@@ -13,7 +13,7 @@ Known programs (a path's last part counts, so `/bin/sh` is `sh`):
   prompting `/ # ` when it has a terminal).
 
 Anything else is not found: inside a shell `sh: NAME: not found` on stderr and exit 127, as a
-busybox shell says it; run directly, the runtime's own refusal and exit 127.
+busybox shell says it; run directly, `NotFound`, the container runtime's refusal to start it.
 """
 from __future__ import annotations
 
@@ -195,11 +195,17 @@ def known(argv: list[str]) -> bool:
 async def execute(proc: Process, argv: list[str]) -> int:
     """Run a command line as the container runtime would: its exit code."""
     if not known(argv):
-        name = argv[0] if argv else ""
-        await proc.stdout(f'OCI runtime exec failed: exec failed: unable to start container process: exec: "{name}": '
-                          "executable file not found in $PATH: unknown\r\n".encode())
-        return NOT_FOUND
+        raise NotFound(argv[0] if argv else "")
     return await PROGRAMS[argv[0].rsplit("/", 1)[-1]](proc, argv[1:])
+
+
+class NotFound(Exception):
+    """A program run directly (not by a shell) that the container does not have: the runtime
+    cannot start it, so there is no exit code, only the runtime's refusal."""
+
+    def __init__(self, name: str):
+        super().__init__(f'OCI runtime exec failed: exec failed: unable to start container process: exec: "{name}": '
+                         "executable file not found in $PATH: unknown")
 
 
 _VARIABLE = re.compile(r"\$(?:\{(\w+|\?)\}|(\w+|\?))")

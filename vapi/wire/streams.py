@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime
+import secrets
 
 from aiohttp import web
 
@@ -255,7 +256,14 @@ class Streams:
                                 crlf(terminal.stdout if terminal.tty else terminal.stderr),
                                 commands.environment(held.pod, held.spec),
                                 held.pod["metadata"]["name"], terminal.tty)
-        return exit_status(argv, await commands.shell(proc, argv))
+        try:
+            return exit_status(argv, await commands.shell(proc, argv))
+        except commands.NotFound as e:
+            # containerd's words, through the kubelet's InternalError
+            why = (f'error executing command in container: failed to exec in container: failed to start exec '
+                   f'"{secrets.token_hex(32)}": {e}')
+            return {"metadata": {}, "status": "Failure", "message": f"Internal error occurred: {why}",
+                    "reason": "InternalError", "details": {"causes": [{"message": why}]}, "code": 500}
 
     async def _attach(self, terminal: channels.Terminal, held) -> dict:
         """The container's own output from now on; the client's input to its stdin, if it has one."""
