@@ -36,6 +36,7 @@ from .controllers.identity import APISERVER
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
 from .controllers.settings import ControllerSettings
+from .nodes.runtime import Runtime
 from .registry import Registry
 from .registry.strategies.review import ReviewStrategy
 from .registry.selectors import SelectorError
@@ -48,6 +49,7 @@ from .wire.http import JSON, ResourceHandler, accepted
 from .wire.inflight import REQUEST_TIMEOUT, InFlight, deadline
 from .wire.openapi import OpenAPI
 from .wire.protobuf import encode_openapi_v2
+from .wire.streams import Streams
 
 log = logging.getLogger("vapi")
 
@@ -154,6 +156,10 @@ class Server:
             CertificateChecks(self.authorizer).check
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
                                        self.authorizer.authorize, config.event_ttl, config.controllers)
+        # The simulated containers, shared by the kubelets that run them and the streams that reach them.
+        self.runtime = Runtime()
+        streams = Streams(self.api, self.runtime, self.authorizer.authorize, config.kubernetes_version)
+        self.resources.connect = dict.fromkeys(("log", "exec", "attach", "portforward"), streams.serve)
         self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
         policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None
         self.auditor = Auditor(policy, LogWriter(config.audit_log_path, config.audit_log_maxsize,
@@ -205,6 +211,8 @@ class Server:
             self.informers.get(self.registry.get(RBAC_GROUP, "v1", plural)).add_handler(
                 self.rbac.changed, self.rbac.resynced)
         self.controllers.crds.serve_stored()
+        # Pods on a node report their containers to the runtime as their status changes.
+        self.informers.get(self.registry.get("", "v1", "pods")).add_handler(self._pod_changed)
         # kube-apiserver takes request lines and headers up to 1 MiB (long field selectors, paths).
         self.runner = Runner(self.app(), access_log=None, handler_cancellation=True, max_line_size=MAX_HEADER,
                              max_field_size=MAX_HEADER, header_timeout=self.config.read_header_timeout)
@@ -240,6 +248,12 @@ class Server:
         if decision != ALLOW:
             raise errors.forbidden_request(info, request["user"], reason)
         return await handler(request)
+
+    async def _pod_changed(self, event: str, pod: dict, previous: dict | None) -> None:
+        if event == "DELETED":
+            self.runtime.forget(pod["metadata"]["uid"])
+        elif (pod.get("spec") or {}).get("nodeName"):
+            self.runtime.register(pod)
 
     async def _namespace(self, name: str) -> dict | None:
         """A namespace as stored now: admission's look-up when its cache has not seen it yet."""

@@ -409,6 +409,9 @@ class ResourceHandler:
     def __init__(self, api, registry):
         self.api = api
         self.registry = registry
+        # subresource -> async (request, info, request_info, namespace, name): those that stream
+        # (pods/log, exec, attach, portforward), served by the server's wire/streams.py
+        self.connect: dict = {}
 
     def _info(self, ri: RequestInfo):
         if len(ri.parts) > 3:
@@ -438,6 +441,8 @@ class ResourceHandler:
         name = ri.name if len(ri.parts) > 1 else None
         if ri.verb in ("get", "update", "patch", "delete") and not name:
             raise errors.method_not_allowed()
+        if ri.subresource in self.connect and name:
+            return await self.connect[ri.subresource](request, info, ri, ns, name)
         if ri.verb == "get":
             obj = self.api.get(info, ns, name, request.query.get("resourceVersion", ""), ri.subresource or None)
             return self._object_response(request, info, obj)
