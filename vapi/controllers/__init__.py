@@ -12,6 +12,7 @@ from .clock import Clock
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
 from .csrsigning import CSRSigner
+from .deployment import DeploymentController
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
@@ -19,13 +20,14 @@ from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
 from .reconciler import Reconciler
+from .replicaset import ReplicaSetController, ReplicationManager
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
 
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
-RECONCILERS: list[type[Reconciler]] = []
+RECONCILERS: list[type[Reconciler]] = [ReplicaSetController, ReplicationManager, DeploymentController]
 
 
 class Controllers:
