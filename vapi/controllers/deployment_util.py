@@ -53,17 +53,27 @@ def safe_encode(text: str) -> str:
     return "".join(_SAFE[ord(c) % len(_SAFE)] for c in text)
 
 
+def canonical(value):
+    """A template as Go holds it: a null (`creationTimestamp: null`, as kubectl sends templates
+    back) is the same as an absent field."""
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
 def template_hash(template: dict, collision_count: int | None) -> str:
     """The pod-template-hash: fnv-32a of the template (and the collision count, when there is
     one, as four little-endian bytes), written in kube's safe alphabet."""
-    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
+    data = json.dumps(canonical(template), sort_keys=True, separators=(",", ":")).encode()
     if collision_count is not None:
         data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little")
     return safe_encode(str(fnv32a(data)))
 
 
 def without_hash(template: dict | None) -> dict:
-    template = copy.deepcopy(template or {})
+    template = canonical(template or {})
     labels = (template.get("metadata") or {}).get("labels")
     if labels is not None:
         labels.pop(HASH_LABEL, None)

@@ -37,6 +37,8 @@ INITIAL_STATUS = {
     ("", "PersistentVolumeClaim"): {"phase": "Pending"},
     ("", "PersistentVolume"): {"phase": "Pending"},
     ("", "Service"): {"loadBalancer": {}},
+    ("apps", "ReplicaSet"): {"replicas": 0},          # a non-omitempty counter
+    ("", "ReplicationController"): {"replicas": 0},
 }
 
 # Kinds whose status writes may also change annotations: kube's deployment status strategy resets

@@ -1,0 +1,222 @@
+"""Deployments as users drive them with kubectl: create, rollout status, set image within surge
+and unavailability bounds, history, undo, restart, pause and resume, scale; Recreate, history
+limits and the progress deadline (kube's deployment controller semantics)."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import kubernetes
+import pytest
+
+from .podreadier import PodReadier
+
+
+def wait_for(check, timeout=30.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(interval)
+
+
+class ReplicaSetWatch:
+    """Every state the ReplicaSets of a namespace pass through, checked against the rollout's
+    bounds as it is seen (spec replicas summed never above desired + surge; available pods summed
+    never below desired - unavailable once the first rollout is done)."""
+
+    def __init__(self, apps, namespace: str, most: int, least: int):
+        self.apps, self.namespace, self.most, self.least = apps, namespace, most, least
+        self.states: dict[str, tuple[int, int]] = {}
+        self.violations: list[str] = []
+        self.seen = 0
+        self._watch = kubernetes.watch.Watch()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._watch.stop()
+        self._thread.join(10)
+
+    def _run(self):
+        try:
+            self._follow()
+        except Exception:  # noqa: BLE001 - the stream is cut when the watch is stopped
+            pass
+
+    def _follow(self):
+        for event in self._watch.stream(self.apps.list_namespaced_replica_set, self.namespace, timeout_seconds=120):
+            rs = event["object"]
+            if event["type"] == "DELETED":
+                self.states.pop(rs.metadata.name, None)
+            else:
+                self.states[rs.metadata.name] = (rs.spec.replicas or 0, (rs.status and rs.status.available_replicas) or 0)
+            self.seen += 1
+            total = sum(spec for spec, _ in self.states.values())
+            available = sum(avail for _, avail in self.states.values())
+            if total > self.most:
+                self.violations.append(f"{total} replicas wanted: {self.states}")
+            if available < self.least:
+                self.violations.append(f"only {available} available: {self.states}")
+
+
+def rollout_status(kubectl, namespace, version, name="web", timeout="60s", check=True):
+    return kubectl("-n", namespace, "rollout", "status", f"deployment/{name}", f"--timeout={timeout}",
+                   version=version, timeout=90, check=check)
+
+
+def replicasets(apps, namespace):
+    return {rs.metadata.name: rs for rs in apps.list_namespaced_replica_set(namespace).items}
+
+
+def pods_of(core, namespace):
+    return [p for p in core.list_namespaced_pod(namespace).items if not p.metadata.deletion_timestamp]
+
+
+@pytest.mark.parametrize("version", ["1.27", "1.33"])
+def test_deployment_rollout_story(kubectl, core, apps, namespace, version):
+    ns = namespace
+    with PodReadier(core, ns):
+        kubectl("-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=3", version=version)
+        out = rollout_status(kubectl, ns, version).stdout
+        assert 'deployment "web" successfully rolled out' in out
+        first = replicasets(apps, ns)
+        assert len(first) == 1
+        rs_name, rs = next(iter(first.items()))
+        template_hash = rs.metadata.labels["pod-template-hash"]
+        assert rs_name == f"web-{template_hash}" and rs.spec.selector.match_labels["pod-template-hash"] == template_hash
+        assert rs.metadata.annotations["deployment.kubernetes.io/revision"] == "1"
+        assert rs.metadata.annotations["deployment.kubernetes.io/desired-replicas"] == "3"
+        assert rs.metadata.annotations["deployment.kubernetes.io/max-replicas"] == "4"
+        assert rs.metadata.owner_references[0].kind == "Deployment"
+        d = apps.read_namespaced_deployment("web", ns)
+        assert (d.status.replicas, d.status.updated_replicas, d.status.ready_replicas,
+                d.status.available_replicas, d.status.observed_generation) == (3, 3, 3, 3, 1)
+        reasons = {c.type: c.reason for c in d.status.conditions}
+        assert reasons == {"Available": "MinimumReplicasAvailable", "Progressing": "NewReplicaSetAvailable"}
+
+        # A rolling update never goes past its surge or below its availability.
+        kubectl("-n", ns, "patch", "deployment", "web", "-p", json.dumps(
+            {"spec": {"replicas": 4, "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}}}}),
+            version=version)
+        rollout_status(kubectl, ns, version)
+        with ReplicaSetWatch(apps, ns, most=5, least=3) as watch:
+            kubectl("-n", ns, "set", "image", "deployment/web", "nginx=nginx:1.27", version=version)
+            rollout_status(kubectl, ns, version)
+            wait_for(lambda: watch.seen >= 4)
+        assert not watch.violations, watch.violations[:3]
+        rss = replicasets(apps, ns)
+        assert len(rss) == 2
+        new = next(r for r in rss.values() if r.spec.template.spec.containers[0].image == "nginx:1.27")
+        assert new.spec.replicas == 4 and rss[rs_name].spec.replicas == 0
+        assert new.metadata.annotations["deployment.kubernetes.io/revision"] == "2"
+        assert {p.metadata.labels["pod-template-hash"] for p in pods_of(core, ns)} == \
+            {new.metadata.labels["pod-template-hash"]}
+
+        history = kubectl("-n", ns, "rollout", "history", "deployment/web", version=version).stdout
+        assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2"]
+
+        # Undo goes back to revision 1's template, reusing its ReplicaSet as revision 3.
+        kubectl("-n", ns, "rollout", "undo", "deployment/web", version=version)
+        rollout_status(kubectl, ns, version)
+        d = apps.read_namespaced_deployment("web", ns)
+        assert d.spec.template.spec.containers[0].image == "nginx"
+        assert d.metadata.annotations["deployment.kubernetes.io/revision"] == "3"
+        back = apps.read_namespaced_replica_set(rs_name, ns)
+        assert back.spec.replicas == 4
+        assert back.metadata.annotations["deployment.kubernetes.io/revision"] == "3"
+        assert back.metadata.annotations["deployment.kubernetes.io/revision-history"] == "1"
+
+        # Restart rolls a new template; pause holds template changes until resume.
+        kubectl("-n", ns, "rollout", "restart", "deployment/web", version=version)
+        rollout_status(kubectl, ns, version)
+        assert len(replicasets(apps, ns)) == 3
+        kubectl("-n", ns, "rollout", "pause", "deployment/web", version=version)
+        wait_for(lambda: any(c.reason == "DeploymentPaused" for c in
+                             apps.read_namespaced_deployment("web", ns).status.conditions))
+        kubectl("-n", ns, "set", "image", "deployment/web", "nginx=nginx:1.28", version=version)
+        time.sleep(1)
+        assert len(replicasets(apps, ns)) == 3
+        kubectl("-n", ns, "rollout", "resume", "deployment/web", version=version)
+        rollout_status(kubectl, ns, version)
+        assert len(replicasets(apps, ns)) == 4
+
+        # Scale converges both ways.
+        kubectl("-n", ns, "scale", "deployment/web", "--replicas=6", version=version)
+        rollout_status(kubectl, ns, version)
+        wait_for(lambda: len(pods_of(core, ns)) == 6)
+        kubectl("-n", ns, "scale", "deployment/web", "--replicas=2", version=version)
+        rollout_status(kubectl, ns, version)
+        wait_for(lambda: len(pods_of(core, ns)) == 2)
+
+        described = kubectl("-n", ns, "describe", "deployment", "web", version=version).stdout
+        assert "ScalingReplicaSet" in described and "deployment-controller" in described
+        assert f"Scaled up replica set {rs_name} from 0 to 3" in described
+
+
+def test_recreate_removes_old_pods_before_creating_new_ones(kubectl, core, apps, namespace):
+    ns = namespace
+    with PodReadier(core, ns):
+        kubectl("-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=3")
+        kubectl("-n", ns, "patch", "deployment", "web", "--type=merge",
+                "-p", '{"spec":{"strategy":{"type":"Recreate","rollingUpdate":null}}}')
+        rollout_status(kubectl, ns, None)
+        old_hash = next(iter(replicasets(apps, ns).values())).metadata.labels["pod-template-hash"]
+        mixed = []
+        stop = threading.Event()
+
+        def watch_pods():
+            while not stop.is_set():
+                hashes = {p.metadata.labels.get("pod-template-hash") for p in core.list_namespaced_pod(ns).items}
+                if old_hash in hashes and len(hashes) > 1:
+                    mixed.append(hashes)
+                time.sleep(0.05)
+        watcher = threading.Thread(target=watch_pods, daemon=True)
+        watcher.start()
+        kubectl("-n", ns, "set", "image", "deployment/web", "nginx=nginx:1.27")
+        rollout_status(kubectl, ns, None)
+        stop.set()
+        watcher.join(5)
+        assert not mixed
+        assert len(pods_of(core, ns)) == 3
+
+
+def test_old_replicasets_pruned_to_revision_history_limit(kubectl, core, apps, namespace):
+    ns = namespace
+    with PodReadier(core, ns):
+        kubectl("-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=1")
+        kubectl("-n", ns, "patch", "deployment", "web", "-p", '{"spec":{"revisionHistoryLimit":1}}')
+        for tag in ("1.25", "1.26", "1.27"):
+            kubectl("-n", ns, "set", "image", "deployment/web", f"nginx=nginx:{tag}")
+            rollout_status(kubectl, ns, None)
+        wait_for(lambda: len(replicasets(apps, ns)) == 2)
+        images = sorted(r.spec.template.spec.containers[0].image for r in replicasets(apps, ns).values())
+        assert images == ["nginx:1.26", "nginx:1.27"]
+
+
+def test_progress_deadline_exceeded(kubectl, core, apps, namespace):
+    ns = namespace
+    with PodReadier(core, ns, skip=lambda pod: True):   # pods never become ready
+        kubectl("-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=1")
+        kubectl("-n", ns, "patch", "deployment", "web", "-p", '{"spec":{"progressDeadlineSeconds":2}}')
+
+        def reason():
+            conds = apps.read_namespaced_deployment("web", ns).status.conditions or []
+            return next((c for c in conds if c.type == "Progressing" and c.reason == "ProgressDeadlineExceeded"), None)
+        cond = wait_for(reason, timeout=20)
+        assert cond.status == "False"
+        assert cond.message.endswith("has timed out progressing.")
+        d = apps.read_namespaced_deployment("web", ns)
+        assert {c.type: (c.status, c.reason) for c in d.status.conditions}["Available"] == \
+            ("False", "MinimumReplicasUnavailable")
+        assert d.status.unavailable_replicas == 1
+        failed = rollout_status(kubectl, ns, None, check=False)
+        assert failed.returncode != 0
+        assert 'deployment "web" exceeded its progress deadline' in failed.stderr
