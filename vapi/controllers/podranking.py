@@ -47,6 +47,12 @@ def _restarts(pod: dict) -> tuple[int, int]:
     return regular, sidecar
 
 
+def _ready_at(pod: dict) -> dt.datetime | None:
+    """When the pod became ready; None when it does not say (kube's zero time, ranked first)."""
+    since = ready_since(pod)
+    return None if since is None or since.year == 1 else since
+
+
 def _log_bucket(when: dt.datetime, now: dt.datetime) -> int:
     nanos = (now - when) / dt.timedelta(microseconds=1) * 1000
     return int(math.log2(nanos)) if nanos > 0 else -1
@@ -95,7 +101,7 @@ def pods_to_delete(pods: list[dict], related: list[dict], count: int, now: dt.da
             return _first(rank[id(a)] > rank[id(b)])
         uid_a, uid_b = a["metadata"].get("uid", ""), b["metadata"].get("uid", "")
         if is_pod_ready(a) and is_pod_ready(b):
-            order = _newer_first(ready_since(a), ready_since(b), uid_a, uid_b, now)
+            order = _newer_first(_ready_at(a), _ready_at(b), uid_a, uid_b, now)
             if order:
                 return order
         if _restarts(a) != _restarts(b):
