@@ -60,9 +60,10 @@ class Controllers:
             self.controllers.append(self.reconciler(cls, as_user(cls.user)))
         self.tasks: list[asyncio.Task] = []
 
-    def recorder(self, api, component: str) -> EventRecorder:
-        """An event recorder writing as `api`'s user, reporting as `component`."""
-        recorder = EventRecorder(api, component)
+    def recorder(self, api, component: str, series: bool = False) -> EventRecorder:
+        """An event recorder writing as `api`'s user, reporting as `component`; `series` for
+        components that record through events.k8s.io in kube (the scheduler)."""
+        recorder = EventRecorder(api, component, series=series)
         self.recorders.append(recorder)
         return recorder
 
