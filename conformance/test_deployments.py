@@ -10,18 +10,14 @@ import time
 import kubernetes
 import pytest
 
+from .helpers import eventually
 from .podreadier import PodReadier
 
 
-def wait_for(check, timeout=30.0, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(interval)
+def wait_for(check, timeout=30.0):
+    value = eventually(check, timeout)
+    assert value, "condition not reached in time"
+    return value
 
 
 class ReplicaSetWatch:
