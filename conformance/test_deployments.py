@@ -216,3 +216,101 @@ def test_progress_deadline_exceeded(kubectl, core, apps, namespace):
         failed = rollout_status(kubectl, ns, None, check=False)
         assert failed.returncode != 0
         assert 'deployment "web" exceeded its progress deadline' in failed.stderr
+
+
+def test_proportional_scaling_mid_rollout(kubectl, core, apps, namespace):
+    """kube's e2e: 10 replicas (surge 3, unavailable 2) rolled to an image that never becomes
+    ready, then scaled to 30: the extra replicas are shared as the ReplicaSets' sizes stand."""
+    ns = namespace
+    with PodReadier(core, ns, skip=lambda pod: pod.spec.containers[0].image == "webserver:404"):
+        apps.create_namespaced_deployment(ns, {
+            "metadata": {"name": "web"},
+            "spec": {"replicas": 10, "selector": {"matchLabels": {"name": "web"}},
+                     "strategy": {"rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}},
+                     "template": {"metadata": {"labels": {"name": "web"}},
+                                  "spec": {"containers": [{"name": "httpd", "image": "httpd"}]}}}})
+        rollout_status(kubectl, ns, None)
+        first = next(iter(replicasets(apps, ns)))
+        apps.patch_namespaced_deployment("web", ns, {"spec": {"template": {"spec": {
+            "containers": [{"name": "httpd", "image": "webserver:404"}]}}}})
+
+        def sizes():
+            return {name: rs.spec.replicas for name, rs in replicasets(apps, ns).items()}
+        wait_for(lambda: len(sizes()) == 2 and sizes()[first] == 8 and sum(sizes().values()) == 13)
+        time.sleep(0.5)
+        assert sizes()[first] == 8 and sum(sizes().values()) == 13   # stuck: new pods never ready
+        apps.patch_namespaced_deployment_scale("web", ns, {"spec": {"replicas": 30}})
+        wait_for(lambda: sum(sizes().values()) == 33)
+        second = next(name for name in sizes() if name != first)
+        assert sizes() == {first: 20, second: 13}
+        described = kubectl("-n", ns, "describe", "deployment", "web").stdout
+        assert f"Scaled up replica set {first} from 8 to 20" in described
+        assert f"Scaled up replica set {second} from 5 to 13" in described
+
+
+def test_deployment_adopts_a_replicaset_and_rolls_it_over(kubectl, core, apps, namespace):
+    """kube's RollingUpdateDeployment e2e: an existing ReplicaSet matching the selector is adopted,
+    its revision continued, and it is replaced by the Deployment's template."""
+    ns = namespace
+    labels = {"name": "sample-pod", "pod": "httpd"}
+    with PodReadier(core, ns):
+        apps.create_namespaced_replica_set(ns, {
+            "metadata": {"name": "test-rolling-update-controller", "labels": labels,
+                         "annotations": {"deployment.kubernetes.io/revision": "3546343826724305832"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "httpd", "image": "httpd"}]}}}})
+        wait_for(lambda: len(pods_of(core, ns)) == 1)
+        apps.create_namespaced_deployment(ns, {
+            "metadata": {"name": "test-rolling-update-deployment"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "agnhost", "image": "agnhost"}]}}}})
+        rollout_status(kubectl, ns, None, name="test-rolling-update-deployment")
+        d = apps.read_namespaced_deployment("test-rolling-update-deployment", ns)
+        assert d.metadata.annotations["deployment.kubernetes.io/revision"] == "3546343826724305833"
+        old = apps.read_namespaced_replica_set("test-rolling-update-controller", ns)
+        assert old.metadata.owner_references[0].uid == d.metadata.uid
+        wait_for(lambda: apps.read_namespaced_replica_set("test-rolling-update-controller", ns).spec.replicas == 0)
+        wait_for(lambda: [p.spec.containers[0].image for p in pods_of(core, ns)] == ["agnhost"])
+
+
+def test_deployment_scale_subresource_and_cascading_delete(kubectl, core, apps, namespace):
+    ns = namespace
+    with PodReadier(core, ns):
+        kubectl("-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=1")
+        scale = apps.read_namespaced_deployment_scale("web", ns)
+        assert scale.spec.replicas == 1
+        apps.replace_namespaced_deployment_scale("web", ns, {"metadata": {"name": "web"}, "spec": {"replicas": 2}})
+        wait_for(lambda: (apps.read_namespaced_deployment("web", ns).status.available_replicas or 0) == 2)
+        assert apps.read_namespaced_deployment_scale("web", ns).status.replicas == 2
+    apps.delete_namespaced_deployment("web", ns, propagation_policy="Background")
+    wait_for(lambda: not replicasets(apps, ns) and not core.list_namespaced_pod(ns).items)
+
+
+def test_replicaset_never_creates_more_pods_than_asked(core, apps, namespace):
+    ns = namespace
+    apps.create_namespaced_replica_set(ns, {
+        "metadata": {"name": "many"},
+        "spec": {"replicas": 40, "selector": {"matchLabels": {"name": "many"}},
+                 "template": {"metadata": {"labels": {"name": "many"}},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+    wait_for(lambda: (apps.read_namespaced_replica_set("many", ns).status.replicas or 0) == 40)
+    time.sleep(1)
+    assert len(core.list_namespaced_pod(ns).items) == 40
+    created = [e for e in core.list_namespaced_event(ns).items if e.reason == "SuccessfulCreate"]
+    assert sum(e.count or 1 for e in created) == 40
+
+
+def test_min_ready_seconds_delays_availability(kubectl, core, apps, namespace):
+    ns = namespace
+    with PodReadier(core, ns):
+        apps.create_namespaced_replica_set(ns, {
+            "metadata": {"name": "slow"},
+            "spec": {"replicas": 1, "minReadySeconds": 2, "selector": {"matchLabels": {"name": "slow"}},
+                     "template": {"metadata": {"labels": {"name": "slow"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+        wait_for(lambda: (apps.read_namespaced_replica_set("slow", ns).status.ready_replicas or 0) == 1)
+        assert not apps.read_namespaced_replica_set("slow", ns).status.available_replicas
+        wait_for(lambda: (apps.read_namespaced_replica_set("slow", ns).status.available_replicas or 0) == 1,
+                 timeout=10)
