@@ -1,6 +1,8 @@
 """A stand-in kubelet for clusters without nodes: pods of one namespace are reported Running and
 Ready through `pods/status`, as a kubelet would report them, so workload controllers see their
-pods come up. On a cluster with nodes it does nothing: real kubelets report.
+pods come up. A pod with readiness gates runs but stays unready, as on any kubelet while nobody
+sets the gates' conditions: cases use a gate for "a pod that never becomes ready". On a cluster
+with nodes it does nothing: real kubelets report.
 """
 from __future__ import annotations
 
@@ -16,10 +18,9 @@ def _now() -> str:
 
 
 class PodReadier:
-    def __init__(self, core, namespace: str, skip=lambda pod: False):
+    def __init__(self, core, namespace: str):
         self.core = core
         self.namespace = namespace
-        self.skip = skip            # pods to leave Pending (a bad image, say)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.active = not core.list_node().items
@@ -38,7 +39,7 @@ class PodReadier:
         while not self._stop.is_set():
             try:
                 for pod in self.core.list_namespaced_pod(self.namespace).items:
-                    if pod.status.phase == "Pending" and not pod.metadata.deletion_timestamp and not self.skip(pod):
+                    if pod.status.phase == "Pending" and not pod.metadata.deletion_timestamp:
                         self._ready(pod)
             except kubernetes.client.ApiException:
                 pass
@@ -46,8 +47,15 @@ class PodReadier:
 
     def _ready(self, pod) -> None:
         stamp = _now()
+        gated = bool(pod.spec.readiness_gates)
         conditions = [{"type": t, "status": "True", "lastTransitionTime": stamp}
-                      for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")]
+                      for t in ("Initialized", "ContainersReady", "PodScheduled")]
+        ready = {"type": "Ready", "status": "True", "lastTransitionTime": stamp}
+        if gated:
+            gate = pod.spec.readiness_gates[0].condition_type
+            ready.update(status="False", reason="ReadinessGatesNotReady",
+                         message=f'corresponding condition of pod readiness gate "{gate}" does not exist.')
+        conditions.append(ready)
         statuses = [{"name": c.name, "image": c.image, "imageID": "", "ready": True, "restartCount": 0,
                      "started": True, "state": {"running": {"startedAt": stamp}}}
                     for c in pod.spec.containers]

@@ -14,6 +14,10 @@ from .helpers import eventually
 from .podreadier import PodReadier
 
 
+# A pod whose readiness gate nobody sets runs but never becomes ready, on any kubelet.
+NEVER_READY = {"readinessGates": [{"conditionType": "example.com/never"}]}
+
+
 def wait_for(check, timeout=30.0):
     value = eventually(check, timeout)
     assert value, "condition not reached in time"
@@ -199,12 +203,16 @@ def test_old_replicasets_pruned_to_revision_history_limit(kubectl, core, apps, n
 
 def test_progress_deadline_exceeded(kubectl, core, apps, namespace):
     ns = namespace
-    with PodReadier(core, ns, skip=lambda pod: True):   # pods never become ready
-        kubectl("-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=1")
-        kubectl("-n", ns, "patch", "deployment", "web", "-p", '{"spec":{"progressDeadlineSeconds":2}}')
+    with PodReadier(core, ns):
+        apps.create_namespaced_deployment(ns, {
+            "metadata": {"name": "web"},
+            "spec": {"replicas": 1, "progressDeadlineSeconds": 2, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}], **NEVER_READY}}}})
 
         def reason():
-            conds = apps.read_namespaced_deployment("web", ns).status.conditions or []
+            status = apps.read_namespaced_deployment("web", ns).status
+            conds = (status and status.conditions) or []
             return next((c for c in conds if c.type == "Progressing" and c.reason == "ProgressDeadlineExceeded"), None)
         cond = wait_for(reason, timeout=20)
         assert cond.status == "False"
@@ -222,7 +230,7 @@ def test_proportional_scaling_mid_rollout(kubectl, core, apps, namespace):
     """kube's e2e: 10 replicas (surge 3, unavailable 2) rolled to an image that never becomes
     ready, then scaled to 30: the extra replicas are shared as the ReplicaSets' sizes stand."""
     ns = namespace
-    with PodReadier(core, ns, skip=lambda pod: pod.spec.containers[0].image == "webserver:404"):
+    with PodReadier(core, ns):
         apps.create_namespaced_deployment(ns, {
             "metadata": {"name": "web"},
             "spec": {"replicas": 10, "selector": {"matchLabels": {"name": "web"}},
@@ -232,7 +240,7 @@ def test_proportional_scaling_mid_rollout(kubectl, core, apps, namespace):
         rollout_status(kubectl, ns, None)
         first = next(iter(replicasets(apps, ns)))
         apps.patch_namespaced_deployment("web", ns, {"spec": {"template": {"spec": {
-            "containers": [{"name": "httpd", "image": "webserver:404"}]}}}})
+            "containers": [{"name": "httpd", "image": "webserver:404"}], **NEVER_READY}}}})
 
         def sizes():
             return {name: rs.spec.replicas for name, rs in replicasets(apps, ns).items()}
