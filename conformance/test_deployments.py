@@ -322,3 +322,39 @@ def test_min_ready_seconds_delays_availability(kubectl, core, apps, namespace):
         assert not apps.read_namespaced_replica_set("slow", ns).status.available_replicas
         wait_for(lambda: (apps.read_namespaced_replica_set("slow", ns).status.available_replicas or 0) == 1,
                  timeout=10)
+
+
+def test_rollover_mid_rollout(kubectl, core, apps, namespace):
+    """kube's rollover e2e: a template change while the previous rollout is stuck scales the
+    stuck ReplicaSet away and rolls straight to the newest template, never below availability."""
+    ns = namespace
+    labels = {"name": "rollover-pod"}
+    with PodReadier(core, ns):
+        apps.create_namespaced_replica_set(ns, {
+            "metadata": {"name": "test-rollover-controller", "labels": labels},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "httpd", "image": "httpd"}]}}}})
+        wait_for(lambda: (apps.read_namespaced_replica_set("test-rollover-controller", ns).status.available_replicas
+                          or 0) == 1)
+        apps.create_namespaced_deployment(ns, {
+            "metadata": {"name": "test-rollover-deployment"},
+            "spec": {"replicas": 1, "minReadySeconds": 2, "selector": {"matchLabels": labels},
+                     "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "redis-slave", "image": "redis-slave"}],
+                                           **NEVER_READY}}}})
+        wait_for(lambda: len(replicasets(apps, ns)) == 2 and
+                 all(rs.spec.replicas == 1 for rs in replicasets(apps, ns).values()))
+        stuck = next(n for n in replicasets(apps, ns) if n != "test-rollover-controller")
+        time.sleep(1)
+        assert apps.read_namespaced_replica_set("test-rollover-controller", ns).spec.replicas == 1   # unavailable 0
+        apps.patch_namespaced_deployment("test-rollover-deployment", ns, {"spec": {"template": {"spec": {
+            "containers": [{"name": "redis-slave", "image": "agnhost"}], "readinessGates": None}}}})
+        rollout_status(kubectl, ns, None, name="test-rollover-deployment")
+        sizes = {name: rs.spec.replicas for name, rs in replicasets(apps, ns).items()}
+        assert sizes["test-rollover-controller"] == 0 and sizes[stuck] == 0
+        newest = next(n for n in sizes if n not in ("test-rollover-controller", stuck))
+        assert sizes[newest] == 1
+        d = apps.read_namespaced_deployment("test-rollover-deployment", ns)
+        assert d.status.observed_generation == d.metadata.generation and d.status.updated_replicas == 1
