@@ -76,6 +76,11 @@ def replicasets(apps, namespace):
     return {rs.metadata.name: rs for rs in apps.list_namespaced_replica_set(namespace).items}
 
 
+def available(apps, namespace, name="web"):
+    status = apps.read_namespaced_deployment(name, namespace).status
+    return (status and status.available_replicas) or 0
+
+
 def pods_of(core, namespace):
     return [p for p in core.list_namespaced_pod(namespace).items if not p.metadata.deletion_timestamp]
 
@@ -290,7 +295,7 @@ def test_deployment_scale_subresource_and_cascading_delete(kubectl, core, apps, 
         scale = apps.read_namespaced_deployment_scale("web", ns)
         assert scale.spec.replicas == 1
         apps.replace_namespaced_deployment_scale("web", ns, {"metadata": {"name": "web"}, "spec": {"replicas": 2}})
-        wait_for(lambda: (apps.read_namespaced_deployment("web", ns).status.available_replicas or 0) == 2)
+        wait_for(lambda: available(apps, ns) == 2)
         assert apps.read_namespaced_deployment_scale("web", ns).status.replicas == 2
     apps.delete_namespaced_deployment("web", ns, propagation_policy="Background")
     wait_for(lambda: not replicasets(apps, ns) and not core.list_namespaced_pod(ns).items)

@@ -8,7 +8,7 @@ import time
 import kubernetes
 
 from .podreadier import PodReadier
-from .test_deployments import pods_of, wait_for
+from .test_deployments import available, pods_of, wait_for
 
 TEMPLATE = {"metadata": {"labels": {"name": "sample"}},
             "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
@@ -124,3 +124,32 @@ def test_deleting_a_replicaset_in_the_background_removes_its_pods(core, apps, na
         raise AssertionError("the ReplicaSet is still there")
     except kubernetes.client.ApiException as e:
         assert e.status == 404
+
+
+def test_conditions_written_through_status_survive_the_controllers(core, apps, namespace):
+    """kube's status-endpoint e2e: conditions a client writes through /status stay beside the ones
+    the controllers keep."""
+    ns = namespace
+    with PodReadier(core, ns):
+        apps.create_namespaced_deployment(ns, {
+            "metadata": {"name": "web"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"name": "web"}},
+                     "template": {"metadata": {"labels": {"name": "web"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+        wait_for(lambda: available(apps, ns) == 1)
+        d = apps.read_namespaced_deployment("web", ns)
+        d.status.conditions.append(kubernetes.client.V1DeploymentCondition(
+            type="StatusUpdate", status="True", reason="E2E", message="Set from e2e test"))
+        apps.replace_namespaced_deployment_status("web", ns, d)
+        apps.patch_namespaced_deployment_scale("web", ns, {"spec": {"replicas": 2}})
+        wait_for(lambda: available(apps, ns) == 2)
+        types = {c.type for c in apps.read_namespaced_deployment("web", ns).status.conditions}
+        assert types == {"StatusUpdate", "Available", "Progressing"}
+
+        rs = next(iter(apps.list_namespaced_replica_set(ns).items))
+        rs.status.conditions = [kubernetes.client.V1ReplicaSetCondition(
+            type="StatusUpdate", status="True", reason="E2E", message="Set from e2e test")]
+        apps.replace_namespaced_replica_set_status(rs.metadata.name, ns, rs)
+        time.sleep(0.5)
+        conds = apps.read_namespaced_replica_set(rs.metadata.name, ns).status.conditions
+        assert [(c.type, c.reason) for c in conds] == [("StatusUpdate", "E2E")]
