@@ -21,7 +21,11 @@ class ReplicaSets:
         existing = next((rs for rs in du.by_creation(rss)
                          if du.equal_ignore_hash(rs["spec"].get("template"), template)), None)
         old = [rs for rs in rss if rs is not existing]
-        return await self.new_replicaset(d, old, existing, create), old
+        new = await self.new_replicaset(d, old, existing, create)
+        if existing is not None and new is not existing:
+            # Later steps of this sync read the ReplicaSet as just written, not as cached.
+            rss[next(i for i, rs in enumerate(rss) if rs is existing)] = new
+        return new, old
 
     async def new_replicaset(self, d: dict, old: list[dict], existing: dict | None, create: bool) -> dict | None:
         revision = str(max((du.revision_of(rs) for rs in old), default=0) + 1)

@@ -356,7 +356,7 @@ def calculate_status(deploy: dict, all_rss: list[dict], new_rs: dict | None, now
               "readyReplicas": total(all_rss, "readyReplicas"),
               "availableReplicas": available,
               "unavailableReplicas": max(total(all_rss) - available, 0)}
-    if with_terminating:
+    if with_terminating and all("terminatingReplicas" in (rs.get("status") or {}) for rs in all_rss if rs):
         status["terminatingReplicas"] = total(all_rss, "terminatingReplicas")
     old = deploy.get("status") or {}
     if old.get("collisionCount") is not None:
