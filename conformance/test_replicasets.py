@@ -153,3 +153,44 @@ def test_conditions_written_through_status_survive_the_controllers(core, apps, n
         time.sleep(0.5)
         conds = apps.read_namespaced_replica_set(rs.metadata.name, ns).status.conditions
         assert [(c.type, c.reason) for c in conds] == [("StatusUpdate", "E2E")]
+
+
+def test_lifecycles_with_patches_and_collection_deletes(core, apps, namespace):
+    """kube's lifecycle e2es in short: a Deployment, ReplicaSet and ReplicationController reach
+    their ready replicas, follow patches of template and replicas, and go with deletecollection."""
+    ns = namespace
+    with PodReadier(core, ns):
+        apps.create_namespaced_deployment(ns, {
+            "metadata": {"name": "web", "labels": {"test-deployment-static": "true"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"name": "web"}},
+                     "template": {"metadata": {"labels": {"name": "web"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+        apps.create_namespaced_replica_set(ns, {
+            "metadata": {"name": "rs", "labels": {"e2e": "rs"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"name": "rs"}},
+                     "template": {"metadata": {"labels": {"name": "rs"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+        core.create_namespaced_replication_controller(ns, {
+            "metadata": {"name": "rc", "labels": {"e2e": "rc"}},
+            "spec": {"replicas": 1, "selector": {"name": "rc"},
+                     "template": {"metadata": {"labels": {"name": "rc"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+        wait_for(lambda: available(apps, ns) == 1)
+        apps.patch_namespaced_deployment("web", ns, {"spec": {"replicas": 2, "template": {"spec": {
+            "containers": [{"name": "c", "image": "nginx:2"}]}}}})
+        apps.patch_namespaced_replica_set("rs", ns, {"spec": {"replicas": 2}})
+        core.patch_namespaced_replication_controller_scale("rc", ns, {"spec": {"replicas": 2}})
+
+        def settled():
+            d = apps.read_namespaced_deployment("web", ns)
+            rs = apps.read_namespaced_replica_set("rs", ns)
+            rc = core.read_namespaced_replication_controller("rc", ns)
+            return (d.status.updated_replicas, d.status.available_replicas, rs.status.ready_replicas,
+                    rc.status.ready_replicas, rc.status.available_replicas) == (2, 2, 2, 2, 2)
+        wait_for(settled)
+        images = sorted(p.spec.containers[0].image for p in pods_of(core, ns))
+        assert images == ["nginx", "nginx", "nginx", "nginx", "nginx:2", "nginx:2"]
+    apps.delete_collection_namespaced_deployment(ns, label_selector="test-deployment-static=true")
+    apps.delete_collection_namespaced_replica_set(ns, label_selector="e2e=rs")
+    core.delete_collection_namespaced_replication_controller(ns, label_selector="e2e=rc")
+    wait_for(lambda: not core.list_namespaced_pod(ns).items and not apps.list_namespaced_replica_set(ns).items)
