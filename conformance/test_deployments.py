@@ -363,3 +363,20 @@ def test_rollover_mid_rollout(kubectl, core, apps, namespace):
         assert sizes[newest] == 1
         d = apps.read_namespaced_deployment("test-rollover-deployment", ns)
         assert d.status.observed_generation == d.metadata.generation and d.status.updated_replicas == 1
+
+
+def test_deleting_a_namespace_removes_its_deployment_then_the_namespace(kubectl, core, apps, namespace):
+    ns = namespace
+    with PodReadier(core, ns):
+        kubectl("-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=2")
+        kubectl("-n", ns, "create", "configmap", "settings", "--from-literal=a=b")
+        rollout_status(kubectl, ns, None)
+    core.delete_namespace(ns)
+
+    def gone():
+        try:
+            core.read_namespace(ns)
+            return False
+        except kubernetes.client.ApiException as e:
+            return e.status == 404
+    wait_for(gone, timeout=60)
