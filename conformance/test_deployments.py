@@ -380,3 +380,20 @@ def test_deleting_a_namespace_removes_its_deployment_then_the_namespace(kubectl,
         except kubernetes.client.ApiException as e:
             return e.status == 404
     wait_for(gone, timeout=60)
+
+
+def test_replica_failure_of_a_replicaset_shows_on_its_deployment(kubectl, core, apps, namespace):
+    ns = namespace
+    core.create_namespaced_resource_quota(ns, {"metadata": {"name": "one-pod"}, "spec": {"hard": {"pods": "1"}}})
+    wait_for(lambda: ((core.read_namespaced_resource_quota("one-pod", ns).status
+                       or kubernetes.client.V1ResourceQuotaStatus()).hard or {}).get("pods") == "1")
+    kubectl("-n", ns, "create", "deployment", "web", "--image=nginx", "--replicas=2")
+
+    def failure():
+        status = apps.read_namespaced_deployment("web", ns).status
+        return next((c for c in (status and status.conditions) or [] if c.type == "ReplicaFailure"), None)
+    cond = wait_for(failure)
+    assert (cond.status, cond.reason) == ("True", "FailedCreate")
+    assert "exceeded quota: one-pod" in cond.message
+    kubectl("-n", ns, "scale", "deployment/web", "--replicas=1")
+    wait_for(lambda: failure() is None)

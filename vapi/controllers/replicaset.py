@@ -102,6 +102,9 @@ class ReplicaSetController(Reconciler):
             elif (event_type == "DELETED" or pod["metadata"].get("deletionTimestamp")) and not was_deleting:
                 self.expectations.deletion_observed(key)
             self.enqueue(key)
+            min_ready = (self.cache(*self.primary).get(*key) or {}).get("spec", {}).get("minReadySeconds") or 0
+            if min_ready and prev is not None and is_pod_ready(pod) and not is_pod_ready(prev):
+                self.enqueue_after(key, min_ready + 1)    # when it will count as available
         if prev is not None:
             old_key = self._owner_key(prev, controller_ref(prev))
             if old_key is not None and old_key != key:
