@@ -76,6 +76,14 @@ def replicasets(apps, namespace):
     return {rs.metadata.name: rs for rs in apps.list_namespaced_replica_set(namespace).items}
 
 
+def workload(name: str, labels: dict, replicas: int, image: str = "nginx", pod: dict | None = None, **spec) -> dict:
+    """A Deployment's or ReplicaSet's body: one container, the selector matching the template."""
+    return {"metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels}, **spec,
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "c", "image": image}], **(pod or {})}}}}
+
+
 def available(apps, namespace, name="web"):
     status = apps.read_namespaced_deployment(name, namespace).status
     return (status and status.available_replicas) or 0
@@ -209,11 +217,8 @@ def test_old_replicasets_pruned_to_revision_history_limit(kubectl, core, apps, n
 def test_progress_deadline_exceeded(kubectl, core, apps, namespace):
     ns = namespace
     with PodReadier(core, ns):
-        apps.create_namespaced_deployment(ns, {
-            "metadata": {"name": "web"},
-            "spec": {"replicas": 1, "progressDeadlineSeconds": 2, "selector": {"matchLabels": {"app": "web"}},
-                     "template": {"metadata": {"labels": {"app": "web"}},
-                                  "spec": {"containers": [{"name": "c", "image": "nginx"}], **NEVER_READY}}}})
+        apps.create_namespaced_deployment(ns, workload("web", {"app": "web"}, 1, pod=NEVER_READY,
+                                                       progressDeadlineSeconds=2))
 
         def reason():
             status = apps.read_namespaced_deployment("web", ns).status
@@ -303,11 +308,7 @@ def test_deployment_scale_subresource_and_cascading_delete(kubectl, core, apps, 
 
 def test_replicaset_never_creates_more_pods_than_asked(core, apps, namespace):
     ns = namespace
-    apps.create_namespaced_replica_set(ns, {
-        "metadata": {"name": "many"},
-        "spec": {"replicas": 40, "selector": {"matchLabels": {"name": "many"}},
-                 "template": {"metadata": {"labels": {"name": "many"}},
-                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+    apps.create_namespaced_replica_set(ns, workload("many", {"name": "many"}, 40))
     wait_for(lambda: (apps.read_namespaced_replica_set("many", ns).status.replicas or 0) == 40)
     time.sleep(1)
     assert len(core.list_namespaced_pod(ns).items) == 40
@@ -318,11 +319,7 @@ def test_replicaset_never_creates_more_pods_than_asked(core, apps, namespace):
 def test_min_ready_seconds_delays_availability(kubectl, core, apps, namespace):
     ns = namespace
     with PodReadier(core, ns):
-        apps.create_namespaced_replica_set(ns, {
-            "metadata": {"name": "slow"},
-            "spec": {"replicas": 1, "minReadySeconds": 2, "selector": {"matchLabels": {"name": "slow"}},
-                     "template": {"metadata": {"labels": {"name": "slow"}},
-                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+        apps.create_namespaced_replica_set(ns, workload("slow", {"name": "slow"}, 1, minReadySeconds=2))
         wait_for(lambda: (apps.read_namespaced_replica_set("slow", ns).status.ready_replicas or 0) == 1)
         assert not apps.read_namespaced_replica_set("slow", ns).status.available_replicas
         wait_for(lambda: (apps.read_namespaced_replica_set("slow", ns).status.available_replicas or 0) == 1,

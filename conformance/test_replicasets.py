@@ -8,7 +8,7 @@ import time
 import kubernetes
 
 from .podreadier import PodReadier
-from .test_deployments import available, pods_of, wait_for
+from .test_deployments import available, pods_of, wait_for, workload
 
 TEMPLATE = {"metadata": {"labels": {"name": "sample"}},
             "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
@@ -131,11 +131,7 @@ def test_conditions_written_through_status_survive_the_controllers(core, apps, n
     the controllers keep."""
     ns = namespace
     with PodReadier(core, ns):
-        apps.create_namespaced_deployment(ns, {
-            "metadata": {"name": "web"},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"name": "web"}},
-                     "template": {"metadata": {"labels": {"name": "web"}},
-                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+        apps.create_namespaced_deployment(ns, workload("web", {"name": "web"}, 1))
         wait_for(lambda: available(apps, ns) == 1)
         d = apps.read_namespaced_deployment("web", ns)
         d.status.conditions.append(kubernetes.client.V1DeploymentCondition(
@@ -185,9 +181,10 @@ def test_lifecycles_with_patches_and_collection_deletes(core, apps, namespace):
             d = apps.read_namespaced_deployment("web", ns)
             rs = apps.read_namespaced_replica_set("rs", ns)
             rc = core.read_namespaced_replication_controller("rc", ns)
-            return (d.status.updated_replicas, d.status.available_replicas, rs.status.ready_replicas,
-                    rc.status.ready_replicas, rc.status.available_replicas) == (2, 2, 2, 2, 2)
+            return (d.status.replicas, d.status.updated_replicas, d.status.available_replicas,
+                    rs.status.ready_replicas, rc.status.ready_replicas, rc.status.available_replicas) == (2,) * 6
         wait_for(settled)
+        wait_for(lambda: len(pods_of(core, ns)) == 6)
         images = sorted(p.spec.containers[0].image for p in pods_of(core, ns))
         assert images == ["nginx", "nginx", "nginx", "nginx", "nginx:2", "nginx:2"]
     apps.delete_collection_namespaced_deployment(ns, label_selector="test-deployment-static=true")

@@ -124,6 +124,7 @@ def test_subresources_in_process_as_over_http(tmp_path):
 
         # status: a write to it changes status only.
         live = server.api.get(deployments, "default", "web")
+        del live["metadata"]["resourceVersion"]   # the deployment controller writes status too
         live["spec"]["replicas"] = 9
         live["status"] = {"replicas": 1, "readyReplicas": 1}
         written = await server.api.update(deployments, "default", "web", live, subresource="status")
