@@ -16,6 +16,8 @@ from .deployment import DeploymentController
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
+from .cronjob import CronJobController
+from .job import JobController
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
@@ -24,11 +26,13 @@ from .reconciler import Reconciler
 from .replicaset import ReplicaSetController, ReplicationManager
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
+from .ttlafterfinished import TTLAfterFinishedController
 
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
-RECONCILERS: list[type[Reconciler]] = [ReplicaSetController, ReplicationManager, DeploymentController]
+RECONCILERS: list[type[Reconciler]] = [ReplicaSetController, ReplicationManager, DeploymentController,
+                                       JobController, CronJobController, TTLAfterFinishedController]
 
 
 class Controllers:
