@@ -141,7 +141,12 @@ def test_fnv_matches_the_reference_vectors():
 
 
 @pytest.mark.parametrize("value, total, up, expected", [
-    (None, 10, True, 0), (3, 10, True, 3), ("3", 10, False, 3), ("25%", 10, True, 3), ("25%", 10, False, 2),
+    (None, 10, True, 0), (3, 10, True, 3), ("25%", 10, True, 3), ("25%", 10, False, 2),
     ("100%", 7, False, 7), ("0%", 7, True, 0)])
 def test_int_or_percent(value, total, up, expected):
     assert scaled_value(value, total, up) == expected
+
+
+def test_a_string_that_is_not_a_percentage_is_kubes_error():
+    with pytest.raises(ValueError, match="invalid value for IntOrString: invalid type: string is not a percentage"):
+        scaled_value("3", 10, False)

@@ -16,6 +16,7 @@ from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
 from .csrsigning import CSRSigner
 from .daemonset import DaemonSetController
+from .deployment import DeploymentController
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
@@ -27,6 +28,7 @@ from .namespace import NamespaceController
 from .namespace_seeds import RootCAPublisher, ServiceAccountsController
 from .podautoscaler import HorizontalController
 from .reconciler import Reconciler
+from .replicaset import ReplicaSetController, ReplicationManager
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
 from .settings import ControllerSettings
@@ -43,6 +45,9 @@ RECONCILERS: list[type[Reconciler]] = [
     HorizontalController,
     StatefulSetController,
     DaemonSetController,
+    ReplicaSetController,
+    ReplicationManager,
+    DeploymentController,
 ]
 
 

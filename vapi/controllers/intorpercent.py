@@ -12,6 +12,6 @@ def scaled_value(value: int | str | None, total: int, round_up: bool, default: i
         return value
     text = str(value)
     if not text.endswith("%"):
-        return int(text)
+        raise ValueError("invalid value for IntOrString: invalid type: string is not a percentage")
     share = int(text[:-1]) * total / 100
     return math.ceil(share) if round_up else math.floor(share)

@@ -37,7 +37,13 @@ INITIAL_STATUS = {
     ("", "PersistentVolumeClaim"): {"phase": "Pending"},
     ("", "PersistentVolume"): {"phase": "Pending"},
     ("", "Service"): {"loadBalancer": {}},
+    ("apps", "ReplicaSet"): {"replicas": 0},          # a non-omitempty counter
+    ("", "ReplicationController"): {"replicas": 0},
 }
+
+# Kinds whose status writes may also change annotations: kube's deployment status strategy resets
+# only spec and labels, and the deployment controller records the revision that way.
+STATUS_WRITES_ANNOTATIONS = {("apps", "Deployment")}
 
 # Kinds whose clients (kubelets, controllers) legitimately write status together with the object.
 STATUS_ON_CREATE = {("", "Node"), ("", "Event"), ("events.k8s.io", "Event")}
@@ -50,8 +56,18 @@ class BuiltinStrategy(Strategy):
         self.has_generation = key in GENERATION_KINDS
         self.initial_status = INITIAL_STATUS.get(key)
         self.status_on_create = key in STATUS_ON_CREATE
+        self.status_writes_annotations = key in STATUS_WRITES_ANNOTATIONS
         self.strategic_merge_kind = (info.group, info.version, info.kind)
         self._message = gotypes.message_for(info.group_version, info.kind)
+
+    def prepare_for_update(self, obj: dict, old: dict, subresource: str | None) -> None:
+        written = (obj.get("metadata") or {}).get("annotations")
+        super().prepare_for_update(obj, old, subresource)
+        if subresource == "status" and self.status_writes_annotations:
+            if written:
+                obj["metadata"]["annotations"] = written
+            else:
+                obj["metadata"].pop("annotations", None)
 
     def in_wire_order(self, obj: dict) -> dict:
         return gotypes.in_go_order(obj, self._message) if self._message else obj
