@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 
 from ..registry.strategies.daemonset import TEMPLATE_GENERATION
-from . import nodematch
+from ..scheduler import matching
 from .pods import pod_from_template
 
 REVISION_LABEL = "controller-revision-hash"
@@ -91,13 +91,13 @@ def placement(spec: dict, node: dict) -> tuple[bool, bool]:
     """(should a new daemon pod be placed on `node`, may an existing one keep running there)."""
     if spec.get("nodeName") and spec["nodeName"] != node["metadata"]["name"]:
         return False, False
-    if not nodematch.required_affinity_matches(spec, node):
+    pod = {"spec": spec}
+    if not matching.required_node_affinity_matches(pod, node):
         return False, False
-    taints = (node.get("spec") or {}).get("taints") or []
-    tolerations = spec.get("tolerations") or []
-    if nodematch.untolerated_taint(taints, tolerations, ("NoSchedule", "NoExecute")) is None:
+    taints, tolerations = matching.node_taints(node), matching.pod_tolerations(pod)
+    if not matching.untolerated(taints, tolerations, ("NoSchedule", "NoExecute")):
         return True, True
-    return False, nodematch.untolerated_taint(taints, tolerations, ("NoExecute",)) is None
+    return False, not matching.untolerated(taints, tolerations, ("NoExecute",))
 
 
 def should_run(ds: dict, node: dict) -> tuple[bool, bool]:

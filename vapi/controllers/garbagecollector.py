@@ -14,13 +14,10 @@ an informer; workers do the writes.
 from __future__ import annotations
 
 import asyncio
-import logging
 
-from .. import errors
 from ..api import DeleteOptions
-from .workqueue import ShutDown, WorkQueue
+from .workqueue import Retry, WorkQueue, serve
 
-log = logging.getLogger("vapi.controllers")
 # How soon a newly served resource (a new CRD's) is garbage-collected too.
 REGISTRY_POLL_SECONDS = 0.5
 WORKERS = 4
@@ -33,7 +30,7 @@ def _owner_uids(obj: dict | None) -> set[str]:
     return {ref.get("uid") for ref in obj["metadata"].get("ownerReferences") or [] if ref.get("uid")}
 
 
-class OwnerUnknown(Exception):
+class OwnerUnknown(Retry):
     """An owner reference names a kind no served resource has (yet): ask again later."""
 
 
@@ -48,7 +45,7 @@ class GarbageCollector:
         self.queue = WorkQueue("garbage collector")
 
     async def run(self) -> None:
-        workers = [asyncio.create_task(self._work()) for _ in range(WORKERS)]
+        workers = [asyncio.create_task(serve(self.queue, self._attend)) for _ in range(WORKERS)]
         try:
             await self._follow_registry()
         finally:
@@ -113,31 +110,6 @@ class GarbageCollector:
         key = self.keys.get(owner_uid)
         if key is not None and not self.dependents.get(owner_uid):
             self.queue.add(key)
-
-    async def _work(self) -> None:
-        while True:
-            try:
-                key = await self.queue.get()
-            except ShutDown:
-                return
-            try:
-                await self._attend(key)
-            except asyncio.CancelledError:
-                raise
-            except OwnerUnknown:
-                self.queue.add_rate_limited(key)
-            except errors.StatusError as e:
-                if e.code not in (404, 409):
-                    log.warning("garbage collector: %s: %s", key, e.message)
-                if e.code == 409:
-                    self.queue.add_rate_limited(key)
-            except Exception:  # noqa: BLE001 - one object's failure must not stop collection
-                log.exception("garbage collector: %s failed", key)
-                self.queue.add_rate_limited(key)
-            else:
-                self.queue.forget(key)
-            finally:
-                self.queue.done(key)
 
     def _info(self, group, plural):
         for info in self.api.registry.all():

@@ -9,15 +9,12 @@ synced, so a controller never acts on a half-listed world.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Iterable
 
-from .. import errors
 from .pods import controller_ref
 from .settings import ControllerSettings
-from .workqueue import ShutDown, WorkQueue
+from .workqueue import WorkQueue, serve
 
-log = logging.getLogger("vapi.controllers")
 
 Key = tuple  # (namespace or None, name)
 
@@ -99,31 +96,9 @@ class Reconciler:
         for informer in self._read:
             await informer.wait_synced()
         try:
-            await asyncio.gather(*(self._work() for _ in range(self.workers)))
+            await asyncio.gather(*(serve(self.queue, self._reconcile) for _ in range(self.workers)))
         finally:
             self.queue.shut_down()
 
-    async def _work(self) -> None:
-        while True:
-            try:
-                key = await self.queue.get()
-            except ShutDown:
-                return
-            try:
-                after = await self.reconcile(*key)
-            except asyncio.CancelledError:
-                raise
-            except errors.StatusError as e:
-                # A conflict means the cache was behind a write: look again soon, quietly.
-                if e.code != 409:
-                    log.warning("%s: reconciling %s: %s", type(self).__name__, key, e.message)
-                self.queue.add_rate_limited(key)
-            except Exception:  # noqa: BLE001 - one object's failure must not stop the controller
-                log.exception("%s: reconciling %s failed", type(self).__name__, key)
-                self.queue.add_rate_limited(key)
-            else:
-                self.queue.forget(key)
-                if after is not None:
-                    self.queue.add_after(key, after)
-            finally:
-                self.queue.done(key)
+    async def _reconcile(self, key: Key) -> float | None:
+        return await self.reconcile(*key)

@@ -8,8 +8,13 @@ exponential delay (5 ms doubling to 1000 s, client-go's default item limiter) un
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
+
+from .. import errors
+
+log = logging.getLogger("vapi.controllers")
 
 BASE_DELAY = 0.005
 MAX_DELAY = 1000.0
@@ -17,6 +22,10 @@ MAX_DELAY = 1000.0
 
 class ShutDown(Exception):
     """The queue was shut down: workers stop."""
+
+
+class Retry(Exception):
+    """Raised by a handler that wants its key again after the key's backoff, without a log line."""
 
 
 class WorkQueue:
@@ -106,3 +115,37 @@ class WorkQueue:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
+
+
+async def serve(queue: WorkQueue, handle: Callable[[Hashable], Awaitable[float | None]]) -> None:
+    """One worker: take keys until the queue shuts down and handle each. A handler returns the
+    seconds until it wants the key again, or None; one that fails gets the key back after the
+    key's backoff. A 409 means a cache was behind a write, a 404 that the object went: neither is
+    worth a log line, and the informers bring whatever changes next."""
+    while True:
+        try:
+            key = await queue.get()
+        except ShutDown:
+            return
+        try:
+            after = await handle(key)
+        except asyncio.CancelledError:
+            raise
+        except Retry:
+            queue.add_rate_limited(key)
+        except errors.StatusError as e:
+            if e.code == 404:
+                queue.forget(key)
+            else:
+                if e.code != 409:
+                    log.warning("%s: %s: %s", queue.name, key, e.message)
+                queue.add_rate_limited(key)
+        except Exception:  # noqa: BLE001 - one key's failure must not stop the worker
+            log.exception("%s: %s failed", queue.name, key)
+            queue.add_rate_limited(key)
+        else:
+            queue.forget(key)
+            if after is not None:
+                queue.add_after(key, after)
+        finally:
+            queue.done(key)
