@@ -31,6 +31,7 @@ from .auth.requestinfo import request_info
 from .auth.tokens import ISSUER, Signer
 from .controllers import Controllers
 from .controllers.admission_sources import AdmissionSources
+from .controllers.apiserver_endpoints import ensure_kubernetes_service
 from .controllers.bootstrap import ensure_system_objects
 from .controllers.identity import APISERVER
 from .controllers.informer import Informers
@@ -213,6 +214,7 @@ class Server:
         self.port = site._server.sockets[0].getsockname()[1]
         self.kubeconfig = self.config.data_dir / "kubeconfig.yaml"
         self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
+        await ensure_kubernetes_service(self.api, self.config.host, self.port, WriteOptions(user=APISERVER))
         self.controllers.start()
         self._trimmer = asyncio.create_task(give_back_memory())
 

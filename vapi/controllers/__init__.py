@@ -13,6 +13,8 @@ from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
 from .csrsigning import CSRSigner
 from .events import EventRecorder
+from .endpoints import EndpointsController
+from .endpointslice import EndpointSliceController
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
@@ -25,7 +27,10 @@ from .serviceaccount_tokens import TokensController
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
-RECONCILERS: list[type[Reconciler]] = []
+RECONCILERS: list[type[Reconciler]] = [
+    EndpointSliceController,
+    EndpointsController,
+]
 
 
 class Controllers:

@@ -1,5 +1,6 @@
-"""What a new cluster starts with: the system namespaces, the `kubernetes` Service and kube's
-bootstrap RBAC policy (vapi/data/rbac-bootstrap-policy.json).
+"""What a new cluster starts with: the system namespaces and kube's bootstrap RBAC policy
+(vapi/data/rbac-bootstrap-policy.json). The `kubernetes` Service, which depends on the port the
+server binds, is `apiserver_endpoints.py`'s.
 
 kube-apiserver's bootstrap controllers create these at start-up; they are written through the
 pipeline like any client's objects, and left alone when they exist already, except that policy
@@ -13,7 +14,6 @@ from pathlib import Path
 
 from .. import errors
 from ..auth.escalation import uncovered
-from ..registry.allocators import KUBERNETES_SERVICE_IP
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 POLICY_FILE = Path(__file__).resolve().parent.parent / "data" / "rbac-bootstrap-policy.json"
@@ -85,9 +85,5 @@ async def ensure_system_objects(api, opts=None) -> None:
     namespaces = api.registry.get("", "v1", "namespaces")
     for name in SYSTEM_NAMESPACES:
         await _ensure(api, namespaces, None, {"metadata": {"name": name}}, opts)
-    await _ensure(api, api.registry.get("", "v1", "services"), "default", {
-        "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-        "spec": {"clusterIP": KUBERNETES_SERVICE_IP, "ports": [
-            {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}}, opts)
     for plural, obj in bootstrap_policy():
         await _ensure(api, api.registry.get(RBAC, "v1", plural), None, obj, opts)
