@@ -33,6 +33,7 @@ from .controllers import Controllers
 from .controllers.admission_sources import AdmissionSources
 from .controllers.apiserver_endpoints import ensure_kubernetes_service
 from .controllers.bootstrap import ensure_system_objects
+from .controllers.eviction import Eviction
 from .controllers.identity import APISERVER
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
@@ -134,6 +135,7 @@ class Server:
         self.pki = PKI(config.data_dir / "pki")
         self.tokens = Signer(self.pki.dir / "sa.key")
         self.api.subresources["token"] = TokenRequests(self.tokens, [ISSUER])
+        self.api.subresources["eviction"] = Eviction()
         token_sources = [TokenFile(config.token_auth_file, [ISSUER])] if config.token_auth_file else []
         self.bearer = BearerTokens(
             [*token_sources, ServiceAccountTokens(self.tokens, lambda plural, ns, name:

@@ -13,6 +13,7 @@ from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
 from .csrsigning import CSRSigner
 from .events import EventRecorder
+from .disruption import DisruptionController
 from .endpoints import EndpointsController
 from .endpointslice import EndpointSliceController
 from .eventttl import EventTTL
@@ -30,6 +31,7 @@ log = logging.getLogger("vapi.controllers")
 RECONCILERS: list[type[Reconciler]] = [
     EndpointSliceController,
     EndpointsController,
+    DisruptionController,
 ]
 
 
