@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                        "(default 1m0s, as Go durations: 30s, 2m)")
     serve.add_argument("--event-ttl", type=_go_duration, default=3600.0, metavar="DURATION",
                        help="how long events are kept after they were last seen (default 1h0m0s)")
+    serve.add_argument("--node-monitor-grace-period", type=_go_duration, default=40.0, metavar="DURATION",
+                       help="how long a node whose kubelet stopped renewing its lease stays Ready, and a "
+                       "deleted node's pods are kept (default 40s)")
     serve.add_argument("--max-mutating-requests-inflight", type=int, default=200, metavar="N",
                        help="writes served at once before 429s; 0 for no bound (default 200)")
     serve.add_argument("--read-header-timeout", type=float, default=32.0, metavar="SECONDS",
@@ -124,7 +127,8 @@ async def _serve(args) -> None:
                            request_timeout=args.request_timeout,
                            read_header_timeout=args.read_header_timeout, audit_policy_file=args.audit_policy_file,
                            audit_log_path=args.audit_log_path, audit_log_maxsize=args.audit_log_maxsize,
-                           audit_log_maxbackup=args.audit_log_maxbackup, event_ttl=args.event_ttl))
+                           audit_log_maxbackup=args.audit_log_maxbackup, event_ttl=args.event_ttl,
+                           node_monitor_grace_period=args.node_monitor_grace_period))
     await server.start()
     kubeconfig = server.kubeconfig.resolve()
     print(f"vapi serving Kubernetes {args.kubernetes_version} API on https://127.0.0.1:{server.port} "

@@ -79,6 +79,7 @@ class Config:
     audit_log_maxsize: int = 0
     audit_log_maxbackup: int = 0
     event_ttl: float = 3600.0
+    node_monitor_grace_period: float = 40.0
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
@@ -154,7 +155,8 @@ class Server:
         self.api.write_checks[("certificates.k8s.io", "certificatesigningrequests")] = \
             CertificateChecks(self.authorizer).check
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
-                                       self.authorizer.authorize, config.event_ttl)
+                                       self.authorizer.authorize, config.event_ttl,
+                                       config.node_monitor_grace_period)
         self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
         policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None
         self.auditor = Auditor(policy, LogWriter(config.audit_log_path, config.audit_log_maxsize,

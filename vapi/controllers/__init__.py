@@ -21,9 +21,12 @@ from .garbagecollector import GarbageCollector
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
+from .node_lifecycle import GRACE_PERIOD, NodeLifecycleController
+from .podgc import PodGCController
 from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
+from .taint_eviction import TaintEvictionController
 
 log = logging.getLogger("vapi.controllers")
 
@@ -32,13 +35,19 @@ RECONCILERS: list[type[Reconciler]] = [
     EndpointSliceController,
     EndpointsController,
     DisruptionController,
+    NodeLifecycleController,
+    TaintEvictionController,
+    PodGCController,
 ]
 
 
 class Controllers:
-    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize, event_ttl: float):
+    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize, event_ttl: float,
+                 node_monitor_grace_period: float = GRACE_PERIOD):
         """`authorize(attrs)` is the server's authorizer: each controller acts as its own user
-        through it (the CRD controller, part of the API server in kube, as the server itself)."""
+        through it (the CRD controller, part of the API server in kube, as the server itself).
+        `node_monitor_grace_period`: how long a silent node stays Ready, and a missing node's pods
+        are kept."""
         def as_user(name):
             return ActingAs(api, controller_user(name), authorize)
         self.informers = informers
@@ -63,6 +72,8 @@ class Controllers:
                             EventTTL(ActingAs(api, APISERVER, authorize), self.clock, event_ttl)]
         for cls in RECONCILERS:
             self.controllers.append(self.reconciler(cls, as_user(cls.user)))
+            if cls in (NodeLifecycleController, PodGCController):
+                self.controllers[-1].grace_period = node_monitor_grace_period
         self.tasks: list[asyncio.Task] = []
 
     def recorder(self, api, component: str) -> EventRecorder:

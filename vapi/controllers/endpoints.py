@@ -12,26 +12,17 @@ from __future__ import annotations
 from .. import errors
 from .pods import is_pod_ready
 from .reconciler import Reconciler
-from .service_pods import (TRIGGER_TIME, endpoint_labels, find_port, pod_ip, selected_pods, service_selector,
-                           services_selecting, should_be_in_endpoints, should_set_hostname, target_ref,
-                           trigger_time)
+from .service_pods import (TRIGGER_TIME, create_unless_terminating, endpoint_labels, pod_ip,
+                           selected_pods, served_ports, service_selector, services_selecting, should_be_in_endpoints,
+                           should_set_hostname, target_ref, trigger_time)
 
 MAX_ADDRESSES = 1000
 OVER_CAPACITY = "endpoints.kubernetes.io/over-capacity"
 
 
 def _ports(pod: dict, svc: dict) -> list[dict]:
-    ports = []
-    for svc_port in (svc.get("spec") or {}).get("ports") or []:
-        number = find_port(pod, svc_port)
-        if number is None:
-            continue
-        port = {"name": svc_port.get("name", ""), "port": number, "protocol": svc_port.get("protocol") or "TCP"}
-        if not port["name"]:
-            del port["name"]
-        if svc_port.get("appProtocol"):
-            port["appProtocol"] = svc_port["appProtocol"]
-        ports.append(port)
+    """core/v1 EndpointPorts: an unnamed port has no name at all."""
+    ports = [{k: v for k, v in p.items() if k != "name" or v} for p in served_ports(pod, svc)]
     return sorted(ports, key=lambda p: (p.get("name", ""), p["port"], p["protocol"]))
 
 
@@ -136,7 +127,7 @@ class EndpointsController(Reconciler):
             wanted["subsets"] = subsets
         if current is None:
             try:
-                await self.api.create(info, namespace, wanted)
+                await create_unless_terminating(self.api, info, namespace, wanted, self.cache("", "v1", "namespaces"))
             except errors.StatusError as e:
                 if e.code != 409:  # the cache was behind: look again with what is there
                     raise

@@ -16,9 +16,9 @@ import ipaddress
 from .. import errors
 from .pods import is_pod_ready, owner_reference
 from .reconciler import Reconciler
-from .service_pods import (SERVICE_NAME, TRIGGER_TIME, endpoint_labels, find_port, pod_ip, selected_pods,
-                           service_selector, services_selecting, should_be_in_endpoints, should_set_hostname,
-                           target_ref, trigger_time)
+from .service_pods import (SERVICE_NAME, TRIGGER_TIME, create_unless_terminating, endpoint_labels,
+                           pod_ip, selected_pods, served_ports, service_selector, services_selecting,
+                           should_be_in_endpoints, should_set_hostname, target_ref, trigger_time)
 
 MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
 CONTROLLER_NAME = "endpointslice-controller.k8s.io"
@@ -41,17 +41,9 @@ def _family(ip: str) -> str:
 
 
 def endpoint_ports(pod: dict, svc: dict) -> list[dict]:
-    """The slice ports a pod serves: each service port whose target resolves on the pod."""
-    ports = []
-    for svc_port in (svc.get("spec") or {}).get("ports") or []:
-        number = find_port(pod, svc_port)
-        if number is None:
-            continue
-        port = {"name": svc_port.get("name", ""), "protocol": svc_port.get("protocol") or "TCP", "port": number}
-        if svc_port.get("appProtocol"):
-            port["appProtocol"] = svc_port["appProtocol"]
-        ports.append(port)
-    return ports
+    """discovery/v1 EndpointPorts, in the field order kube writes them."""
+    return [{"name": p["name"], "protocol": p["protocol"], "port": p["port"],
+             **({"appProtocol": p["appProtocol"]} if "appProtocol" in p else {})} for p in served_ports(pod, svc)]
 
 
 def pod_endpoint(pod: dict, svc: dict, node: dict | None) -> dict:
@@ -208,8 +200,10 @@ class EndpointSliceController(Reconciler):
         info = self.resource(*DISCOVERY)
         namespace = svc["metadata"]["namespace"]
         if current is None:
-            made = await self.api.create(info, namespace, wanted)
-            self._wrote(svc, made["metadata"]["name"], made)
+            made = await create_unless_terminating(self.api, info, namespace, wanted,
+                                                   self.cache("", "v1", "namespaces"))
+            if made is not None:
+                self._wrote(svc, made["metadata"]["name"], made)
             return
         meta = current["metadata"]
         same = (current.get("endpoints") or []) == (wanted["endpoints"] or []) and \

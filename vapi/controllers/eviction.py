@@ -18,6 +18,7 @@ from ..api import DeleteOptions, WriteOptions
 from ..registry.strategies import rfc3339
 from ..subresources import Subresource
 from .disruption import PDBS, pdbs_for_pod, set_allowed_condition
+from .node_pods import marked_for_disruption
 from .pods import is_pod_ready, pod_condition
 
 TOO_MANY = "Cannot evict pod as it would violate the pod's disruption budget."
@@ -148,11 +149,8 @@ class Eviction(Subresource):
                                               f"{'deleted and then recreated' if field == 'uid' else 'modified'}")
                 old = pod_condition(current, "DisruptionTarget")
                 if old is None or any(old.get(k) != v for k, v in wanted.items()):
-                    conditions = [c for c in (current.get("status") or {}).get("conditions") or []
-                                  if c.get("type") != "DisruptionTarget"]
-                    stamp = rfc3339(int(dt.datetime.now(dt.timezone.utc).timestamp()))
-                    current.setdefault("status", {})["conditions"] = [
-                        *conditions, {**wanted, "lastProbeTime": None, "lastTransitionTime": stamp}]
+                    marked_for_disruption(current, wanted["reason"], wanted["message"],
+                                          dt.datetime.now(dt.timezone.utc))
                 return current
             if not pod["metadata"].get("deletionTimestamp") and \
                     (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .. import errors
 from ..registry import selectors
 from .pods import pod_condition
 
@@ -78,6 +79,21 @@ def find_port(pod: dict, svc_port: dict) -> int | None:
     return None
 
 
+def served_ports(pod: dict, svc: dict) -> list[dict]:
+    """The service's ports whose target resolves on `pod`, as {name, port, protocol, appProtocol?}
+    with the pod's port number; a port the pod lacks is left out."""
+    ports = []
+    for svc_port in (svc.get("spec") or {}).get("ports") or []:
+        number = find_port(pod, svc_port)
+        if number is None:
+            continue
+        port = {"name": svc_port.get("name", ""), "port": number, "protocol": svc_port.get("protocol") or "TCP"}
+        if svc_port.get("appProtocol"):
+            port["appProtocol"] = svc_port["appProtocol"]
+        ports.append(port)
+    return ports
+
+
 def target_ref(pod: dict) -> dict:
     meta = pod["metadata"]
     return {"kind": "Pod", "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"]}
@@ -99,3 +115,15 @@ def endpoint_labels(svc: dict) -> dict:
     if (svc.get("spec") or {}).get("clusterIP") == "None":
         labels[HEADLESS] = ""
     return labels
+
+
+async def create_unless_terminating(api, info, namespace: str, obj: dict, namespaces) -> dict | None:
+    """Create `obj`; None when its namespace is being deleted (creates there keep failing, so the
+    work is dropped, as kube's endpoint controllers drop it)."""
+    try:
+        return await api.create(info, namespace, obj)
+    except errors.StatusError as e:
+        ns = namespaces.get(None, namespace)
+        if e.code == 403 and (ns is None or ns["metadata"].get("deletionTimestamp")):
+            return None
+        raise
