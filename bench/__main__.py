@@ -28,7 +28,6 @@ from vapi.testing import ServerProcess, run_kubectl
 from . import load
 from .baselines import BareServer
 from .load import Outcome, Target
-from .pod_load import pod_load
 from .runner import Row, start_server, vm_rss
 from .storage_baseline import disk_bytes, sqlite_commit_rate, store_create_rate
 from .write_cpu import write_cpu
@@ -265,7 +264,6 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Row]]] = {
     "startup": startup,
     "write-cpu": write_cpu,
     "audit-cpu": audit_cpu,
-    "pod-load": pod_load,
 }
 
 

@@ -12,15 +12,16 @@ from .clock import Clock
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
 from .csrsigning import CSRSigner
-from .events import EventRecorder
 from .disruption import DisruptionController
 from .endpoints import EndpointsController
 from .endpointslice import EndpointSliceController
+from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
+from .namespace_seeds import RootCAPublisher, ServiceAccountsController
 from .node_lifecycle import GRACE_PERIOD, NodeLifecycleController
 from .podgc import PodGCController
 from .reconciler import Reconciler
@@ -50,18 +51,16 @@ class Controllers:
         are kept."""
         def as_user(name):
             return ActingAs(api, controller_user(name), authorize)
+        self.as_user = as_user
         self.informers = informers
         quota_api = as_user("resourcequota-controller")
         self.crds = CRDController(ActingAs(api, APISERVER, authorize), informers)
         self.clock = Clock()
         self.recorders: list[EventRecorder] = []
-        namespaces_api = as_user(NamespaceController.user)
         self.controllers = [self.crds,
-                            NamespaceController(namespaces_api, informers,
-                                                self.recorder(namespaces_api, NamespaceController.user),
-                                                self.clock, pki.ca_cert,
-                                                {"serviceaccounts": as_user("service-account-controller"),
-                                                 "configmaps": as_user("root-ca-cert-publisher")}),
+                            self.reconciler(NamespaceController),
+                            self.reconciler(ServiceAccountsController),
+                            self.reconciler(RootCAPublisher, pki.ca_cert),
                             GarbageCollector(as_user("generic-garbage-collector"), informers),
                             ResourceQuotaController(quota_api, informers, Lookups(quota_api, informers), quota_locks),
                             TokensController(ActingAs(api, CONTROLLER_MANAGER, authorize), informers, token_signer,
@@ -71,19 +70,23 @@ class Controllers:
                                                              informers),
                             EventTTL(ActingAs(api, APISERVER, authorize), self.clock, event_ttl)]
         for cls in RECONCILERS:
-            self.controllers.append(self.reconciler(cls, as_user(cls.user)))
+            self.controllers.append(self.reconciler(cls))
             if cls in (NodeLifecycleController, PodGCController):
                 self.controllers[-1].grace_period = node_monitor_grace_period
         self.tasks: list[asyncio.Task] = []
 
-    def recorder(self, api, component: str) -> EventRecorder:
-        """An event recorder writing as `api`'s user, reporting as `component`."""
-        recorder = EventRecorder(api, component)
+    def recorder(self, api, component: str, series: bool = False) -> EventRecorder:
+        """An event recorder writing as `api`'s user, reporting as `component`; `series` for
+        components that record through events.k8s.io in kube (the scheduler)."""
+        recorder = EventRecorder(api, component, series=series)
         self.recorders.append(recorder)
         return recorder
 
-    def reconciler(self, cls: type[Reconciler], api) -> Reconciler:
-        return cls(api, self.informers, self.recorder(api, cls.component or cls.user), self.clock)
+    def reconciler(self, cls: type[Reconciler], *args) -> Reconciler:
+        """A Reconciler acting as its own user, with its recorder and the shared clock; `args`
+        are what its class takes beyond those."""
+        api = self.as_user(cls.user)
+        return cls(api, self.informers, self.recorder(api, cls.component or cls.user), self.clock, *args)
 
     def start(self) -> None:
         self.tasks = [asyncio.create_task(c.run(), name=type(c).__name__) for c in self.controllers]

@@ -7,16 +7,21 @@ same event again (same object, type, reason, message and source) bumps `count` a
 message within AGGREGATE_WINDOW become one "(combined from similar events)" event. Events are
 core/v1 objects with the reporting fields the events.k8s.io API shows (reportingComponent,
 reportingInstance, action), so `kubectl describe`, `kubectl events` and either API read them.
+
+A recorder made with `series=True` records as kube's events.k8s.io recorder (the scheduler's)
+does: events carry `eventTime` and `action`, and the same event again (same object, action,
+reason and reporter, whatever its note) grows the first one's `series` instead of its count.
 """
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from collections import OrderedDict
 
 from .. import errors
-from ..registry.strategies import rfc3339
+from ..registry.strategies import micro_rfc3339, rfc3339
 from ..writes.patch import MERGE
 
 log = logging.getLogger("vapi.controllers")
@@ -37,10 +42,11 @@ def involved_object(obj: dict) -> dict:
 
 
 class EventRecorder:
-    def __init__(self, api, component: str, host: str = ""):
+    def __init__(self, api, component: str, host: str = "", series: bool = False):
         self.api = api
         self.component = component
         self.host = host
+        self.series = series
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
         # correlation key -> [event namespace, event name, count]
@@ -92,6 +98,9 @@ class EventRecorder:
 
     async def _write(self, ref: dict, event_type: str, reason: str, message: str, action: str | None,
                      at: float) -> None:
+        if self.series:
+            await self._write_series(ref, event_type, reason, message, action, at)
+            return
         message = self._aggregate(ref, event_type, reason, message, at)
         # Once combined, later similar events bump the one combined event.
         key = (tuple(sorted(ref.items())), event_type, reason,
@@ -119,5 +128,31 @@ class EventRecorder:
                  "reportingComponent": self.component, "reportingInstance": self.host}
         if action:
             event["action"] = action
+        await self.api.create(info, namespace, event)
+        self._remember(self._seen, key, [namespace, name, 1])
+
+    async def _write_series(self, ref: dict, event_type: str, reason: str, note: str, action: str | None,
+                            at: float) -> None:
+        key = (tuple(sorted(ref.items())), action, reason)
+        info = self.api.registry.get("", "v1", "events")
+        stamp = micro_rfc3339(dt.datetime.fromtimestamp(at, dt.timezone.utc))
+        seen = self._seen.get(key)
+        if seen is not None:
+            namespace, name, count = seen
+            try:
+                await self.api.patch(info, namespace, name, MERGE,
+                                     {"series": {"count": count + 1, "lastObservedTime": stamp}})
+                self._remember(self._seen, key, [namespace, name, count + 1])
+                return
+            except errors.StatusError as e:
+                if e.code != 404:
+                    raise
+        namespace = ref.get("namespace") or "default"
+        name = f"{ref['name']}.{time.time_ns():x}"
+        event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": namespace},
+                 "involvedObject": ref, "reason": reason, "message": note, "type": event_type,
+                 "source": {}, "firstTimestamp": None, "lastTimestamp": None, "eventTime": stamp,
+                 "action": action or reason, "reportingComponent": self.component,
+                 "reportingInstance": self.host or self.component}
         await self.api.create(info, namespace, event)
         self._remember(self._seen, key, [namespace, name, 1])
