@@ -136,10 +136,40 @@ def test_publish_not_ready_addresses_marks_every_endpoint_ready(core, kubectl, n
     assert endpoint["conditions"] == {"ready": True, "serving": False, "terminating": False}
 
 
-def test_a_service_selecting_nothing_has_one_empty_slice(core, kubectl, namespace):  # noqa: F811
+def test_a_service_selecting_nothing_has_one_empty_slice_and_endpoints_gone_with_it(core, kubectl, namespace):  # noqa: F811
     web_service(core, namespace)
     [eps] = eventually(lambda: slices(kubectl, namespace, "web"))
     assert not eps.get("endpoints") and not eps.get("ports")
+    endpoints = eventually(lambda: [e for e in core.list_namespaced_endpoints(namespace).items
+                                    if e.metadata.name == "web"])
+    assert not endpoints[0].subsets
+    core.delete_namespaced_service("web", namespace)
+    assert eventually(lambda: not core.list_namespaced_endpoints(namespace).items
+                      and not slices(kubectl, namespace, "web"))
+
+
+def test_endpoints_of_a_service_without_selector_are_mirrored_into_slices(core, kubectl, namespace):  # noqa: F811
+    core.create_namespaced_service(namespace, {"metadata": {"name": "ext"}, "spec": {"ports": [{"port": 80}]}})
+    core.create_namespaced_endpoints(namespace, {
+        "metadata": {"name": "ext", "labels": {"team": "a"}},
+        "subsets": [{"addresses": [{"ip": "192.0.2.10"}], "notReadyAddresses": [{"ip": "192.0.2.11"}],
+                     "ports": [{"name": "http", "port": 8080}]}]})
+    [eps] = eventually(lambda: slices(kubectl, namespace, "ext"))
+    endpoints = core.read_namespaced_endpoints("ext", namespace)
+    assert eps["metadata"]["labels"] == {"team": "a", SERVICE_NAME: "ext",
+                                         MANAGED_BY: "endpointslicemirroring-controller.k8s.io"}
+    assert eps["metadata"]["ownerReferences"][0]["kind"] == "Endpoints"
+    assert eps["metadata"]["ownerReferences"][0]["uid"] == endpoints.metadata.uid
+    assert eps["addressType"] == "IPv4"
+    assert eps["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
+    assert sorted((e["addresses"][0], e["conditions"]["ready"]) for e in eps["endpoints"]) == [
+        ("192.0.2.10", True), ("192.0.2.11", False)]
+
+    core.patch_namespaced_endpoints("ext", namespace, {"subsets": [{"addresses": [{"ip": "192.0.2.12"}],
+                                                                    "ports": [{"name": "http", "port": 8080}]}]})
+    assert eventually(lambda: all_ips(slices(kubectl, namespace, "ext")) == {"192.0.2.12"})
+    core.delete_namespaced_endpoints("ext", namespace)
+    assert eventually(lambda: not slices(kubectl, namespace, "ext"))
 
 
 def test_a_service_without_selector_keeps_its_users_endpoints(core, kubectl, namespace):  # noqa: F811

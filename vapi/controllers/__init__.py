@@ -15,6 +15,7 @@ from .csrsigning import CSRSigner
 from .disruption import DisruptionController
 from .endpoints import EndpointsController
 from .endpointslice import EndpointSliceController
+from .endpointslice_mirroring import EndpointSliceMirroringController
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
@@ -35,6 +36,7 @@ log = logging.getLogger("vapi.controllers")
 RECONCILERS: list[type[Reconciler]] = [
     EndpointSliceController,
     EndpointsController,
+    EndpointSliceMirroringController,
     DisruptionController,
     NodeLifecycleController,
     TaintEvictionController,

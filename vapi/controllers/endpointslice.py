@@ -13,19 +13,15 @@ from __future__ import annotations
 
 import ipaddress
 
-from .. import errors
 from .pods import is_pod_ready, owner_reference
-from .reconciler import Reconciler
-from .service_pods import (SERVICE_NAME, TRIGGER_TIME, create_unless_terminating, endpoint_labels,
+from .service_pods import (SERVICE_NAME, TRIGGER_TIME, endpoint_labels,
                            pod_ip, selected_pods, served_ports, service_selector, services_selecting,
                            should_be_in_endpoints, should_set_hostname, target_ref, trigger_time)
+from .slice_writer import CACHE_WAIT, MANAGED_BY, SliceWriter, ports_key
 
-MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
 CONTROLLER_NAME = "endpointslice-controller.k8s.io"
 MAX_ENDPOINTS = 100
 ZONE = "topology.kubernetes.io/zone"
-DISCOVERY = ("discovery.k8s.io", "v1", "endpointslices")
-CACHE_WAIT = 0.05  # seconds before looking again at a service whose own writes the cache lacks
 
 
 def address_type(svc: dict) -> str:
@@ -64,11 +60,6 @@ def pod_endpoint(pod: dict, svc: dict, node: dict | None) -> dict:
     return endpoint
 
 
-def _ports_key(ports) -> tuple:
-    return tuple(sorted((p.get("name", ""), p.get("protocol", "TCP"), p.get("port"), p.get("appProtocol", ""))
-                        for p in ports or []))
-
-
 def _endpoint_key(endpoint: dict) -> str:
     ref = endpoint.get("targetRef") or {}
     return ref.get("uid") or ",".join(endpoint.get("addresses") or [])
@@ -81,50 +72,18 @@ def slice_labels(svc: dict) -> dict:
     return labels
 
 
-class EndpointSliceController(Reconciler):
+class EndpointSliceController(SliceWriter):
     user = "endpointslice-controller"
+    manager = CONTROLLER_NAME
     primary = ("", "v1", "services")
     workers = 2
-
-    def __init__(self, *args):
-        super().__init__(*args)
-        # service key -> {slice name: resourceVersion written, or None once deleted}: what the
-        # cache must show before the service is looked at again, so a slice is never made twice.
-        self.written: dict[tuple, dict[str, int | None]] = {}
-
-    def cache_behind(self, key: tuple) -> bool:
-        slices = self.cache(*DISCOVERY)
-        pending = {}
-        for name, rv in self.written.get(key, {}).items():
-            seen = slices.get(key[0], name)
-            if (seen is not None and rv is None) or (rv is not None and (
-                    seen is None or int(seen["metadata"]["resourceVersion"]) < rv)):
-                pending[name] = rv
-        if pending:
-            self.written[key] = pending
-        else:
-            self.written.pop(key, None)
-        return bool(pending)
 
     def setup(self) -> None:
         services = self.cache(*self.primary)
         self.watch("", "v1", "pods", lambda pod: services_selecting(
             services.list(pod["metadata"]["namespace"]), pod))
-        self.watch(*DISCOVERY, self._service_of_slice)
+        self.watch_slices()
         self._read.append(self.cache("", "v1", "nodes"))
-
-    @staticmethod
-    def _service_of_slice(obj: dict):
-        labels = obj["metadata"].get("labels") or {}
-        if labels.get(MANAGED_BY) == CONTROLLER_NAME and labels.get(SERVICE_NAME):
-            yield obj["metadata"]["namespace"], labels[SERVICE_NAME]
-
-    def owned_slices(self, namespace: str, name: str) -> list[dict]:
-        return sorted((s for s in self.cache(*DISCOVERY).list(namespace)
-                       if (s["metadata"].get("labels") or {}).get(SERVICE_NAME) == name
-                       and (s["metadata"].get("labels") or {}).get(MANAGED_BY) == CONTROLLER_NAME
-                       and not s["metadata"].get("deletionTimestamp")),
-                      key=lambda s: s["metadata"]["name"])
 
     def desired(self, svc: dict, pods: list[dict]) -> dict[tuple, tuple[list[dict], dict[str, dict]]]:
         """ports key -> (ports, endpoint key -> endpoint) for every pod that belongs in a slice."""
@@ -137,7 +96,7 @@ class EndpointSliceController(Reconciler):
             ports = endpoint_ports(pod, svc)
             node = nodes.get(None, pod["spec"]["nodeName"]) if (pod.get("spec") or {}).get("nodeName") else None
             endpoint = pod_endpoint(pod, svc, node)
-            groups.setdefault(_ports_key(ports), (ports, {}))[1][_endpoint_key(endpoint)] = endpoint
+            groups.setdefault(ports_key(ports), (ports, {}))[1][_endpoint_key(endpoint)] = endpoint
         return groups
 
     async def reconcile(self, namespace: str, name: str) -> float | None:
@@ -158,7 +117,7 @@ class EndpointSliceController(Reconciler):
             stale += existing[1:]
         by_ports: dict[tuple, list[dict]] = {}
         for current in existing if groups else []:
-            by_ports.setdefault(_ports_key(current.get("ports")), []).append(current)
+            by_ports.setdefault(ports_key(current.get("ports")), []).append(current)
         for key in by_ports:
             if key not in groups:
                 stale += by_ports[key]
@@ -183,9 +142,9 @@ class EndpointSliceController(Reconciler):
                 else:
                     stale.append(current)
         for current, wanted in writes:
-            await self._write(svc, current, wanted)
+            await self.write_slice((namespace, name), current, wanted)
         for current in stale:
-            await self._delete(svc, current)
+            await self.delete_slice((namespace, name), current)
         return None
 
     def _slice(self, svc: dict, endpoints: list[dict], ports: list[dict] | None, annotations: dict) -> dict:
@@ -195,38 +154,3 @@ class EndpointSliceController(Reconciler):
                              "labels": slice_labels(svc), "annotations": dict(annotations),
                              "ownerReferences": [owner_reference(svc, "v1", "Service")]},
                 "addressType": address_type(svc), "endpoints": endpoints, "ports": ports}
-
-    async def _write(self, svc: dict, current: dict | None, wanted: dict) -> None:
-        info = self.resource(*DISCOVERY)
-        namespace = svc["metadata"]["namespace"]
-        if current is None:
-            made = await create_unless_terminating(self.api, info, namespace, wanted,
-                                                   self.cache("", "v1", "namespaces"))
-            if made is not None:
-                self._wrote(svc, made["metadata"]["name"], made)
-            return
-        meta = current["metadata"]
-        same = (current.get("endpoints") or []) == (wanted["endpoints"] or []) and \
-            _ports_key(current.get("ports")) == _ports_key(wanted["ports"]) and \
-            (meta.get("labels") or {}) == wanted["metadata"]["labels"] and \
-            bool(current.get("ports")) == bool(wanted["ports"])
-        if same:
-            return
-        updated = dict(current, endpoints=wanted["endpoints"], ports=wanted["ports"])
-        updated["metadata"] = {**meta, "labels": wanted["metadata"]["labels"],
-                               "annotations": {**(meta.get("annotations") or {}),
-                                               **wanted["metadata"]["annotations"]}}
-        self._wrote(svc, meta["name"], await self.api.update(info, namespace, meta["name"], updated))
-
-    def _wrote(self, svc: dict, name: str, obj: dict | None) -> None:
-        key = (svc["metadata"]["namespace"], svc["metadata"]["name"])
-        self.written.setdefault(key, {})[name] = int(obj["metadata"]["resourceVersion"]) if obj else None
-
-    async def _delete(self, svc: dict, current: dict) -> None:
-        try:
-            await self.api.delete(self.resource(*DISCOVERY), current["metadata"]["namespace"],
-                                  current["metadata"]["name"])
-            self._wrote(svc, current["metadata"]["name"], None)
-        except errors.StatusError as e:
-            if e.code != 404:
-                raise
