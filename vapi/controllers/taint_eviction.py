@@ -50,6 +50,12 @@ class TaintEvictionController(Reconciler):
     primary = ("", "v1", "pods")
     workers = 2
 
+    def __init__(self, *args):
+        super().__init__(*args)
+        # pod key -> when its node's NoExecute taints were first seen, for taints added without
+        # `timeAdded` (kube's taint manager counts from its first sight of them, too)
+        self.first_seen: dict[tuple[str, str], object] = {}
+
     def setup(self) -> None:
         self.pods_by_node = PodsByNode()
         self.pods_by_node.follow(self.cache(*self.primary))
@@ -61,20 +67,23 @@ class TaintEvictionController(Reconciler):
         pod = self.cache(*self.primary).get(namespace, name)
         if pod is None or pod["metadata"].get("deletionTimestamp") or \
                 (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            self.first_seen.pop((namespace, name), None)
             return None
         node_name = (pod.get("spec") or {}).get("nodeName")
         taints = no_execute_taints(self.cache("", "v1", "nodes").get(None, node_name)) if node_name else []
         if not taints:
+            self.first_seen.pop((namespace, name), None)
             return None
         delay = eviction_delay(pod, taints)
         if delay is None:
             return None
         now = self.clock.now()
         added = [t for t in (parse_time(t.get("timeAdded")) for t in taints) if t is not None]
-        since = min(added) if added else now
+        since = min(added) if added else self.first_seen.setdefault((namespace, name), now)
         left = delay - (now - since).total_seconds()
         if left > 0:
             return left
+        self.first_seen.pop((namespace, name), None)
         await self.evict(pod, now)
         return None
 
