@@ -12,9 +12,9 @@ from __future__ import annotations
 from .. import errors
 from .pods import is_pod_ready
 from .reconciler import Reconciler
-from .service_pods import (TRIGGER_TIME, create_unless_terminating, endpoint_labels, pod_ip,
-                           selected_pods, served_ports, service_selector, services_selecting, should_be_in_endpoints,
-                           should_set_hostname, target_ref, trigger_time)
+from .service_pods import (TRIGGER_TIME, create_unless_terminating, endpoint_labels, pod_ip, selected_pods,
+                           served_ports, service_selector, should_be_in_endpoints, should_set_hostname,
+                           target_ref, trigger_time, watch_selected_pods)
 
 MAX_ADDRESSES = 1000
 OVER_CAPACITY = "endpoints.kubernetes.io/over-capacity"
@@ -89,9 +89,7 @@ class EndpointsController(Reconciler):
     workers = 2
 
     def setup(self) -> None:
-        services = self.cache(*self.primary)
-        self.watch("", "v1", "pods", lambda pod: services_selecting(
-            services.list(pod["metadata"]["namespace"]), pod))
+        watch_selected_pods(self)
         self._read.append(self.cache("", "v1", "endpoints"))
 
     async def reconcile(self, namespace: str, name: str) -> float | None:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import ipaddress
 
 from .pods import is_pod_ready, owner_reference
-from .service_pods import (SERVICE_NAME, TRIGGER_TIME, endpoint_labels,
-                           pod_ip, selected_pods, served_ports, service_selector, services_selecting,
-                           should_be_in_endpoints, should_set_hostname, target_ref, trigger_time)
+from .service_pods import (SERVICE_NAME, TRIGGER_TIME, endpoint_labels, pod_ip, selected_pods, served_ports,
+                           service_selector, should_be_in_endpoints, should_set_hostname, target_ref,
+                           trigger_time, watch_selected_pods)
 from .slice_writer import CACHE_WAIT, MANAGED_BY, SliceWriter, ports_key
 
 CONTROLLER_NAME = "endpointslice-controller.k8s.io"
@@ -79,9 +79,7 @@ class EndpointSliceController(SliceWriter):
     workers = 2
 
     def setup(self) -> None:
-        services = self.cache(*self.primary)
-        self.watch("", "v1", "pods", lambda pod: services_selecting(
-            services.list(pod["metadata"]["namespace"]), pod))
+        watch_selected_pods(self)
         self.watch_slices()
         self._read.append(self.cache("", "v1", "nodes"))
 

@@ -33,6 +33,13 @@ def services_selecting(services: Iterable[dict], pod: dict) -> Iterable[tuple[st
             yield svc["metadata"]["namespace"], svc["metadata"]["name"]
 
 
+def watch_selected_pods(reconciler) -> None:
+    """Have a Service reconciler hear of every change of the pods its Services select (before
+    and after the change)."""
+    services = reconciler.cache("", "v1", "services")
+    reconciler.watch("", "v1", "pods", lambda pod: services_selecting(services.list(pod["metadata"]["namespace"]), pod))
+
+
 def selected_pods(pods: Iterable[dict], svc: dict) -> list[dict]:
     selector = service_selector(svc)
     if selector is None:
