@@ -125,6 +125,11 @@ def test_eviction_answers_as_kube_for_bad_requests_and_free_pods(core, api_clien
             "apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "other"}})
     assert info.value.status == 400
     assert json.loads(info.value.body)["message"] == "name in URL does not match name in Eviction object"
+    # A dry run answers as the real eviction would and leaves the pod be.
+    code, body = raw(api_client, "POST", f"/api/v1/namespaces/{namespace}/pods/lone/eviction", json.dumps(
+        {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "lone"}}), query="dryRun=All")
+    assert code == 201, body
+    assert core.read_namespaced_pod("lone", namespace).metadata.deletion_timestamp is None
     # No budget covers it: evicted at once, marked as the eviction's target on the way (the
     # deprecated v1beta1 body is still understood).
     code, body = raw(api_client, "POST", f"/api/v1/namespaces/{namespace}/pods/lone/eviction", json.dumps(
