@@ -2,18 +2,19 @@
 
 A node is alive while its kubelet renews its Lease in `kube-node-lease` (or posts its Ready
 condition); one not heard from for the grace period (`--node-monitor-grace-period`, 40 s as in
-kube) has every condition set to Unknown (`NodeStatusUnknown`, "Kubelet stopped posting node
-status.", or `NodeStatusNeverUpdated` for a kubelet never heard from at all), its pods marked not
-Ready and a `NodeNotReady` event recorded. The node's taints follow its Ready condition: False
-gives `node.kubernetes.io/not-ready`, Unknown `node.kubernetes.io/unreachable`, each with the
-NoSchedule and the NoExecute effect (the latter stamped with when it was added, which the
-taint-based eviction counts from); a cordoned node gets `node.kubernetes.io/unschedulable`.
-Recovery takes the taints away again.
+kube; a minute for a node whose kubelet never posted Ready) has every condition set to Unknown
+(`NodeStatusUnknown`, "Kubelet stopped posting node status.", or `NodeStatusNeverUpdated` for a
+kubelet never heard from at all), its pods marked not Ready and a `NodeNotReady` event recorded.
+The node's taints follow its Ready condition: False gives `node.kubernetes.io/not-ready`, Unknown
+`node.kubernetes.io/unreachable`, each with the NoSchedule and the NoExecute effect (the latter
+stamped with when it was added, which the taint-based eviction counts from); a cordoned node
+gets `node.kubernetes.io/unschedulable`. Recovery takes the taints away again.
 """
 from __future__ import annotations
 
 import datetime as dt
 
+from .. import errors
 from .node_pods import NOT_READY, UNREACHABLE, UNSCHEDULABLE, PodsByNode, parse_time, stamp
 from .pods import pod_condition
 from .reconciler import Reconciler
@@ -21,6 +22,7 @@ from .reconciler import Reconciler
 LEASES = ("coordination.k8s.io", "v1", "leases")
 LEASE_NAMESPACE = "kube-node-lease"
 GRACE_PERIOD = 40.0
+STARTUP_GRACE_PERIOD = 60.0  # for a node whose kubelet never posted Ready (kube's node-startup-grace-period)
 CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 MANAGED = {NOT_READY, UNREACHABLE, UNSCHEDULABLE}
 
@@ -76,7 +78,8 @@ class NodeLifecycleController(Reconciler):
         now = self.clock.now()
         silent_for = (now - self.last_heard(node)).total_seconds()
         ready = pod_condition(node, "Ready")
-        if silent_for >= self.grace_period and (ready or {}).get("status") != "Unknown":
+        grace = self.grace_period if ready is not None else max(self.grace_period, STARTUP_GRACE_PERIOD)
+        if silent_for >= grace and (ready or {}).get("status") != "Unknown":
             node = await self.mark_unknown(node, now)
             await self.mark_pods_not_ready(name, now)
             self.recorder.event(node, "Normal", "NodeNotReady", f"Node {name} status is now: NodeNotReady")
@@ -86,7 +89,7 @@ class NodeLifecycleController(Reconciler):
                                              lambda current: self._with_taints(current, stamp(now)))
         if (pod_condition(node, "Ready") or {}).get("status") == "Unknown":
             return None  # heard of again through the lease or the node's status
-        return max(self.grace_period - silent_for, 0) + 0.05
+        return max(grace - silent_for, 0) + 0.05
 
     @staticmethod
     def _with_taints(node: dict, now: str) -> dict:
@@ -125,4 +128,8 @@ class NodeLifecycleController(Reconciler):
                 if condition is not None and condition.get("status") == "True":
                     condition.update(status="False", lastTransitionTime=stamp(now))
                 return current
-            await self.api.guaranteed_update(pods, namespace, name, not_ready, subresource="status")
+            try:
+                await self.api.guaranteed_update(pods, namespace, name, not_ready, subresource="status")
+            except errors.StatusError as e:
+                if e.code != 404:  # deleted meanwhile: nothing to mark
+                    raise
