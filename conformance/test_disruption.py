@@ -12,7 +12,7 @@ import pytest
 
 from .fixtures import api_client, apps, cluster, core, kubeconfig, kubectl, namespace  # noqa: F401
 from .helpers import eventually, raw
-from .kubelet import run_pod
+from .kubelet import now, run_pod
 
 TOO_MANY = "Cannot evict pod as it would violate the pod's disruption budget."
 
@@ -169,3 +169,24 @@ def test_kubectl_drain_cordons_and_evicts_within_the_budget(core, policy, api_cl
         assert not core.list_namespaced_pod(namespace).items
     finally:
         core.delete_node(node)
+
+
+def test_status_written_through_the_api_is_kept_and_budgets_listed_across_namespaces(core, policy, api_client,  # noqa: F811
+                                                                                    namespace):
+    run_pod(core, namespace, "pod-0", {"app": "web"}, "10.244.6.1")
+    make_pdb(policy, namespace, minAvailable=1)
+    settled(api_client, namespace, observedGeneration=1, currentHealthy=1)
+    # An eviction in flight, as the eviction handler records it: the controller keeps it while the
+    # pod stands, and does not count the pod as healthy meanwhile.
+    code, body = raw(api_client, "PATCH", f"/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/web/status",
+                     json.dumps({"status": {"disruptedPods": {"pod-0": now()}}}),
+                     content_type="application/merge-patch+json")
+    assert code == 200, body
+    assert "pod-0" in body["status"]["disruptedPods"]
+    status = settled(api_client, namespace, currentHealthy=0)
+    assert "pod-0" in status["disruptedPods"]
+
+    listed = policy.list_pod_disruption_budget_for_all_namespaces()
+    assert (namespace, "web") in {(p.metadata.namespace, p.metadata.name) for p in listed.items}
+    policy.delete_collection_namespaced_pod_disruption_budget(namespace)
+    assert eventually(lambda: not policy.list_namespaced_pod_disruption_budget(namespace).items)
