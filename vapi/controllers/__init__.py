@@ -19,6 +19,8 @@ from .endpointslice_mirroring import EndpointSliceMirroringController
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
+from .cronjob import CronJobController
+from .job import JobController
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
@@ -29,11 +31,15 @@ from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
 from .taint_eviction import TaintEvictionController
+from .ttlafterfinished import TTLAfterFinishedController
 
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
 RECONCILERS: list[type[Reconciler]] = [
+    JobController,
+    CronJobController,
+    TTLAfterFinishedController,
     EndpointSliceController,
     EndpointsController,
     EndpointSliceMirroringController,
