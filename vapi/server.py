@@ -37,6 +37,7 @@ from .controllers.eviction import Eviction
 from .controllers.identity import APISERVER
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
+from .controllers.settings import ControllerSettings
 from .registry import Registry
 from .registry.strategies.review import ReviewStrategy
 from .registry.selectors import SelectorError
@@ -79,7 +80,7 @@ class Config:
     audit_log_maxsize: int = 0
     audit_log_maxbackup: int = 0
     event_ttl: float = 3600.0
-    node_monitor_grace_period: float = 40.0
+    controllers: ControllerSettings = field(default_factory=ControllerSettings)
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
@@ -155,8 +156,7 @@ class Server:
         self.api.write_checks[("certificates.k8s.io", "certificatesigningrequests")] = \
             CertificateChecks(self.authorizer).check
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
-                                       self.authorizer.authorize, config.event_ttl,
-                                       config.node_monitor_grace_period)
+                                       self.authorizer.authorize, config.event_ttl, config.controllers)
         self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
         policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None
         self.auditor = Auditor(policy, LogWriter(config.audit_log_path, config.audit_log_maxsize,

@@ -25,11 +25,13 @@ from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
 from .namespace_seeds import RootCAPublisher, ServiceAccountsController
-from .node_lifecycle import GRACE_PERIOD, NodeLifecycleController
+from .node_lifecycle import NodeLifecycleController
+from .podautoscaler import HorizontalController
 from .podgc import PodGCController
 from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
+from .settings import ControllerSettings
 from .taint_eviction import TaintEvictionController
 from .ttlafterfinished import TTLAfterFinishedController
 
@@ -37,30 +39,24 @@ log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
 RECONCILERS: list[type[Reconciler]] = [
-    JobController,
-    CronJobController,
-    TTLAfterFinishedController,
-    EndpointSliceController,
-    EndpointsController,
-    EndpointSliceMirroringController,
+    JobController, CronJobController, TTLAfterFinishedController,
+    HorizontalController,
+    EndpointSliceController, EndpointsController, EndpointSliceMirroringController,
     DisruptionController,
-    NodeLifecycleController,
-    TaintEvictionController,
-    PodGCController,
+    NodeLifecycleController, TaintEvictionController, PodGCController,
 ]
 
 
 class Controllers:
     def __init__(self, api, informers, pki, token_signer, quota_locks, authorize, event_ttl: float,
-                 node_monitor_grace_period: float = GRACE_PERIOD):
+                 settings: ControllerSettings | None = None):
         """`authorize(attrs)` is the server's authorizer: each controller acts as its own user
-        through it (the CRD controller, part of the API server in kube, as the server itself).
-        `node_monitor_grace_period`: how long a silent node stays Ready, and a missing node's pods
-        are kept."""
+        through it (the CRD controller, part of the API server in kube, as the server itself)."""
         def as_user(name):
             return ActingAs(api, controller_user(name), authorize)
         self.as_user = as_user
         self.informers = informers
+        self.settings = settings or ControllerSettings()
         quota_api = as_user("resourcequota-controller")
         self.crds = CRDController(ActingAs(api, APISERVER, authorize), informers)
         self.clock = Clock()
@@ -79,8 +75,6 @@ class Controllers:
                             EventTTL(ActingAs(api, APISERVER, authorize), self.clock, event_ttl)]
         for cls in RECONCILERS:
             self.controllers.append(self.reconciler(cls))
-            if cls in (NodeLifecycleController, PodGCController):
-                self.controllers[-1].grace_period = node_monitor_grace_period
         self.tasks: list[asyncio.Task] = []
 
     def recorder(self, api, component: str, series: bool = False) -> EventRecorder:
@@ -94,7 +88,9 @@ class Controllers:
         """A Reconciler acting as its own user, with its recorder and the shared clock; `args`
         are what its class takes beyond those."""
         api = self.as_user(cls.user)
-        return cls(api, self.informers, self.recorder(api, cls.component or cls.user), self.clock, *args)
+        reconciler = cls(api, self.informers, self.recorder(api, cls.component or cls.user), self.clock, *args)
+        reconciler.settings = self.settings
+        return reconciler
 
     def start(self) -> None:
         self.tasks = [asyncio.create_task(c.run(), name=type(c).__name__) for c in self.controllers]

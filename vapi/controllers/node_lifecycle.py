@@ -21,7 +21,6 @@ from .reconciler import Reconciler
 
 LEASES = ("coordination.k8s.io", "v1", "leases")
 LEASE_NAMESPACE = "kube-node-lease"
-GRACE_PERIOD = 40.0
 STARTUP_GRACE_PERIOD = 60.0  # for a node whose kubelet never posted Ready (kube's node-startup-grace-period)
 CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 MANAGED = {NOT_READY, UNREACHABLE, UNSCHEDULABLE}
@@ -51,7 +50,6 @@ def wanted_taints(node: dict, now: str) -> list[dict]:
 class NodeLifecycleController(Reconciler):
     user = "node-controller"
     primary = ("", "v1", "nodes")
-    grace_period = GRACE_PERIOD
 
     def setup(self) -> None:
         self.watch(*LEASES, lambda lease: [(None, lease["metadata"]["name"])]
@@ -78,7 +76,8 @@ class NodeLifecycleController(Reconciler):
         now = self.clock.now()
         silent_for = (now - self.last_heard(node)).total_seconds()
         ready = pod_condition(node, "Ready")
-        grace = self.grace_period if ready is not None else max(self.grace_period, STARTUP_GRACE_PERIOD)
+        period = self.settings.node_monitor_grace_period
+        grace = period if ready is not None else max(period, STARTUP_GRACE_PERIOD)
         if silent_for >= grace and (ready or {}).get("status") != "Unknown":
             node = await self.mark_unknown(node, now)
             await self.mark_pods_not_ready(name, now)

@@ -14,13 +14,10 @@ from ..writes.patch import STRATEGIC
 from .node_pods import PodsByNode, disruption_condition
 from .reconciler import Reconciler
 
-QUARANTINE = 40.0
-
 
 class PodGCController(Reconciler):
     user = "pod-garbage-collector"
     primary = ("", "v1", "pods")
-    grace_period = QUARANTINE  # how long a node is missing before its pods go
 
     def __init__(self, *args):
         super().__init__(*args)
@@ -42,8 +39,9 @@ class PodGCController(Reconciler):
             return None
         now = self.clock.now().timestamp()
         first = self.missing_since.setdefault(node_name, now)
-        if now - first < self.grace_period:
-            return self.grace_period - (now - first) + 0.05
+        quarantine = self.settings.node_monitor_grace_period
+        if now - first < quarantine:
+            return quarantine - (now - first) + 0.05
         if self.api.lookup(nodes, None, node_name) is not None:
             self.missing_since.pop(node_name, None)
             return None
