@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
                        "before scaling down (default 5m0s)")
     serve.add_argument("--horizontal-pod-autoscaler-tolerance", type=float, default=0.1, metavar="RATIO",
                        help="the change of usage ratio an HPA ignores (default 0.1)")
+    serve.add_argument("--node-monitor-grace-period", type=_go_duration, default=40.0, metavar="DURATION",
+                       help="how long a node whose kubelet stopped renewing its lease stays Ready, and a "
+                       "deleted node's pods are kept (default 40s)")
     serve.add_argument("--max-mutating-requests-inflight", type=int, default=200, metavar="N",
                        help="writes served at once before 429s; 0 for no bound (default 200)")
     serve.add_argument("--read-header-timeout", type=float, default=32.0, metavar="SECONDS",
@@ -136,7 +139,8 @@ async def _serve(args) -> None:
                            controllers=ControllerSettings(
                                hpa_sync_period=args.horizontal_pod_autoscaler_sync_period,
                                hpa_downscale_stabilization=args.horizontal_pod_autoscaler_downscale_stabilization,
-                               hpa_tolerance=args.horizontal_pod_autoscaler_tolerance)))
+                               hpa_tolerance=args.horizontal_pod_autoscaler_tolerance,
+                               node_monitor_grace_period=args.node_monitor_grace_period)))
     await server.start()
     kubeconfig = server.kubeconfig.resolve()
     print(f"vapi serving Kubernetes {args.kubernetes_version} API on https://127.0.0.1:{server.port} "

@@ -31,7 +31,9 @@ from .auth.requestinfo import request_info
 from .auth.tokens import ISSUER, Signer
 from .controllers import Controllers
 from .controllers.admission_sources import AdmissionSources
+from .controllers.apiserver_endpoints import ensure_kubernetes_service
 from .controllers.bootstrap import ensure_system_objects
+from .controllers.eviction import Eviction
 from .controllers.identity import APISERVER
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
@@ -137,6 +139,7 @@ class Server:
         self.pki = PKI(config.data_dir / "pki")
         self.tokens = Signer(self.pki.dir / "sa.key")
         self.api.subresources["token"] = TokenRequests(self.tokens, [ISSUER])
+        self.api.subresources["eviction"] = Eviction()
         token_sources = [TokenFile(config.token_auth_file, [ISSUER])] if config.token_auth_file else []
         self.bearer = BearerTokens(
             [*token_sources, ServiceAccountTokens(self.tokens, lambda plural, ns, name:
@@ -223,6 +226,7 @@ class Server:
         self.port = site._server.sockets[0].getsockname()[1]
         self.kubeconfig = self.config.data_dir / "kubeconfig.yaml"
         self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
+        await ensure_kubernetes_service(self.api, self.config.host, self.port, WriteOptions(user=APISERVER))
         self.controllers.start()
         self._trimmer = asyncio.create_task(give_back_memory())
 

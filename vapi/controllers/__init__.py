@@ -17,6 +17,10 @@ from .crd import CRDController
 from .csrsigning import CSRSigner
 from .daemonset import DaemonSetController
 from .deployment import DeploymentController
+from .disruption import DisruptionController
+from .endpoints import EndpointsController
+from .endpointslice import EndpointSliceController
+from .endpointslice_mirroring import EndpointSliceMirroringController
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
@@ -26,13 +30,16 @@ from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
 from .namespace_seeds import RootCAPublisher, ServiceAccountsController
+from .node_lifecycle import NodeLifecycleController
 from .podautoscaler import HorizontalController
+from .podgc import PodGCController
 from .reconciler import Reconciler
 from .replicaset import ReplicaSetController, ReplicationManager
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
 from .settings import ControllerSettings
 from .statefulset import StatefulSetController
+from .taint_eviction import TaintEvictionController
 from .ttlafterfinished import TTLAfterFinishedController
 
 log = logging.getLogger("vapi.controllers")
@@ -43,11 +50,18 @@ RECONCILERS: list[type[Reconciler]] = [
     CronJobController,
     TTLAfterFinishedController,
     HorizontalController,
-    StatefulSetController,
     DaemonSetController,
+    DeploymentController,
+    DisruptionController,
+    EndpointSliceController,
+    EndpointsController,
+    EndpointSliceMirroringController,
+    NodeLifecycleController,
+    TaintEvictionController,
+    PodGCController,
     ReplicaSetController,
     ReplicationManager,
-    DeploymentController,
+    StatefulSetController,
 ]
 
 

@@ -1,6 +1,7 @@
-"""What a new cluster starts with: the system namespaces, the `kubernetes` Service, kube's
-bootstrap RBAC policy (vapi/data/rbac-bootstrap-policy.json) and the APIService of the metrics API
-this server answers itself.
+"""What a new cluster starts with: the system namespaces, kube's bootstrap RBAC policy
+(vapi/data/rbac-bootstrap-policy.json) and the APIService of the metrics API this server answers
+itself. The `kubernetes` Service, which depends on the port the server binds, is
+`apiserver_endpoints.py`'s.
 
 kube-apiserver's bootstrap controllers create these at start-up; they are written through the
 pipeline like any client's objects, and left alone when they exist already, except that policy
@@ -14,7 +15,6 @@ from pathlib import Path
 
 from .. import errors
 from ..auth.escalation import uncovered
-from ..registry.allocators import KUBERNETES_SERVICE_IP
 from ..registry.strategies import now_rfc3339
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -94,10 +94,6 @@ async def ensure_system_objects(api, opts=None) -> None:
     namespaces = api.registry.get("", "v1", "namespaces")
     for name in SYSTEM_NAMESPACES:
         await _ensure(api, namespaces, None, {"metadata": {"name": name}}, opts)
-    await _ensure(api, api.registry.get("", "v1", "services"), "default", {
-        "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-        "spec": {"clusterIP": KUBERNETES_SERVICE_IP, "ports": [
-            {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}}, opts)
     for name, value, description in SYSTEM_PRIORITY_CLASSES:
         await _ensure(api, api.registry.get("scheduling.k8s.io", "v1", "priorityclasses"), None,
                       {"metadata": {"name": name}, "value": value, "description": description}, opts)

@@ -14,3 +14,6 @@ class ControllerSettings:
     hpa_downscale_stabilization: float = 300.0
     # The change of usage ratio an HPA ignores (0.1).
     hpa_tolerance: float = 0.1
+    # How long a node whose kubelet stopped renewing its lease stays Ready, and how long a deleted
+    # node's pods are kept (kube's --node-monitor-grace-period, 40s).
+    node_monitor_grace_period: float = 40.0
