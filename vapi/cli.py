@@ -60,6 +60,16 @@ def _go_duration(text: str) -> float:
     return seconds
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r} (a whole number, 0 or more)")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vapi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="rotate the audit log once it reaches this many megabytes (default 0: never)")
     serve.add_argument("--audit-log-maxbackup", type=int, default=0, metavar="N",
                        help="rotated audit logs to keep (default 0: all)")
+    serve.add_argument("--nodes", type=_count, default=1, metavar="N",
+                       help="simulated nodes to register, vapi-node-0..N-1, each with a simulated kubelet "
+                       "(default 1; 0 for none)")
     serve.add_argument("--log-level", default="WARNING")
     mint = sub.add_parser("kubeconfig", help="print a kubeconfig for a new user, with a client certificate "
                           "signed by the cluster CA")
@@ -122,7 +135,7 @@ async def _serve(args) -> None:
                            request_timeout=args.request_timeout,
                            read_header_timeout=args.read_header_timeout, audit_policy_file=args.audit_policy_file,
                            audit_log_path=args.audit_log_path, audit_log_maxsize=args.audit_log_maxsize,
-                           audit_log_maxbackup=args.audit_log_maxbackup))
+                           audit_log_maxbackup=args.audit_log_maxbackup, nodes=args.nodes))
     await server.start()
     kubeconfig = server.kubeconfig.resolve()
     print(f"vapi serving Kubernetes {args.kubernetes_version} API on https://127.0.0.1:{server.port} "

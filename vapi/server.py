@@ -35,6 +35,7 @@ from .controllers.bootstrap import ensure_system_objects
 from .controllers.identity import APISERVER
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
+from .nodes import Kubelets, Runtime
 from .registry import Registry
 from .registry.strategies.review import ReviewStrategy
 from .registry.selectors import SelectorError
@@ -76,6 +77,7 @@ class Config:
     audit_log_path: str | None = None
     audit_log_maxsize: int = 0
     audit_log_maxbackup: int = 0
+    nodes: int = 1          # simulated nodes registered at start (vapi-node-0..N-1)
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
@@ -151,6 +153,7 @@ class Server:
             CertificateChecks(self.authorizer).check
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
                                        self.authorizer.authorize)
+        self.runtime = Runtime()
         self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
         policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None
         self.auditor = Auditor(policy, LogWriter(config.audit_log_path, config.audit_log_maxsize,
@@ -160,6 +163,9 @@ class Server:
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port
         major, minor = config.kubernetes_version.split(".")
+        self.kubelets = Kubelets(self.api, self.informers, self.authorizer.authorize, self.runtime,
+                                 count=config.nodes, kubelet_version=f"v{major}.{minor}.0")
+        self._kubelets_task: asyncio.Task | None = None
         self.version_info = {
             "major": major, "minor": minor, "gitVersion": f"v{major}.{minor}.0-vapi.{__version__}",
             "gitCommit": "", "gitTreeState": "clean", "buildDate": "", "goVersion": f"python{platform.python_version()}",
@@ -213,6 +219,7 @@ class Server:
         self.kubeconfig = self.config.data_dir / "kubeconfig.yaml"
         self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
         self.controllers.start()
+        self._kubelets_task = asyncio.create_task(self.kubelets.run(), name="kubelets")
         self._trimmer = asyncio.create_task(give_back_memory())
 
     @web.middleware
@@ -250,6 +257,9 @@ class Server:
     async def stop(self) -> None:
         if getattr(self, "_trimmer", None):
             self._trimmer.cancel()
+        if self._kubelets_task is not None:
+            self._kubelets_task.cancel()
+            await asyncio.gather(self._kubelets_task, return_exceptions=True)
         await self.controllers.stop()
         for plugin in self.api.admission.plugins:  # plugins holding connections (webhooks) let them go
             if hasattr(plugin, "close"):
