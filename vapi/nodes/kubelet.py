@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from .. import errors
 from ..api import DeleteOptions
+from ..writes.patch import MERGE
 from ..auth.user import AUTHENTICATED, User
 from ..controllers.identity import ActingAs, controller_user
 from .behaviour import defaults
@@ -159,9 +160,10 @@ class Kubelets:
         self.informers.get(self.pods_info).add_handler(self._pod_event)
         while True:
             self._wake.clear()
-            await self._node_moves()
+            await self._guarded(self._node_moves(), "node changes")
             while self._dirty:
-                await self._sync(self._dirty.pop())
+                key = self._dirty.pop()
+                await self._guarded(self._sync(key), f"pod {key[0]}/{key[1]}")
             now = self.clock()
             while self._heap and self._heap[0][0] <= now:
                 when, _, kind, key = heapq.heappop(self._heap)
@@ -175,6 +177,15 @@ class Kubelets:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except asyncio.TimeoutError:
                 pass
+
+    @staticmethod
+    async def _guarded(work, what: str) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one node's or pod's failure must not stop the others
+            log.exception("simulated kubelet: %s failed", what)
 
     async def _due(self, when: float, kind: str, key: str) -> None:
         try:
@@ -212,15 +223,15 @@ class Kubelets:
             name, obj = self._node_changes.popitem()
             if obj is not None and is_simulated(obj):
                 if name not in self.nodes:
-                    await self._track(obj)
+                    self._track(obj)
             elif name in self.nodes:
                 await self._untrack(name, deleted=obj is None)
             elif obj is None:
                 await self._collect(name)
 
-    def _free_index(self, name: str, obj: dict) -> int:
+    def _free_index(self, name: str, spec: dict) -> int:
         taken = {n.index for n in self.nodes.values()}
-        index = cidr_index(obj["spec"].get("podCIDR") or "")
+        index = cidr_index(spec.get("podCIDR") or "")
         if index is not None and index not in taken:
             return index
         index = index_of(name)
@@ -228,24 +239,16 @@ class Kubelets:
             return index
         return next(i for i in itertools.count(self.count) if i not in taken)
 
-    async def _track(self, obj: dict) -> None:
+    def _track(self, obj: dict) -> None:
         name = obj["metadata"]["name"]
-        index = self._free_index(name, obj)
-        node = NodeRun(name, index, ActingAs(self._raw, node_user(name), self.authorize),
-                       obj["spec"].get("podCIDR") or pod_cidr(index), internal_ip(index))
-        self.nodes[name] = node
-        if not obj["spec"].get("podCIDR"):
-            # kube's node IPAM gives a new node its pod CIDR; here its kubelet takes the one its index names.
-            await node.api.patch(self.nodes_info, None, name, "application/merge-patch+json",
-                                 {"spec": {"podCIDR": node.cidr, "podCIDRs": [node.cidr]}})
+        spec = obj.get("spec") or {}
+        index = self._free_index(name, spec)
+        self.nodes[name] = NodeRun(name, index, ActingAs(self._raw, node_user(name), self.authorize),
+                                   spec.get("podCIDR") or pod_cidr(index), internal_ip(index))
         now = self.clock()
-        if not (obj.get("status") or {}).get("nodeInfo"):
-            await self._report(name)
-        else:
-            self._at(now + self.report_seconds, STATUS, name)
-        await self._renew(name)
-        for key in self.by_node.get(name, ()):
-            self._dirty.add(key)
+        self._at(now, LEASE, name)
+        self._at(now if not (obj.get("status") or {}).get("nodeInfo") else now + self.report_seconds, STATUS, name)
+        self._dirty.update(self.by_node.get(name, ()))
 
     async def _untrack(self, name: str, deleted: bool) -> None:
         self.nodes.pop(name)
@@ -285,6 +288,11 @@ class Kubelets:
     async def _report(self, name: str) -> None:
         node = self.nodes[name]
         now = self.clock()
+        seen = self.informers.get(self.nodes_info).get(None, name) or {}
+        if not (seen.get("spec") or {}).get("podCIDR"):
+            # kube's node IPAM gives a new node its pod CIDR; here its kubelet takes the one its index names.
+            await node.api.patch(self.nodes_info, None, name, MERGE,
+                                 {"spec": {"podCIDR": node.cidr, "podCIDRs": [node.cidr]}})
 
         def reported(obj):
             obj["status"] = {**(obj.get("status") or {}),
