@@ -39,7 +39,8 @@ from .pod import PodRun
 
 log = logging.getLogger("vapi.nodes")
 NODES_GROUP = "system:nodes"
-LEASE, STATUS, POD = "lease", "status", "pod"
+LEASE, STATUS, POD, FINAL = "lease", "status", "pod", "final"
+WORKERS = 16
 RETRY_SECONDS = 1.0
 
 
@@ -113,6 +114,9 @@ class Kubelets:
         self._dirty: set[tuple[str, str]] = set()
         self._node_changes: dict[str, dict | None] = {}         # name -> Node seen, or None: deleted
         self._wake = asyncio.Event()
+        self._work: asyncio.Queue = asyncio.Queue()
+        self._busy: set[str] = set()                            # uids of pods a worker is stepping
+        self._again: set[str] = set()                           # ... that changed meanwhile
         node = defaults()["node"]
         self.renew_seconds, self.report_seconds = node["leaseRenewSeconds"], node["statusReportSeconds"]
 
@@ -158,25 +162,51 @@ class Kubelets:
         await self._register_started_nodes()
         self.informers.get(self.nodes_info).add_handler(self._node_event)
         self.informers.get(self.pods_info).add_handler(self._pod_event)
+        # A few workers write at once, so that the store commits their writes together; the loop
+        # alone decides what is due, and a pod is in at most one worker's hands at a time.
+        workers = [asyncio.create_task(self._worker(), name=f"kubelet worker {i}") for i in range(WORKERS)]
+        try:
+            await self._loop()
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _loop(self) -> None:
         while True:
             self._wake.clear()
             await self._guarded(self._node_moves(), "node changes")
             while self._dirty:
-                key = self._dirty.pop()
-                await self._guarded(self._sync(key), f"pod {key[0]}/{key[1]}")
+                self._sync(self._dirty.pop())
             now = self.clock()
             while self._heap and self._heap[0][0] <= now:
                 when, _, kind, key = heapq.heappop(self._heap)
-                await self._due(when, kind, key)
-                if self._dirty or self._node_changes:
-                    break
-            if self._dirty or self._node_changes:
-                continue
+                if kind == POD:
+                    run = self.runs.get(key)
+                    if run is None or run.due != when:
+                        continue  # superseded
+                    if key in self._busy:
+                        self._again.add(key)
+                        continue
+                    self._busy.add(key)
+                self._work.put_nowait((kind, key))
             timeout = max(self._heap[0][0] - self.clock(), 0) if self._heap else None
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except asyncio.TimeoutError:
                 pass
+
+    async def _worker(self) -> None:
+        while True:
+            kind, key = await self._work.get()
+            try:
+                await self._due(kind, key)
+            finally:
+                if kind == POD:
+                    self._busy.discard(key)
+                    if key in self._again and key in self.runs:
+                        self._again.discard(key)
+                        self._schedule(self.runs[key], self.clock())
 
     @staticmethod
     async def _guarded(work, what: str) -> None:
@@ -187,21 +217,23 @@ class Kubelets:
         except Exception:  # noqa: BLE001 - one node's or pod's failure must not stop the others
             log.exception("simulated kubelet: %s failed", what)
 
-    async def _due(self, when: float, kind: str, key: str) -> None:
+    async def _due(self, kind: str, key) -> None:
         try:
             if kind == POD:
-                run = self.runs.get(key)
-                if run is not None and run.due == when:
-                    await self._step(run)
+                if key in self.runs:
+                    await self._step(self.runs[key])
+            elif kind == FINAL:
+                await self._final_delete(key)
             elif key in self.nodes:
                 await (self._renew(key) if kind == LEASE else self._report(key))
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - one node's or pod's failure must not stop the others
-            log.exception("simulated kubelet: %s %s failed; retrying", kind, key)
+            log.exception("simulated kubelet: %s %s failed; retrying", kind,
+                          key if isinstance(key, str) else key["metadata"]["name"])
             if kind == POD and key in self.runs:
                 self._schedule(self.runs[key], self.clock() + RETRY_SECONDS)
-            elif kind != POD and key in self.nodes:
+            elif kind in (LEASE, STATUS) and key in self.nodes:
                 self._at(self.clock() + RETRY_SECONDS, kind, key)
 
     # --- nodes ---------------------------------------------------------------------------------
@@ -315,28 +347,28 @@ class Kubelets:
             node.release(run.ip)
         self.runtime.forget(run.uid)
 
-    async def _sync(self, key: tuple[str, str]) -> None:
+    def _sync(self, key: tuple[str, str]) -> None:
+        """A pod changed: take it up, or see it again now (never a write: the workers write)."""
         obj = self.informers.get(self.pods_info).get(*key)
         if obj is None or obj["spec"].get("nodeName") not in self.nodes:
             return
         meta = obj["metadata"]
         run = self.runs.get(meta["uid"])
         now = self.clock()
-        try:
-            if run is None:
-                if (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-                    if meta.get("deletionTimestamp"):
-                        await self._final_delete(obj)
-                    return
-                run = self.runs[meta["uid"]] = self._new_run(obj, now)
-            elif meta["resourceVersion"] == run.written_rv:
-                return  # our own write, heard back
-            if meta.get("deletionTimestamp"):
-                run.delete(now, meta.get("deletionGracePeriodSeconds"))
+        if run is None:
+            if (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                if meta.get("deletionTimestamp"):
+                    self._work.put_nowait((FINAL, obj))
+                return
+            run = self.runs[meta["uid"]] = self._new_run(obj, now)
+        elif meta["resourceVersion"] == run.written_rv:
+            return  # our own write, heard back
+        if meta.get("deletionTimestamp"):
+            run.delete(now, meta.get("deletionGracePeriodSeconds"))
+        if run.uid in self._busy:
+            self._again.add(run.uid)
+        else:
             self._schedule(run, now)
-        except errors.StatusError as e:
-            if e.code != 404:
-                raise
 
     def _new_run(self, obj: dict, now: float) -> PodRun:
         node = self.nodes[obj["spec"]["nodeName"]]
