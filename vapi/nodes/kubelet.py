@@ -386,11 +386,11 @@ class Kubelets:
         now = self.clock()
         due = run.advance(now)
         node = self.nodes[run.node]
-        if run.status(obj.get("status") or {}, now) != obj.get("status"):
+        if run.status(obj.get("status") or {}, now) != run.reported:
             def mutate(current):
                 if current["metadata"]["uid"] != run.uid:
                     raise errors.not_found(self.pods_info, run.name)
-                current["status"] = run.status(current.get("status") or {}, now)
+                current["status"] = run.reported = run.status(current.get("status") or {}, now)
                 return current
             try:
                 written = await node.api.guaranteed_update(self.pods_info, run.namespace, run.name, mutate,

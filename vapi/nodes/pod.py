@@ -117,6 +117,10 @@ class PodRun:
         self.logs: list[tuple[str, int, str, float]] = []
         self.due: float | None = None
         self.written_rv = ""
+        self.reported: dict | None = None    # the status last written
+        # Containers ready to start when the kubelet first looks start their clocks from when it saw
+        # the pod, so a kubelet that is behind catches up (one status write, not two).
+        self.origin: float | None = now
 
     # --- moves ---------------------------------------------------------------------------------
 
@@ -170,7 +174,7 @@ class PodRun:
             if c.state == "waiting" and c.start_at is None:
                 if c.ever_ran:
                     return None  # a restart waits in _restart's start_at
-                c.start_at = now + c.plan.start_delay
+                c.start_at = (now if self.origin is None else self.origin) + c.plan.start_delay
             if c.state != "running" and c.start_at is not None:
                 if now < c.start_at:
                     return c.start_at
@@ -224,6 +228,12 @@ class PodRun:
     def advance(self, now: float) -> float | None:
         """Moves the pod as far as `now`; returns when it next moves (None: only an outside change
         or the delete moves it)."""
+        try:
+            return self._advance(now)
+        finally:
+            self.origin = None
+
+    def _advance(self, now: float) -> float | None:
         if self.finished:
             return None
         if self.deleting is not None:
