@@ -28,7 +28,7 @@ from vapi.testing import ServerProcess, run_kubectl
 from . import load
 from .baselines import BareServer
 from .load import Outcome, Target
-from .runner import Row, start_server
+from .runner import Row, start_server, vm_rss
 from .storage_baseline import disk_bytes, sqlite_commit_rate, store_create_rate
 from .write_cpu import write_cpu
 from .audit_cpu import audit_cpu
@@ -255,13 +255,6 @@ def startup(bench: Bench) -> list[Row]:
         Row(f"idle RSS of vapi serve, {bench.scale.idle_seconds:.0f} s after a warm start and two kubectl get ns",
             f"{rss / MB:.1f} MB", "< 80 MB", rss < 80 * MB),
     ]
-
-
-def vm_rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 BENCHMARKS: dict[str, Callable[[Bench], list[Row]]] = {

@@ -29,3 +29,10 @@ def _drain(server: ServerProcess) -> None:
     with contextlib.suppress(ValueError, OSError):  # the pipe is closed under us by stop()
         for line in server.proc.stdout:
             server.output.append(line)
+
+
+def vm_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")

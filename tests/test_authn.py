@@ -141,6 +141,8 @@ def test_expired_client_certificate_is_refused(server, tmp_path):
     refused = run_kubectl(config, "auth", "whoami", check=False)
     assert refused.returncode != 0
     assert "dave" not in refused.stdout
+    # kube's x509 authenticator answers 401, which kubectl words so (not a broken TLS connection).
+    assert "You must be logged in to the server (Unauthorized)" in refused.stderr
 
 
 def test_kubelet_signer_signs_only_node_identities(server):

@@ -103,6 +103,15 @@ def test_bound_pod_runs_ready_with_an_ip_of_its_node(kubectl, namespace):
                                                           "ContainersReady", "PodScheduled"]
     assert kubectl("get", "pod", "-n", namespace, "web").stdout.split("\n")[1].split()[1:3] == ["1/1", "Running"]
 
+    def kubelet_events():
+        events = get(kubectl, "events", "-n", namespace, "--field-selector", "involvedObject.name=web")["items"]
+        return events if len(events) >= 4 else None
+    events = until("the kubelet's events", kubelet_events)
+    assert [e["reason"] for e in sorted(events, key=lambda e: e["metadata"]["creationTimestamp"])][:4] == [
+        "Pulling", "Pulled", "Created", "Started"]
+    assert {(e["source"]["component"], e["source"].get("host")) for e in events} == {("kubelet", "vapi-node-1")}
+    assert {e["message"] for e in events} >= {'Pulling image "nginx"', "Created container: web", "Started container web"}
+
 
 def test_unbound_pod_stays_pending(kubectl, namespace):
     create(kubectl, namespace, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "idle"},
@@ -186,6 +195,10 @@ def test_crash_loop_backs_off_and_counts_restarts(kubectl, namespace):
     assert first >= 1
     until("more restarts", lambda: get(kubectl, "pod", "-n", namespace, "crash")["status"]["containerStatuses"][0]
           ["restartCount"] > first)
+    backoff = until("the BackOff event", lambda: get(kubectl, "events", "-n", namespace, "--field-selector",
+                                                    "reason=BackOff")["items"])
+    assert backoff[0]["type"] == "Warning"
+    assert backoff[0]["message"].startswith("Back-off restarting failed container main in pod crash_")
     assert "CrashLoopBackOff" in until("kubectl showing the back-off", lambda: (lambda line: line if "CrashLoopBackOff"
                                        in line else None)(kubectl("get", "pod", "-n", namespace, "crash").stdout))
 

@@ -10,7 +10,7 @@ import base64
 import copy
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import orjson
 
@@ -181,6 +181,18 @@ class API:
         obj["apiVersion"], obj["kind"] = info.group_version, info.kind
         return obj
 
+    # A resource that is another's view (events.k8s.io Events) converts what it reads and writes.
+    @staticmethod
+    def _served(info: ResourceInfo, obj: dict | None) -> dict | None:
+        return obj if obj is None or info.strategy.stored_as is None else info.strategy.served(obj)
+
+    @staticmethod
+    def _stored(info: ResourceInfo, obj: dict) -> dict:
+        return obj if info.strategy.stored_as is None else info.strategy.stored(obj)
+
+    def _read(self, info: ResourceInfo, key: str) -> dict | None:
+        return self._served(info, self.store.get(key))
+
     # --- reads ---------------------------------------------------------------------------
 
     def _too_large(self, revision: int, retry_seconds: int = 1) -> errors.StatusError:
@@ -205,7 +217,7 @@ class API:
         if subresource:
             return subresources.handler(info, subresource, self.subresources).get(self, info, namespace, name, resource_version)
         self._not_older_than(resource_version)
-        obj = self.store.get(info.key(namespace, name))
+        obj = self._read(info, info.key(namespace, name))
         if obj is None:
             raise errors.not_found(info, name)
         return self.output(info, obj)
@@ -240,6 +252,8 @@ class API:
                                   "The resourceVersion for the provided list is too old.") from None
             except FutureRevision:
                 raise self._too_large(revision, retry_seconds=0) from None
+            if info.strategy.stored_as is not None:
+                page = [info.strategy.served(obj) for obj in page]
             objects = [self.output(info, obj) for obj in page if everything or (
                 label_sel.matches(obj["metadata"].get("labels")) and field_sel.matches(obj))]
             selected += len(objects)
@@ -283,7 +297,7 @@ class API:
 
     def lookup(self, info: ResourceInfo, namespace: str | None, name: str) -> dict | None:
         """The object as stored now, or None: what controllers ask before they act."""
-        obj = self.store.get(info.key(namespace, name))
+        obj = self._read(info, info.key(namespace, name))
         return None if obj is None else self.output(info, obj)
 
     def watch(self, info: ResourceInfo, namespace: str | None, opts: ListOptions, *,
@@ -358,6 +372,9 @@ class API:
                                                    "from a recent resourceVersion").status()
                     return
                 last_sent = event.revision
+                if info.strategy.stored_as is not None:
+                    event = replace(event, object=self._served(info, event.object),
+                                    prev_object=self._served(info, event.prev_object))
                 now_match = event.type != "DELETED" and matches(event.object)
                 was_match = matches(event.prev_object)
                 if event.type == "DELETED":
@@ -418,10 +435,10 @@ class API:
             del obj["metadata"]["resourceVersion"]
             return self.output(info, obj)
         try:
-            stored = await self.store.create(info.key(meta.get("namespace"), meta["name"]), obj)
+            stored = await self.store.create(info.key(meta.get("namespace"), meta["name"]), self._stored(info, obj))
         except KeyExists:
             raise errors.already_exists(info, meta["name"]) from None
-        return self.output(info, stored)
+        return self.output(info, self._served(info, stored))
 
     async def update(self, info: ResourceInfo, namespace: str | None, name: str, obj: dict, *,
                      subresource: str | None = None, opts: WriteOptions | None = None) -> dict:
@@ -482,7 +499,7 @@ class API:
         opts = opts or WriteOptions()
         key = info.key(namespace, name)
         while True:
-            old = self.store.get(key)
+            old = self._read(info, key)
             if old is None:
                 raise errors.not_found(info, name)
             if precondition_rv and precondition_rv != old["metadata"]["resourceVersion"]:
@@ -524,7 +541,8 @@ class API:
             # kube skips no-op writes: same resourceVersion, no watch event.
             return self.output(info, obj)
         try:
-            stored = await self.store.update(key, obj, int(old["metadata"]["resourceVersion"]))
+            stored = self._served(info, await self.store.update(key, self._stored(info, obj),
+                                                                int(old["metadata"]["resourceVersion"])))
         except Conflict:
             raise errors.conflict(info, obj["metadata"]["name"], "the object has been modified; please "
                                   "apply your changes to the latest version and try again") from None
@@ -559,7 +577,7 @@ class API:
         key = info.key(namespace, name)
         manager = info.strategy.field_manager(subresource)
         while True:
-            live = self.store.get(key)
+            live = self._read(info, key)
             if live is None and subresource:
                 raise errors.not_found(info, name)
             try:
@@ -591,7 +609,7 @@ class API:
 
     async def _remove(self, info, key, obj) -> dict:
         try:
-            deleted = await self.store.delete(key, int(obj["metadata"]["resourceVersion"]))
+            deleted = self._served(info, await self.store.delete(key, int(obj["metadata"]["resourceVersion"])))
         except (Conflict, KeyNotFound):
             current = self.store.get(key)
             if current is None:
@@ -607,7 +625,7 @@ class API:
         strategy = info.strategy
         key = info.key(namespace, name)
         while True:
-            obj = self.store.get(key)
+            obj = self._read(info, key)
             if obj is None:
                 raise errors.not_found(info, name)
             meta = obj["metadata"]
@@ -633,7 +651,7 @@ class API:
                 if opts.dry_run:
                     return self.output(info, obj), True
                 try:
-                    deleted = await self.store.delete(key, int(meta["resourceVersion"]))
+                    deleted = self._served(info, await self.store.delete(key, int(meta["resourceVersion"])))
                 except (Conflict, KeyNotFound):
                     continue
                 return self.output(info, deleted), True
@@ -650,7 +668,8 @@ class API:
             if opts.dry_run:
                 return self.output(info, new), False
             try:
-                stored = await self.store.update(key, new, int(meta["resourceVersion"]))
+                stored = self._served(info, await self.store.update(key, self._stored(info, new),
+                                                                    int(meta["resourceVersion"])))
             except (Conflict, KeyNotFound):
                 continue
             return self.output(info, stored), False

@@ -93,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--request-timeout", type=_go_duration, default=60.0, metavar="DURATION",
                        help="answer 504 to a request (not a watch or stream) still running after this "
                        "(default 1m0s, as Go durations: 30s, 2m)")
+    serve.add_argument("--event-ttl", type=_go_duration, default=3600.0, metavar="DURATION",
+                       help="how long events are kept after they were last seen (default 1h0m0s)")
     serve.add_argument("--max-mutating-requests-inflight", type=int, default=200, metavar="N",
                        help="writes served at once before 429s; 0 for no bound (default 200)")
     serve.add_argument("--read-header-timeout", type=float, default=32.0, metavar="SECONDS",
@@ -135,7 +137,8 @@ async def _serve(args) -> None:
                            request_timeout=args.request_timeout,
                            read_header_timeout=args.read_header_timeout, audit_policy_file=args.audit_policy_file,
                            audit_log_path=args.audit_log_path, audit_log_maxsize=args.audit_log_maxsize,
-                           audit_log_maxbackup=args.audit_log_maxbackup, nodes=args.nodes))
+                           audit_log_maxbackup=args.audit_log_maxbackup, event_ttl=args.event_ttl,
+                           nodes=args.nodes))
     await server.start()
     kubeconfig = server.kubeconfig.resolve()
     print(f"vapi serving Kubernetes {args.kubernetes_version} API on https://127.0.0.1:{server.port} "

@@ -77,6 +77,7 @@ class Config:
     audit_log_path: str | None = None
     audit_log_maxsize: int = 0
     audit_log_maxbackup: int = 0
+    event_ttl: float = 3600.0
     nodes: int = 1          # simulated nodes registered at start (vapi-node-0..N-1)
 
 
@@ -152,7 +153,7 @@ class Server:
         self.api.write_checks[("certificates.k8s.io", "certificatesigningrequests")] = \
             CertificateChecks(self.authorizer).check
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
-                                       self.authorizer.authorize)
+                                       self.authorizer.authorize, config.event_ttl)
         self.runtime = Runtime()
         self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
         policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None
@@ -260,6 +261,7 @@ class Server:
         if self._kubelets_task is not None:
             self._kubelets_task.cancel()
             await asyncio.gather(self._kubelets_task, return_exceptions=True)
+            await self.kubelets.close()
         await self.controllers.stop()
         for plugin in self.api.admission.plugins:  # plugins holding connections (webhooks) let them go
             if hasattr(plugin, "close"):

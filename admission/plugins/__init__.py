@@ -8,6 +8,7 @@ from .limitranger import LimitRanger
 from .namespace_lifecycle import NamespaceLifecycle
 from .podsecurity import PodSecurity
 from .resourcequota import ResourceQuota
+from .runtimeclass import RuntimeClass
 from .schema import Defaulting, SchemaValidation
 from .serviceaccount import ServiceAccount
 from .tolerations import DefaultTolerationSeconds
@@ -29,6 +30,7 @@ def default_chain(namespace_cached, namespace_live, lookups, quota_locks: Namesp
         ServiceAccount(lambda namespace, name: lookups.get("", "serviceaccounts", namespace, name),
                        lambda namespace, name: lookups.live_get("", "serviceaccounts", namespace, name)),
         DefaultTolerationSeconds(),
+        RuntimeClass(lambda name: lookups.get("node.k8s.io", "runtimeclasses", None, name)),
         PodSecurity(namespace_live, lambda namespace: lookups.live_list("", "pods", namespace)),
         *(dynamic_plugins(dynamic) if dynamic else []),
         ResourceQuota(lambda namespace: _quotas(lookups, namespace), lookups.write_status, quota_locks),
@@ -44,4 +46,4 @@ def _quotas(lookups, namespace: str) -> list[dict]:
 
 
 __all__ = ["DefaultTolerationSeconds", "Defaulting", "LimitRanger", "NamespaceLifecycle", "PodSecurity",
-           "ResourceQuota", "SchemaValidation", "ServiceAccount", "default_chain"]
+           "ResourceQuota", "RuntimeClass", "SchemaValidation", "ServiceAccount", "default_chain"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import time
 from pathlib import Path
 
 from .. import errors
@@ -25,7 +26,9 @@ class Authenticator:
 
 
 class ClientCertificates(Authenticator):
-    """x509: the certificate the TLS layer verified against the cluster CA; CN the user, O the groups."""
+    """x509: the certificate the TLS layer verified against the cluster CA; CN the user, O the
+    groups. Its validity period is checked here (the TLS layer leaves time to us), so an expired
+    certificate gets kube's 401."""
 
     def authenticate(self, request) -> User | None:
         transport = request.transport
@@ -33,8 +36,10 @@ class ClientCertificates(Authenticator):
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         if not der:
             return None
-        name, groups = identity_from_cert(der)
-        return User(name, groups)
+        identity = identity_from_cert(der, time.time())
+        if identity is None:
+            raise errors.unauthorized()
+        return User(*identity)
 
 
 class TokenAuthenticator:

@@ -8,40 +8,67 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from .clock import Clock
 from .clusterroleaggregation import ClusterRoleAggregationController
 from .crd import CRDController
 from .csrsigning import CSRSigner
+from .events import EventRecorder
+from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
+from .namespace_seeds import RootCAPublisher, ServiceAccountsController
+from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
 
 log = logging.getLogger("vapi.controllers")
 
+# The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
+RECONCILERS: list[type[Reconciler]] = []
+
 
 class Controllers:
-    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize):
+    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize, event_ttl: float):
         """`authorize(attrs)` is the server's authorizer: each controller acts as its own user
         through it (the CRD controller, part of the API server in kube, as the server itself)."""
         def as_user(name):
             return ActingAs(api, controller_user(name), authorize)
+        self.as_user = as_user
         self.informers = informers
         quota_api = as_user("resourcequota-controller")
         self.crds = CRDController(ActingAs(api, APISERVER, authorize), informers)
+        self.clock = Clock()
+        self.recorders: list[EventRecorder] = []
         self.controllers = [self.crds,
-                            NamespaceController(as_user("namespace-controller"), informers, pki.ca_cert,
-                                                {"serviceaccounts": as_user("service-account-controller"),
-                                                 "configmaps": as_user("root-ca-cert-publisher")}),
+                            self.reconciler(NamespaceController),
+                            self.reconciler(ServiceAccountsController),
+                            self.reconciler(RootCAPublisher, pki.ca_cert),
                             GarbageCollector(as_user("generic-garbage-collector"), informers),
                             ResourceQuotaController(quota_api, informers, Lookups(quota_api, informers), quota_locks),
                             TokensController(ActingAs(api, CONTROLLER_MANAGER, authorize), informers, token_signer,
                                              pki.ca_cert),
                             CSRSigner(as_user("certificate-controller"), informers, pki),
                             ClusterRoleAggregationController(as_user("clusterrole-aggregation-controller"),
-                                                             informers)]
+                                                             informers),
+                            EventTTL(ActingAs(api, APISERVER, authorize), self.clock, event_ttl)]
+        for cls in RECONCILERS:
+            self.controllers.append(self.reconciler(cls))
         self.tasks: list[asyncio.Task] = []
+
+    def recorder(self, api, component: str, series: bool = False) -> EventRecorder:
+        """An event recorder writing as `api`'s user, reporting as `component`; `series` for
+        components that record through events.k8s.io in kube (the scheduler)."""
+        recorder = EventRecorder(api, component, series=series)
+        self.recorders.append(recorder)
+        return recorder
+
+    def reconciler(self, cls: type[Reconciler], *args) -> Reconciler:
+        """A Reconciler acting as its own user, with its recorder and the shared clock; `args`
+        are what its class takes beyond those."""
+        api = self.as_user(cls.user)
+        return cls(api, self.informers, self.recorder(api, cls.component or cls.user), self.clock, *args)
 
     def start(self) -> None:
         self.tasks = [asyncio.create_task(c.run(), name=type(c).__name__) for c in self.controllers]
@@ -50,4 +77,6 @@ class Controllers:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        for recorder in self.recorders:
+            await recorder.close()
         await self.informers.stop()

@@ -1,9 +1,15 @@
 """Garbage collection by ownerReferences, with kube's three propagation policies.
 
-Background: the owner is gone at once; its dependents are deleted here when its DELETED event
-arrives. Foreground: the owner waits, with deletionTimestamp and the `foregroundDeletion`
-finalizer, until every dependent is gone. Orphan: dependents lose their reference to the owner,
-then the owner's `orphan` finalizer is removed.
+As kube's collector does, it keeps a graph of who owns whom (built from every deletable
+resource's informer) and works level-triggered from a queue of objects to look at:
+- a dependent whose owners are all gone is deleted (in the background); one with a live owner
+  only loses its references to the vanished ones; one whose remaining owners are being deleted
+  in the foreground is deleted in the foreground too;
+- an owner deleted with `orphan` has the references to it removed from its dependents, then its
+  finalizer; one deleted in the foreground (`foregroundDeletion`) keeps its finalizer until the
+  graph shows no dependent left.
+Handlers only update the graph and queue keys, so deleting a thousand dependents never holds up
+an informer; workers do the writes.
 """
 from __future__ import annotations
 
@@ -12,10 +18,13 @@ import logging
 
 from .. import errors
 from ..api import DeleteOptions
+from .workqueue import ShutDown, WorkQueue
 
 log = logging.getLogger("vapi.controllers")
 # How soon a newly served resource (a new CRD's) is garbage-collected too.
 REGISTRY_POLL_SECONDS = 0.5
+WORKERS = 4
+ORPHAN, FOREGROUND = "orphan", "foregroundDeletion"
 
 
 def _owner_uids(obj: dict | None) -> set[str]:
@@ -24,14 +33,30 @@ def _owner_uids(obj: dict | None) -> set[str]:
     return {ref.get("uid") for ref in obj["metadata"].get("ownerReferences") or [] if ref.get("uid")}
 
 
+class OwnerUnknown(Exception):
+    """An owner reference names a kind no served resource has (yet): ask again later."""
+
+
 class GarbageCollector:
     def __init__(self, api, informers):
         self.api = api
         self.informers = informers
         # owner uid -> {(group, plural, namespace, name)} of objects that name it as owner
         self.dependents: dict[str, set[tuple]] = {}
+        # uid -> key of every object seen, so a dependent's going can wake its owner
+        self.keys: dict[str, tuple] = {}
+        self.queue = WorkQueue("garbage collector")
 
     async def run(self) -> None:
+        workers = [asyncio.create_task(self._work()) for _ in range(WORKERS)]
+        try:
+            await self._follow_registry()
+        finally:
+            self.queue.shut_down()
+            for worker in workers:
+                worker.cancel()
+
+    async def _follow_registry(self) -> None:
         """One informer per deletable resource, following the registry as CRDs come and go."""
         watched: set[tuple[str, str]] = set()
         generation, generation_seen = None, False
@@ -51,39 +76,68 @@ class GarbageCollector:
                     self.informers.get(served[key]).add_handler(self._handler(served[key]))
                 if new and generation_seen:
                     # Owners of a newly served kind may have come and gone before its informer
-                    # started: check their dependents against the store, as kube's GC checks
-                    # owners it has not observed yet ("virtual" nodes).
-                    await self._verify_owners({served[key].kind for key in new})
+                    # started: look at every dependent again, as kube's collector checks owners it
+                    # has not observed ("virtual" nodes).
+                    for deps in list(self.dependents.values()):
+                        for dep in deps:
+                            self.queue.add(dep)
                 generation_seen = True
             await asyncio.sleep(REGISTRY_POLL_SECONDS)
 
-    async def _verify_owners(self, kinds: set[str]) -> None:
-        for deps in list(self.dependents.values()):
-            for dep in list(deps):
-                info = self._info(dep[0], dep[1])
-                obj = info and self.api.lookup(info, dep[2], dep[3])
-                refs = (obj or {}).get("metadata", {}).get("ownerReferences") or []
-                if any(r.get("kind") in kinds and not self._owner_alive(obj, r) for r in refs):
-                    try:
-                        await self._collect(dep)
-                    except errors.StatusError as e:
-                        if e.code not in (404, 409):
-                            raise
-
     def _handler(self, info):
         async def handle(event_type, obj, prev):
-            ref = (info.group, info.plural, obj["metadata"].get("namespace"), obj["metadata"]["name"])
-            for uid in _owner_uids(prev) - _owner_uids(obj if event_type != "DELETED" else None):
-                self.dependents.get(uid, set()).discard(ref)
-            if event_type != "DELETED":
-                for uid in _owner_uids(obj):
-                    self.dependents.setdefault(uid, set()).add(ref)
+            meta = obj["metadata"]
+            key = (info.group, info.plural, meta.get("namespace"), meta["name"])
+            now = _owner_uids(obj if event_type != "DELETED" else None)
+            for uid in _owner_uids(prev) - now:
+                self.dependents.get(uid, set()).discard(key)
+            for uid in now:
+                self.dependents.setdefault(uid, set()).add(key)
+            if event_type == "DELETED":
+                uid = meta.get("uid")
+                self.keys.pop(uid, None)
+                for dep in self.dependents.pop(uid, ()):
+                    self.queue.add(dep)
+                for owner_uid in _owner_uids(obj):
+                    self._wake(owner_uid)
+                return
+            self.keys[meta.get("uid")] = key
+            finalizers = meta.get("finalizers") or []
+            if meta.get("ownerReferences") or (meta.get("deletionTimestamp") and
+                                               (ORPHAN in finalizers or FOREGROUND in finalizers)):
+                self.queue.add(key)
+        return handle
+
+    def _wake(self, owner_uid: str) -> None:
+        """A foreground-deleting owner finishes when its last dependent is gone: look at it again."""
+        key = self.keys.get(owner_uid)
+        if key is not None and not self.dependents.get(owner_uid):
+            self.queue.add(key)
+
+    async def _work(self) -> None:
+        while True:
             try:
-                await self._reconcile(info, event_type, obj)
+                key = await self.queue.get()
+            except ShutDown:
+                return
+            try:
+                await self._attend(key)
+            except asyncio.CancelledError:
+                raise
+            except OwnerUnknown:
+                self.queue.add_rate_limited(key)
             except errors.StatusError as e:
                 if e.code not in (404, 409):
-                    log.warning("garbage collector: %s %s: %s", info.plural, obj["metadata"]["name"], e.message)
-        return handle
+                    log.warning("garbage collector: %s: %s", key, e.message)
+                if e.code == 409:
+                    self.queue.add_rate_limited(key)
+            except Exception:  # noqa: BLE001 - one object's failure must not stop collection
+                log.exception("garbage collector: %s failed", key)
+                self.queue.add_rate_limited(key)
+            else:
+                self.queue.forget(key)
+            finally:
+                self.queue.done(key)
 
     def _info(self, group, plural):
         for info in self.api.registry.all():
@@ -91,81 +145,56 @@ class GarbageCollector:
                 return info
         return None
 
-    def _owner(self, dependent: dict, ref: dict) -> tuple:
-        """(info, owner object) for an ownerReference; the object is None when that owner is gone."""
+    def _owner(self, dependent: dict, ref: dict) -> dict | None:
+        """The owner an ownerReference names, or None when that owner is gone (or replaced)."""
         group, _, version = ref.get("apiVersion", "").rpartition("/")
         info = self.api.registry.by_kind(group, version, ref.get("kind", ""))
         if info is None:
-            return None, None
+            raise OwnerUnknown(ref.get("kind", ""))
         ns = dependent["metadata"].get("namespace") if info.namespaced else None
         owner = self.api.lookup(info, ns, ref.get("name", ""))
         if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
-            return info, None
-        return info, owner
+            return None
+        return owner
 
-    def _owner_alive(self, dependent: dict, ref: dict) -> bool:
-        return self._owner(dependent, ref)[1] is not None
-
-    def _owner_solid(self, dependent: dict, ref: dict) -> bool:
-        """Present and not itself waiting, in foreground deletion, for its dependents to go."""
-        owner = self._owner(dependent, ref)[1]
-        return owner is not None and "foregroundDeletion" not in (owner["metadata"].get("finalizers") or [])
-
-    async def _reconcile(self, info, event_type: str, obj: dict) -> None:
-        meta = obj["metadata"]
-        uid = meta.get("uid")
-        if event_type == "DELETED":
-            for dep in list(self.dependents.pop(uid, ())):
-                await self._collect(dep)
-            for owner_uid in _owner_uids(obj):
-                await self._wake_foreground_owner(obj, owner_uid)
-            return
-        if event_type == "ADDED" and meta.get("ownerReferences"):
-            # Found at (re)list time: its owners may have gone while nobody was watching.
-            if not any(self._owner_alive(obj, ref) for ref in meta["ownerReferences"]):
-                await self._delete(info, obj, "Background")
-        if meta.get("deletionTimestamp"):
-            finalizers = meta.get("finalizers") or []
-            if "orphan" in finalizers:
-                for dep in list(self.dependents.get(uid, ())):
-                    await self._drop_reference(dep, uid)
-                await self._remove_finalizer(info, obj, "orphan")
-            elif "foregroundDeletion" in finalizers:
-                pending = self.dependents.get(uid, set())
-                for dep in list(pending):
-                    await self._collect(dep, policy="Foreground")
-                if not pending:
-                    await self._remove_finalizer(info, obj, "foregroundDeletion")
-        for owner_uid in _owner_uids(obj):
-            await self._wake_foreground_owner(obj, owner_uid)
-
-    async def _wake_foreground_owner(self, dependent: dict, owner_uid: str) -> None:
-        """A foreground-deleting owner finishes when its last dependent is gone."""
-        for ref in dependent["metadata"].get("ownerReferences") or []:
-            if ref.get("uid") != owner_uid:
-                continue
-            info, owner = self._owner(dependent, ref)
-            if owner and "foregroundDeletion" in (owner["metadata"].get("finalizers") or []) \
-                    and not self.dependents.get(owner_uid):
-                await self._remove_finalizer(info, owner, "foregroundDeletion")
-
-    async def _collect(self, dep: tuple, policy: str = "Background") -> None:
-        group, plural, namespace, name = dep
+    async def _attend(self, key: tuple) -> None:
+        group, plural, namespace, name = key
         info = self._info(group, plural)
         obj = info and self.api.lookup(info, namespace, name)
         if obj is None:
             return
-        refs = obj["metadata"].get("ownerReferences") or []
-        if any(self._owner_solid(obj, r) for r in refs):
-            # Another owner still wants it: only the references to vanished owners go.
-            await self._set_references(info, obj, [r for r in refs if self._owner_alive(obj, r)])
-        elif not obj["metadata"].get("deletionTimestamp"):
-            await self._delete(info, obj, policy)
-
-    async def _delete(self, info, obj: dict, policy: str) -> None:
         meta = obj["metadata"]
-        await self.api.delete(info, meta.get("namespace"), meta["name"],
-                              DeleteOptions(propagation_policy=policy, preconditions={"uid": meta["uid"]}))
+        finalizers = meta.get("finalizers") or []
+        if meta.get("deletionTimestamp"):
+            uid = meta.get("uid")
+            if ORPHAN in finalizers:
+                for dep in list(self.dependents.get(uid, ())):
+                    await self._drop_reference(dep, uid)
+                await self._remove_finalizer(info, obj, ORPHAN)
+                return
+            if FOREGROUND in finalizers:
+                if self.dependents.get(uid):
+                    for dep in list(self.dependents[uid]):
+                        self.queue.add(dep)
+                else:
+                    await self._remove_finalizer(info, obj, FOREGROUND)
+        refs = meta.get("ownerReferences") or []
+        if not refs:
+            return
+        owners = [(ref, self._owner(obj, ref)) for ref in refs]
+        solid = [ref for ref, owner in owners
+                 if owner is not None and FOREGROUND not in (owner["metadata"].get("finalizers") or [])]
+        if solid:
+            alive = [ref for ref, owner in owners if owner is not None]
+            if len(alive) < len(refs):  # only the references to vanished owners go
+                await self._set_references(info, obj, alive)
+            return
+        if meta.get("deletionTimestamp"):
+            return
+        waiting = any(owner is not None for _, owner in owners)
+        await self.api.delete(info, namespace, name,
+                              DeleteOptions(propagation_policy="Foreground" if waiting else "Background",
+                                            preconditions={"uid": meta["uid"]}))
 
     async def _drop_reference(self, dep: tuple, owner_uid: str) -> None:
         group, plural, namespace, name = dep

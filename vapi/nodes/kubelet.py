@@ -31,6 +31,7 @@ from .. import errors
 from ..api import DeleteOptions
 from ..writes.patch import MERGE
 from ..auth.user import AUTHENTICATED, User
+from ..controllers.events import EventRecorder
 from ..controllers.identity import ActingAs, controller_user
 from .behaviour import defaults
 from .node import (LEASE_NAMESPACE, NAME_PREFIX, cidr_index, index_of, internal_ip, is_simulated, max_nodes,
@@ -57,6 +58,13 @@ class NodeRun:
     host_ip: str
     used: set[int] = field(default_factory=set)
     cursor: int = 0
+    recorder: EventRecorder | None = None
+
+    def events(self) -> EventRecorder:
+        """The node's kubelet reports events as `kubelet` on its host, as kube's kubelets do."""
+        if self.recorder is None:
+            self.recorder = EventRecorder(self.api, "kubelet", host=self.name)
+        return self.recorder
 
     def allocate(self) -> str:
         for step in range(HOSTS_PER_CIDR - 1):
@@ -96,11 +104,10 @@ def _when(stamp: str | None) -> float | None:
 
 
 class Kubelets:
-    def __init__(self, api, informers, authorize, runtime, *, count: int, kubelet_version: str,
-                 recorder=None, clock=time.time):
-        """`recorder(node_name)` gives the event recorder a node's kubelet reports through, or None."""
+    def __init__(self, api, informers, authorize, runtime, *, count: int, kubelet_version: str, clock=time.time):
         self._raw, self.informers, self.authorize, self.runtime = api, informers, authorize, runtime
-        self.count, self.kubelet_version, self.recorder, self.clock = count, kubelet_version, recorder, clock
+        self.count, self.kubelet_version, self.clock = count, kubelet_version, clock
+        self._stopped_recorders: list[EventRecorder] = []
         registry = api.registry
         self.pods_info = registry.get("", "v1", "pods")
         self.nodes_info = registry.get("", "v1", "nodes")
@@ -283,7 +290,9 @@ class Kubelets:
         self._dirty.update(self.by_node.get(name, ()))
 
     async def _untrack(self, name: str, deleted: bool) -> None:
-        self.nodes.pop(name)
+        node = self.nodes.pop(name)
+        if node.recorder is not None:
+            self._stopped_recorders.append(node.recorder)
         for uid in [uid for uid, run in self.runs.items() if run.node == name]:
             self._forget(self.runs.pop(uid))
         if deleted:
@@ -416,11 +425,16 @@ class Kubelets:
             self.runtime.logs.append(run.uid, container, instance, line,
                                      datetime.datetime.fromtimestamp(when, datetime.timezone.utc))
         run.logs.clear()
-        recorder = self.recorder(run.node) if self.recorder else None
-        if recorder is not None:
+        node = self.nodes.get(run.node)
+        if node is not None:
             for kind, reason, message in run.events:
-                recorder.event(pod, kind, reason, message)
+                node.events().event(pod, kind, reason, message)
         run.events.clear()
+
+    async def close(self) -> None:
+        """Stops the event recorders (the loop itself is stopped by cancelling `run`)."""
+        for recorder in self._stopped_recorders + [n.recorder for n in self.nodes.values() if n.recorder]:
+            await recorder.close()
 
     async def _final_delete(self, obj: dict) -> None:
         """The kubelet's last word on a deleted pod: delete it now, this very pod (its uid)."""

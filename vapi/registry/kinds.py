@@ -55,14 +55,23 @@ class ResourceInfo:
     def group_resource(self) -> str:
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
+    @property
+    def stored_as(self) -> tuple[str, str]:
+        """The (group, plural) whose keys hold this resource's objects: its own, unless it is
+        another resource's view (events.k8s.io Events)."""
+        other = self.strategy.stored_as if self.strategy is not None else None
+        return other or (self.group, self.plural)
+
     def key(self, namespace: str | None, name: str = "") -> str:
         """The storage key; all versions of a resource share it."""
-        return f"/{self.group}/{self.plural}/{namespace or ''}/{name}"
+        group, plural = self.stored_as
+        return f"/{group}/{plural}/{namespace or ''}/{name}"
 
     def prefix(self, namespace: str | None = None) -> str:
+        group, plural = self.stored_as
         if namespace:
-            return f"/{self.group}/{self.plural}/{namespace}/"
-        return f"/{self.group}/{self.plural}/"
+            return f"/{group}/{plural}/{namespace}/"
+        return f"/{group}/{plural}/"
 
 
 class Registry:

@@ -27,6 +27,7 @@ from aiohttp import web
 
 from ..auth.requestinfo import RequestInfo, request_info
 from ..auth.user import anonymous, user_info
+from ..registry.strategies import micro_rfc3339
 from .http import AUDIT_ANNOTATIONS, AUDIT_BODY, decode_quietly
 
 LEVELS = ("None", "Metadata", "Request", "RequestResponse")
@@ -204,10 +205,6 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def _micro(t: datetime.datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _object_ref(info: RequestInfo) -> dict | None:
     if not info.resource_request:
         return None
@@ -298,13 +295,13 @@ class Auditor:
         ref = _object_ref(info)
         if ref:
             event["objectRef"] = ref
-        event["requestReceivedTimestamp"] = _micro(ctx.received)
+        event["requestReceivedTimestamp"] = micro_rfc3339(ctx.received)
         ctx.event = event
 
     def _emit(self, ctx: _Context, stage: str) -> None:
         if ctx.event is None or stage in ctx.omit:
             return
-        event = dict(ctx.event, stage=stage, stageTimestamp=_micro(_now()))
+        event = dict(ctx.event, stage=stage, stageTimestamp=micro_rfc3339(_now()))
         # The field order of kube's encoder: timestamps and annotations come last.
         for key in ("requestReceivedTimestamp", "stageTimestamp", "annotations"):
             if key in event:

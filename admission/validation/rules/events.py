@@ -8,16 +8,23 @@ from admission.validation.names import is_dns1123_subdomain, is_path_segment_nam
 from admission.validation.objects import as_dict, semantic
 from admission.validation.rules.meta import validate_object_meta
 
-# Events come in two versions; kube validates the internal form, so causes use its field names.
-_EVENTS_V1_FIELDS = {"note": "message", "regarding": "involvedObject", "deprecatedSource": "source",
+# events.k8s.io/v1 field -> core/v1 field, as kube's conversion renames them (the rest keep their
+# names). Both are one type inside kube, whose validation names fields as core/v1 does except for
+# reportingController.
+EVENTS_V1_TO_CORE = {"note": "message", "regarding": "involvedObject", "deprecatedSource": "source",
                      "deprecatedFirstTimestamp": "firstTimestamp", "deprecatedLastTimestamp": "lastTimestamp",
-                     "deprecatedCount": "count"}
+                     "deprecatedCount": "count", "reportingController": "reportingComponent"}
 _EVENT_IMMUTABLE = ("involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count",
                     "type", "eventTime", "action", "related", "reportingController", "reportingInstance")
 
 
-def _internal_event(obj: dict) -> dict:
-    return {_EVENTS_V1_FIELDS.get(k, k): v for k, v in obj.items()}
+def core_event(obj: dict) -> dict:
+    """An events.k8s.io/v1 Event's fields under their core/v1 names."""
+    return {EVENTS_V1_TO_CORE.get(k, k): v for k, v in obj.items()}
+
+
+def _internal(core: dict) -> dict:
+    return {("reportingController" if k == "reportingComponent" else k): v for k, v in core.items()}
 
 
 def _legacy_event(c: Causes, event: dict) -> None:
@@ -42,14 +49,14 @@ def _legacy_event(c: Causes, event: dict) -> None:
 
 
 def validate_event(c: Causes, obj: dict, old: dict | None) -> None:
-    _legacy_event(c, obj)
+    _legacy_event(c, _internal(obj))
     if old is None and not c.items:
         # What every create then checks, after the kind's own rules pass.
         validate_object_meta(c, as_dict(obj.get("metadata")), is_path_segment_name, namespaced=True)
 
 
 def validate_events_v1_event(c: Causes, obj: dict, old: dict | None) -> None:
-    event = _internal_event(obj)
+    event = _internal(core_event(obj))
     _legacy_event(c, event)
     series = as_dict(event.get("series"))
     if series and (old is None or series != as_dict(old.get("series"))):
@@ -58,7 +65,7 @@ def validate_events_v1_event(c: Causes, obj: dict, old: dict | None) -> None:
         if not series.get("lastObservedTime"):
             c.required("series.lastObservedTime")
     if old is not None:
-        previous = _internal_event(old)
+        previous = _internal(core_event(old))
         for field in _EVENT_IMMUTABLE:
             if semantic(event.get(field)) != semantic(previous.get(field)):
                 c.invalid(field, event.get(field), IMMUTABLE)

@@ -7,11 +7,12 @@ more than its data tables say (`pod.py`, `service.py`, …, one file per kind).
 from __future__ import annotations
 
 from ...auth.reviews import REVIEWS
-from .base import ScalePaths, Strategy, now_rfc3339, rfc3339
+from .base import ScalePaths, Strategy, micro_rfc3339, now_rfc3339, rfc3339
 from .builtin import BuiltinStrategy
 from .certificates import CSRStrategy
 from .crd import CLEANUP_FINALIZER, CRDStrategy
 from .custom import CustomResourceStrategy
+from .event import EventsV1Strategy
 from .namespace import NamespaceStrategy
 from .pod import PodStrategy
 from .review import ReviewStrategy
@@ -23,6 +24,7 @@ PER_KIND = {
     ("", "Service"): ServiceStrategy,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): CRDStrategy,
     ("certificates.k8s.io", "CertificateSigningRequest"): CSRStrategy,
+    ("events.k8s.io", "Event"): EventsV1Strategy,
 }
 
 
@@ -34,4 +36,4 @@ def for_resource(info, schemas) -> Strategy:
     return PER_KIND.get((info.group, info.kind), BuiltinStrategy)(info, schemas)
 
 
-__all__ = ["CLEANUP_FINALIZER", "ScalePaths", "Strategy", "for_resource", "now_rfc3339", "rfc3339"]
+__all__ = ["CLEANUP_FINALIZER", "ScalePaths", "Strategy", "for_resource", "micro_rfc3339", "now_rfc3339", "rfc3339"]

@@ -8,6 +8,7 @@ what the write itself needs.
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
 import time
 import uuid
@@ -25,6 +26,11 @@ def now_rfc3339() -> str:
 def rfc3339(second: int) -> str:
     """A Unix second as metav1.Time writes it."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+
+
+def micro_rfc3339(t: datetime.datetime) -> str:
+    """A UTC time as metav1.MicroTime writes it (microseconds, Z)."""
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _spec_part(obj: dict) -> dict:
@@ -58,6 +64,9 @@ class Strategy:
     stores = True
     # Custom resources are maps to kube, not Go structs: their JSON keys come out sorted.
     unstructured = False
+    # (group, plural) whose objects this resource serves in another shape (events.k8s.io Events are
+    # core Events), or None when it stores its own; `served`/`stored` convert.
+    stored_as: tuple[str, str] | None = None
 
     def __init__(self, info, schemas):
         self.info = info
@@ -154,6 +163,13 @@ class Strategy:
         raise NotImplementedError
 
     # --- reads and wire shapes -------------------------------------------------------------------
+
+    def served(self, obj: dict) -> dict:
+        """A stored object in this resource's shape (only for `stored_as` resources)."""
+        return obj
+
+    def stored(self, obj: dict) -> dict:
+        return obj
 
     def in_wire_order(self, obj: dict) -> dict:
         """The object with its keys in the order kube's encoder writes them; stored that way, so

@@ -5,6 +5,7 @@ from .cells import (AGE, Cell, Column, Doc, META, NAME, NONE, Printer, UNKNOWN, 
                     annotation_of, condition_of, count, field, labels_at, load_balancer, name_of, parse_time,
                     printer, since, template_columns, value_at)
 from .pods import POD
+from ...registry.strategies.event import as_core
 
 
 def _cluster_ip(o, now):
@@ -121,16 +122,6 @@ def _event_source(e, now):
     return f"{component}, {instance}" if instance else component
 
 
-def _core_event(e: dict) -> dict:
-    """An events.k8s.io/v1 Event in the core/v1 shape the event printer reads."""
-    return {"metadata": e.get("metadata", {}), "type": e.get("type", ""), "reason": e.get("reason", ""),
-            "involvedObject": e.get("regarding") or {}, "message": e.get("note", ""),
-            "source": e.get("deprecatedSource") or {}, "firstTimestamp": e.get("deprecatedFirstTimestamp"),
-            "lastTimestamp": e.get("deprecatedLastTimestamp"), "count": e.get("deprecatedCount", 0),
-            "eventTime": e.get("eventTime"), "series": e.get("series"),
-            "reportingComponent": e.get("reportingController", ""),
-            "reportingInstance": e.get("reportingInstance", "")}
-
 
 EVENT_COLUMNS = (
     Column("Last Seen", _event_last_seen, Doc("core.v1.Event", "lastTimestamp")),
@@ -219,7 +210,7 @@ PRINTERS: dict[tuple[str, str], Printer] = {
         Column("Container-Runtime", _node_info("containerRuntimeVersion"),
                Doc("core.v1.NodeSystemInfo", "containerRuntimeVersion"), priority=1)),
     ("", "events"): printer(*EVENT_COLUMNS),
-    ("events.k8s.io", "events"): printer(*EVENT_COLUMNS, adapt=_core_event),
+    ("events.k8s.io", "events"): printer(*EVENT_COLUMNS, adapt=as_core),
     ("", "namespaces"): printer(NAME, Column("Status", field("status.phase"), "The status of the namespace"), AGE),
     ("", "secrets"): printer(NAME, Column("Type", field("type"), Doc("core.v1.Secret", "type")),
                              Column("Data", count("data"), Doc("core.v1.Secret", "data")), AGE),
