@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import time
 
 import pytest
 
+from .helpers import eventually
+
 
 def _until(what, check, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
+    found = eventually(check, timeout)
+    assert found, f"timed out waiting for {what}"
+    return found
 
 
 def _ready(node) -> bool:

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from conformance.helpers import eventually
 from vapi.testing import ServerProcess, run_kubectl
 
 
@@ -38,14 +39,9 @@ def get(kubectl, *args):
 
 
 def until(what, check, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    found = eventually(check, timeout)
+    assert found, f"timed out waiting for {what}"
+    return found
 
 
 def pod(name, node="vapi-node-1", annotations=None, **spec):
@@ -75,7 +71,7 @@ def test_nodes_are_listed_ready_with_their_labels(kubectl):
     assert {get(kubectl, "node", f"vapi-node-{i}")["metadata"]["labels"]["topology.kubernetes.io/zone"]
             for i in range(3)} == {"zone-a", "zone-b", "zone-c"}
     assert node["status"]["capacity"]["pods"] == "110"
-    assert node["spec"]["podCIDR"] == "10.244.1.0/24"
+    assert node["spec"]["podCIDR"] == "10.128.1.0/24"
     assert {c["type"]: c["status"] for c in node["status"]["conditions"]} == {
         "Ready": "True", "MemoryPressure": "False", "DiskPressure": "False", "PIDPressure": "False",
         "NetworkUnavailable": "False"}
@@ -91,7 +87,7 @@ def test_bound_pod_runs_ready_with_an_ip_of_its_node(kubectl, namespace):
     obj = get(kubectl, "pod", "-n", namespace, "web")
     status = obj["status"]
     assert status["phase"] == "Running"
-    assert ipaddress.ip_address(status["podIP"]) in ipaddress.ip_network("10.244.1.0/24")
+    assert ipaddress.ip_address(status["podIP"]) in ipaddress.ip_network("10.128.1.0/24")
     assert status["hostIP"] == next(a["address"] for a in get(kubectl, "node", "vapi-node-1")["status"]["addresses"]
                                     if a["type"] == "InternalIP")
     container = status["containerStatuses"][0]
@@ -231,7 +227,7 @@ def test_a_new_node_with_the_marker_label_gets_a_kubelet(kubectl, namespace):
         get(kubectl, "node", "extra")))
     assert {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"] == "True"
     cidr = node["spec"]["podCIDR"]
-    assert cidr not in {f"10.244.{i}.0/24" for i in range(3)}
+    assert cidr not in {f"10.128.{i}.0/24" for i in range(3)}
     first = lease["spec"]["renewTime"]
     until("a renewed lease", lambda: get(kubectl, "lease", "-n", "kube-node-lease", "extra")["spec"]["renewTime"]
           != first, timeout=15)
@@ -262,3 +258,23 @@ def test_nodes_flag_refuses_a_negative_count(tmp_path):
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert "argument --nodes: invalid count '-1'" in proc.stderr
+
+
+def test_a_restarted_server_keeps_running_pods_as_they_were(server, kubectl, namespace):
+    """Last in this module: it restarts the module's server. The kubelet takes up where it left:
+    same pod IP, same container, no restart, and the Lease renewed again."""
+    create(kubectl, namespace, pod("stays", node="vapi-node-2"))
+    kubectl("wait", "-n", namespace, "--for=condition=Ready", "pod/stays", "--timeout=20s")
+    before = get(kubectl, "pod", "-n", namespace, "stays")
+    server.restart()
+    time.sleep(2)
+    create(kubectl, namespace, pod("next", node="vapi-node-2"))
+    kubectl("wait", "-n", namespace, "--for=condition=Ready", "pod/next", "--timeout=20s")
+    after = get(kubectl, "pod", "-n", namespace, "stays")
+    assert after["status"]["podIP"] == before["status"]["podIP"]
+    assert after["status"]["containerStatuses"] == before["status"]["containerStatuses"]
+    assert after["status"]["phase"] == "Running"
+    assert get(kubectl, "pod", "-n", namespace, "next")["status"]["podIP"] != before["status"]["podIP"]
+    renewed = get(kubectl, "lease", "-n", "kube-node-lease", "vapi-node-2")["spec"]["renewTime"]
+    until("a lease renewed after the restart", lambda: get(kubectl, "lease", "-n", "kube-node-lease", "vapi-node-2")
+          ["spec"]["renewTime"] != renewed, timeout=15)
