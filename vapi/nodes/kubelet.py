@@ -1,11 +1,11 @@
-"""Simulated kubelets: every simulated node's kubelet in one asyncio task, driven by a timer heap.
+"""Simulated kubelets: every simulated node's kubelet in one loop, driven by one timer heap.
 
 A Node labelled `vapi.dev/simulated=true` (those `vapi serve --nodes N` registers, and any a user
 creates) gets a kubelet here: it renews the node's Lease in `kube-node-lease` every 10 seconds,
 reports the node's status every 5 minutes (kubelet's nodeStatusReportFrequency), and runs the
 pods bound to the node (`pod.py`). What is due next sits in one heap, so a thousand nodes and ten
-thousand pods cost one task and only the work that is due; informer events only mark pods to look
-at, and the task does every write.
+thousand pods cost one loop and only the work that is due; informer events only mark pods to look
+at, and a fixed pool of writers (WORKERS, however many nodes and pods) does every write.
 
 Each kubelet acts as its node, `system:node:<name>` in `system:nodes`, as a kubelet's client
 certificate names it. kube narrows such a user to its own node's objects with the Node authorizer
