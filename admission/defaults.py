@@ -274,11 +274,31 @@ def _job(job: dict) -> None:
         meta["labels"] = _template_labels(spec)
     if spec.get("manualSelector") is not True:
         _generate_job_selector(meta, spec)
+        if not meta.get("uid"):
+            # Before the Job has its uid the selector is only a placeholder for it.
+            for labels in (spec["template"]["metadata"]["labels"], spec["selector"]["matchLabels"]):
+                for key in ("batch.kubernetes.io/controller-uid", "controller-uid"):
+                    if labels.get(key) == "":
+                        del labels[key]
     if not meta.get("labels"):
         # kube defaults again when it reads the Job back, by then from the generated labels.
         meta["labels"] = _template_labels(spec)
     if not meta["labels"]:
         del meta["labels"]
+
+
+def generate_job_selector(job: dict) -> None:
+    """The selector on the Job's uid, once it has one (the Job strategy's generateSelector runs
+    after the uid is assigned)."""
+    spec = job.get("spec")
+    if isinstance(spec, dict) and spec.get("manualSelector") is not True:
+        meta = _sub(job, "metadata")
+        _generate_job_selector(meta, spec)
+        labels = meta.get("labels") or {}
+        if labels.get("batch.kubernetes.io/job-name") == meta.get("name"):
+            # Labels defaulted from the template take its uid labels too.
+            for key in ("batch.kubernetes.io/controller-uid", "controller-uid"):
+                labels.setdefault(key, meta["uid"])
 
 
 def _generate_job_selector(meta: dict, spec: dict) -> None:

@@ -206,7 +206,11 @@ def test_hostile_input_while_kubectl_keeps_answering(tmp_path):
             latencies.append(time.monotonic() - started)
             time.sleep(0.1)
 
-    before = raw(api, "GET", "/api/v1/namespaces/default/configmaps")[1]["items"]
+    # What the server itself puts in `default` (kube-root-ca.crt) is there before the campaign starts.
+    seeded = time.monotonic() + 10
+    while not (before := raw(api, "GET", "/api/v1/namespaces/default/configmaps")[1]["items"]) and \
+            time.monotonic() < seeded:
+        time.sleep(0.05)
     run_kubectl(server.kubeconfig, "get", "ns", cache_dir=tmp_path / "cache")  # discovery cached first
     rss_before = rss_mb(server.proc.pid)
     idle = threading.Thread(target=lambda: results.append(asyncio.run(

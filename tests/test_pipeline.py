@@ -54,7 +54,7 @@ def test_chain_runs_kube_order_and_takes_new_plugins(tmp_path):
     async def scenario(server, kubectl):
         chain = server.api.admission
         assert chain.names() == ["Defaulting", "SchemaValidation", "NamespaceLifecycle", "LimitRanger", "ServiceAccount",
-                                 "DefaultTolerationSeconds", "PodSecurity", "MutatingAdmissionPolicy",
+                                 "DefaultTolerationSeconds", "RuntimeClass", "PodSecurity", "MutatingAdmissionPolicy",
                                  "MutatingAdmissionWebhook", "ValidatingAdmissionPolicy", "ValidatingAdmissionWebhook",
                                  "ResourceQuota"]
         plugin = RefuseLabelled()

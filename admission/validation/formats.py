@@ -7,7 +7,8 @@ from __future__ import annotations
 import fractions
 import re
 
-from admission.gofmt import go_float, go_quote
+from admission import cron
+from admission.gofmt import go_float
 
 QUANTITY_FORMAT_ERROR = ("quantities must match the regular expression "
                          "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
@@ -88,59 +89,10 @@ def base64_error(text: str) -> str | None:
     return None
 
 
-_CRON_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("dom", 1, 31, {}),
-                ("month", 1, 12, {m: i + 1 for i, m in enumerate(
-                    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}),
-                ("dow", 0, 6, {d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}))
-_CRON_DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-
-
-def _cron_int(text: str, names: dict) -> int:
-    if text.lower() in names:
-        return names[text.lower()]
-    if not re.fullmatch(r"[+-]?\d+", text):
-        raise ValueError(f'failed to parse int from {text}: strconv.Atoi: parsing {go_quote(text)}: invalid syntax')
-    if int(text) < 0:
-        raise ValueError(f"negative number ({int(text)}) not allowed: {text}")
-    return int(text)
-
-
 def cron_error(spec: str) -> str | None:
     """robfig/cron's ParseStandard error for a CronJob schedule, or None when it parses."""
-    if not spec:
-        return "empty spec string"
-    if spec.startswith("@"):
-        if spec in _CRON_DESCRIPTORS or re.fullmatch(r"@every \S+", spec):
-            return None
-        return f"unrecognized descriptor: {spec}"
-    parts = spec.split()
-    if len(parts) != 5:
-        return f"expected exactly 5 fields, found {len(parts)}: [{' '.join(parts)}]"
     try:
-        for text, (_, lo, hi, names) in zip(parts, _CRON_FIELDS):
-            for expr in filter(None, text.split(",")):
-                range_and_step = expr.split("/")
-                low_high = range_and_step[0].split("-")
-                if low_high[0] in ("*", "?"):
-                    start, end = lo, hi
-                elif len(low_high) > 2:
-                    return f"too many hyphens: {expr}"
-                else:
-                    start = _cron_int(low_high[0], names)
-                    end = _cron_int(low_high[1], names) if len(low_high) == 2 else start
-                if len(range_and_step) > 2:
-                    return f"too many slashes: {expr}"
-                step = _cron_int(range_and_step[1], {}) if len(range_and_step) == 2 else 1
-                if len(range_and_step) == 2 and len(low_high) == 1:
-                    end = hi
-                if start < lo:
-                    return f"beginning of range ({start}) below minimum ({lo}): {expr}"
-                if end > hi:
-                    return f"end of range ({end}) above maximum ({hi}): {expr}"
-                if start > end:
-                    return f"beginning of range ({start}) beyond end of range ({end}): {expr}"
-                if step == 0:
-                    return f"step of range should be a positive number: {expr}"
+        cron.parse(spec)
     except ValueError as e:
         return str(e)
     return None

@@ -15,6 +15,8 @@ from .csrsigning import CSRSigner
 from .events import EventRecorder
 from .eventttl import EventTTL
 from .garbagecollector import GarbageCollector
+from .cronjob import CronJobController
+from .job import JobController
 from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
@@ -22,11 +24,12 @@ from .namespace_seeds import RootCAPublisher, ServiceAccountsController
 from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
+from .ttlafterfinished import TTLAfterFinishedController
 
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
-RECONCILERS: list[type[Reconciler]] = []
+RECONCILERS: list[type[Reconciler]] = [JobController, CronJobController, TTLAfterFinishedController]
 
 
 class Controllers:

@@ -3,9 +3,9 @@ and CronJobs with their schedules and time zones.
 """
 from __future__ import annotations
 
-import re
 import zoneinfo
 
+from admission.cron import split_zone
 from admission.validation.fielderrors import Causes, child, IMMUTABLE
 from admission.validation.formats import cron_error
 from admission.validation.objects import as_dict, semantic, without
@@ -73,7 +73,7 @@ def validate_cron_job(c: Causes, obj: dict, old: dict | None) -> None:
     if not schedule:
         c.required("spec.schedule")
     else:
-        problem = cron_error(re.sub(r"^(CRON_)?TZ=\S+\s*", "", schedule))
+        problem = cron_error(split_zone(schedule)[1])
         if problem:
             c.invalid("spec.schedule", schedule, problem)
         if "TZ" in schedule and "TZ" not in (old_spec.get("schedule") or ""):

@@ -64,6 +64,12 @@ class BuiltinStrategy(Strategy):
             raise errors.bad_request(problems[0])
         return validation.unknown_fields(self.schemas, info.group, info.version, info.kind, obj, drop=True)
 
+    def prepare_for_create(self, obj: dict, user=None) -> None:
+        super().prepare_for_create(obj, user)
+        if (self.info.group, self.info.kind) == ("batch", "Job"):
+            # The selector on the Job's own uid can only be written once the uid exists.
+            defaults.generate_job_selector(obj)
+
     def default(self, obj: dict) -> None:
         defaults.apply_defaults(self.schemas, self.info.group, self.info.version, self.info.kind, obj)
 
