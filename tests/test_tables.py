@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from admission import schemas
-from vapi.registry.builtin import BUILTIN
+from vapi.registry.builtin import BUILTIN, COMPUTED
 from vapi.testing import ServerProcess, kubectl_path, run_kubectl
 from vapi.wire import tables
 
@@ -681,7 +681,7 @@ def test_table_shape_and_partial_object_metadata():
 
 
 def test_every_printer_is_for_a_served_resource_and_every_description_resolves():
-    served = {(group, plural) for group, _, plural, *_ in BUILTIN}
+    served = {(group, plural) for group, _, plural, *_ in BUILTIN + COMPUTED}
     definitions = schemas.load().definitions
     for key, printer in tables.PRINTERS.items():
         assert key in served, key

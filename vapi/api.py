@@ -216,6 +216,8 @@ class API:
             subresource: str | None = None) -> dict:
         if subresource:
             return subresources.handler(info, subresource, self.subresources).get(self, info, namespace, name, resource_version)
+        if info.strategy.computed:
+            return info.strategy.read(self, namespace, name)
         self._not_older_than(resource_version)
         obj = self._read(info, info.key(namespace, name))
         if obj is None:
@@ -268,6 +270,8 @@ class API:
         """The objects of a resource (in one namespace, or all), every page of them at one revision
         unless `opts.limit` asks for one page."""
         opts = opts or ListOptions()
+        if info.strategy.computed:
+            return info.strategy.read_list(self, namespace, opts)
         items: list[dict] = []
         for objects, revision, start, more in self._pages(info, namespace, opts):
             items.extend(objects)

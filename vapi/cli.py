@@ -95,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
                        "(default 1m0s, as Go durations: 30s, 2m)")
     serve.add_argument("--event-ttl", type=_go_duration, default=3600.0, metavar="DURATION",
                        help="how long events are kept after they were last seen (default 1h0m0s)")
+    serve.add_argument("--horizontal-pod-autoscaler-sync-period", type=_go_duration, default=15.0,
+                       metavar="DURATION", help="how often each HorizontalPodAutoscaler is looked at (default 15s)")
+    serve.add_argument("--horizontal-pod-autoscaler-downscale-stabilization", type=_go_duration, default=300.0,
+                       metavar="DURATION", help="how long an HPA without its own scaleDown window looks back "
+                       "before scaling down (default 5m0s)")
+    serve.add_argument("--horizontal-pod-autoscaler-tolerance", type=float, default=0.1, metavar="RATIO",
+                       help="the change of usage ratio an HPA ignores (default 0.1)")
     serve.add_argument("--max-mutating-requests-inflight", type=int, default=200, metavar="N",
                        help="writes served at once before 429s; 0 for no bound (default 200)")
     serve.add_argument("--read-header-timeout", type=float, default=32.0, metavar="SECONDS",
@@ -124,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(args) -> None:
+    from .controllers.settings import ControllerSettings
     from .server import Config, Server
 
     started = time.monotonic()
@@ -138,6 +146,10 @@ async def _serve(args) -> None:
                            read_header_timeout=args.read_header_timeout, audit_policy_file=args.audit_policy_file,
                            audit_log_path=args.audit_log_path, audit_log_maxsize=args.audit_log_maxsize,
                            audit_log_maxbackup=args.audit_log_maxbackup, event_ttl=args.event_ttl,
+                           controllers=ControllerSettings(
+                               hpa_sync_period=args.horizontal_pod_autoscaler_sync_period,
+                               hpa_downscale_stabilization=args.horizontal_pod_autoscaler_downscale_stabilization,
+                               hpa_tolerance=args.horizontal_pod_autoscaler_tolerance),
                            nodes=args.nodes))
     await server.start()
     kubeconfig = server.kubeconfig.resolve()

@@ -35,6 +35,7 @@ from .controllers.bootstrap import ensure_system_objects
 from .controllers.identity import APISERVER
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
+from .controllers.settings import ControllerSettings
 from .nodes import Kubelets, Runtime
 from .registry import Registry
 from .registry.strategies.review import ReviewStrategy
@@ -78,6 +79,7 @@ class Config:
     audit_log_maxsize: int = 0
     audit_log_maxbackup: int = 0
     event_ttl: float = 3600.0
+    controllers: ControllerSettings = field(default_factory=ControllerSettings)
     nodes: int = 1          # simulated nodes registered at start (vapi-node-0..N-1)
 
 
@@ -153,7 +155,7 @@ class Server:
         self.api.write_checks[("certificates.k8s.io", "certificatesigningrequests")] = \
             CertificateChecks(self.authorizer).check
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
-                                       self.authorizer.authorize, config.event_ttl)
+                                       self.authorizer.authorize, config.event_ttl, config.controllers)
         self.runtime = Runtime()
         self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
         policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None

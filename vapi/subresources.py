@@ -41,12 +41,38 @@ class Subresource:
 SCALE_KIND = ("autoscaling", "v1", "Scale")
 
 
+def _scale_not_found(info, name: str) -> errors.StatusError:
+    """kube's scale REST of a built-in kind names the subresource (`deployments/scale.apps "web" not
+    found`, the words an HPA reports); a custom resource's names the resource."""
+    resource = f"{info.plural}/scale"
+    details = {"name": name, "group": info.group, "kind": resource} if info.group else {"name": name, "kind": resource}
+    return errors.StatusError(404, "NotFound", f'{resource}{"." + info.group if info.group else ""} "{name}" not found',
+                              details)
+
+
+def _scale_errors(method):
+    async def wrapped(self, api, info, namespace, name, *args):
+        try:
+            return await method(self, api, info, namespace, name, *args)
+        except errors.StatusError as e:
+            if e.code == 404 and info.crd is None:
+                raise _scale_not_found(info, name) from None
+            raise
+    return wrapped
+
+
 class Scale(Subresource):
     """autoscaling/v1 Scale: replicas read from and written to where the kind keeps them."""
 
     def get(self, api, info, namespace, name, resource_version) -> dict:
-        return to_scale(info, api.get(info, namespace, name, resource_version))
+        try:
+            return to_scale(info, api.get(info, namespace, name, resource_version))
+        except errors.StatusError as e:
+            if e.code == 404 and info.crd is None:
+                raise _scale_not_found(info, name) from None
+            raise
 
+    @_scale_errors
     async def update(self, api, info, namespace, name, body, opts) -> dict:
         if not isinstance(body, dict) or not isinstance(body.get("spec", {}), dict):
             raise errors.bad_request("the body must be an autoscaling/v1 Scale")
@@ -58,6 +84,7 @@ class Scale(Subresource):
                                           opts=opts, precondition_rv=rv or None)
         return to_scale(info, obj)
 
+    @_scale_errors
     async def patch(self, api, info, namespace, name, patch_type, patch, opts, force) -> dict:
         if patch_type == patching.APPLY:
             raise errors.unsupported_media_type(patch_type)

@@ -21,25 +21,32 @@ from .identity import APISERVER, CONTROLLER_MANAGER, ActingAs, controller_user
 from .lookup import Lookups
 from .namespace import NamespaceController
 from .namespace_seeds import RootCAPublisher, ServiceAccountsController
+from .podautoscaler import HorizontalController
 from .reconciler import Reconciler
 from .resourcequota import ResourceQuotaController
 from .serviceaccount_tokens import TokensController
+from .settings import ControllerSettings
 from .ttlafterfinished import TTLAfterFinishedController
 
 log = logging.getLogger("vapi.controllers")
 
 # The work-queue controllers (`Reconciler` subclasses), each acting as its own `user`.
-RECONCILERS: list[type[Reconciler]] = [JobController, CronJobController, TTLAfterFinishedController]
+RECONCILERS: list[type[Reconciler]] = [
+    JobController, CronJobController, TTLAfterFinishedController,
+    HorizontalController,
+]
 
 
 class Controllers:
-    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize, event_ttl: float):
+    def __init__(self, api, informers, pki, token_signer, quota_locks, authorize, event_ttl: float,
+                 settings: ControllerSettings | None = None):
         """`authorize(attrs)` is the server's authorizer: each controller acts as its own user
         through it (the CRD controller, part of the API server in kube, as the server itself)."""
         def as_user(name):
             return ActingAs(api, controller_user(name), authorize)
         self.as_user = as_user
         self.informers = informers
+        self.settings = settings or ControllerSettings()
         quota_api = as_user("resourcequota-controller")
         self.crds = CRDController(ActingAs(api, APISERVER, authorize), informers)
         self.clock = Clock()
@@ -71,7 +78,9 @@ class Controllers:
         """A Reconciler acting as its own user, with its recorder and the shared clock; `args`
         are what its class takes beyond those."""
         api = self.as_user(cls.user)
-        return cls(api, self.informers, self.recorder(api, cls.component or cls.user), self.clock, *args)
+        reconciler = cls(api, self.informers, self.recorder(api, cls.component or cls.user), self.clock, *args)
+        reconciler.settings = self.settings
+        return reconciler
 
     def start(self) -> None:
         self.tasks = [asyncio.create_task(c.run(), name=type(c).__name__) for c in self.controllers]

@@ -1,5 +1,6 @@
-"""What a new cluster starts with: the system namespaces, the `kubernetes` Service and kube's
-bootstrap RBAC policy (vapi/data/rbac-bootstrap-policy.json).
+"""What a new cluster starts with: the system namespaces, the `kubernetes` Service, kube's
+bootstrap RBAC policy (vapi/data/rbac-bootstrap-policy.json) and the APIService of the metrics API
+this server answers itself.
 
 kube-apiserver's bootstrap controllers create these at start-up; they are written through the
 pipeline like any client's objects, and left alone when they exist already, except that policy
@@ -14,6 +15,7 @@ from pathlib import Path
 from .. import errors
 from ..auth.escalation import uncovered
 from ..registry.allocators import KUBERNETES_SERVICE_IP
+from ..registry.strategies import now_rfc3339
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 POLICY_FILE = Path(__file__).resolve().parent.parent / "data" / "rbac-bootstrap-policy.json"
@@ -91,3 +93,21 @@ async def ensure_system_objects(api, opts=None) -> None:
             {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}}, opts)
     for plural, obj in bootstrap_policy():
         await _ensure(api, api.registry.get(RBAC, "v1", plural), None, obj, opts)
+    await _ensure_local_apiservice(api, "metrics.k8s.io", "v1beta1", opts)
+
+
+async def _ensure_local_apiservice(api, group: str, version: str, opts) -> None:
+    """An APIService served by this server itself (no service behind it), Available as kube's
+    aggregator reports local ones, so tools that check `v1beta1.metrics.k8s.io` find it."""
+    info = api.registry.get("apiregistration.k8s.io", "v1", "apiservices")
+    name = f"{version}.{group}"
+    await _ensure(api, info, None, {
+        "metadata": {"name": name, "labels": {"kube-aggregator.kubernetes.io/automanaged": "onstart"}},
+        "spec": {"group": group, "version": version, "groupPriorityMinimum": 100, "versionPriority": 100}}, opts)
+    current = api.get(info, None, name)
+    conditions = (current.get("status") or {}).get("conditions") or []
+    if not any(c.get("type") == "Available" and c.get("status") == "True" for c in conditions):
+        current["status"] = {"conditions": [{"type": "Available", "status": "True",
+                                             "lastTransitionTime": now_rfc3339(), "reason": "Local",
+                                             "message": "Local APIServices are always available"}]}
+        await api.update(info, None, name, current, subresource="status", opts=opts)

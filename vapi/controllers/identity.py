@@ -48,7 +48,7 @@ class ActingAs:
         return opts
 
     def get(self, info, namespace, name, *args, **kw):
-        self._check("get", info, namespace, name)
+        self._check("get", info, namespace, name, kw.get("subresource"))
         return self._api.get(info, namespace, name, *args, **kw)
 
     def lookup(self, info, namespace, name):

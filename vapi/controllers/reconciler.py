@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 from .. import errors
 from .pods import controller_ref
+from .settings import ControllerSettings
 from .workqueue import ShutDown, WorkQueue
 
 log = logging.getLogger("vapi.controllers")
@@ -31,6 +32,7 @@ class Reconciler:
     component = ""                # the events' source when not `user` (kube's names differ)
     primary: tuple[str, str, str] = ("", "", "")   # (group, version, plural) it reconciles
     workers = 1
+    settings = ControllerSettings()   # the server's tunables; `Controllers` hands over its own
 
     def __init__(self, api, informers, recorder, clock):
         self.api = api

@@ -72,7 +72,7 @@ BUILTIN = [
      (), (), {}, CREATE_ONLY),
     ("authorization.k8s.io", ("v1",), "subjectaccessreviews", "SubjectAccessReview", False,
      (), (), {}, CREATE_ONLY),
-    ("autoscaling", ("v2",), "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ("hpa",),
+    ("autoscaling", ("v2", "v1"), "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, ("hpa",),
      ("all",), STATUS, ALL_VERBS),
     ("batch", ("v1",), "cronjobs", "CronJob", True, ("cj",), ("all",), STATUS, ALL_VERBS),
     ("batch", ("v1",), "jobs", "Job", True, (), ("all",), STATUS, ALL_VERBS),
@@ -103,6 +103,16 @@ BUILTIN = [
     ("storage.k8s.io", ("v1",), "volumeattachments", "VolumeAttachment", False, (), (), STATUS, ALL_VERBS),
     ("storage.k8s.io", ("v1",), "volumeattributesclasses", "VolumeAttributesClass", False, ("vac",), (),
      {}, ALL_VERBS),
+]
+
+# Resources computed on each read and never stored, served without a schema of the release: the
+# resource metrics API, which vapi answers itself where a cluster runs metrics-server.
+READ_ONLY = ("get", "list")
+# Their OpenAPI definitions are named after the Go package serving them, as metrics-server's are.
+COMPUTED_SCHEMA_PACKAGES = {"metrics.k8s.io": "io.k8s.metrics.pkg.apis.metrics"}
+COMPUTED = [
+    ("metrics.k8s.io", ("v1beta1",), "nodes", "NodeMetrics", False, (), (), {}, READ_ONLY),
+    ("metrics.k8s.io", ("v1beta1",), "pods", "PodMetrics", True, (), (), {}, READ_ONLY),
 ]
 
 # Subresources every client may call but whose verbs differ from the parent's.

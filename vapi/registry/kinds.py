@@ -88,6 +88,11 @@ class Registry:
                     continue
                 self.add(ResourceInfo(group, version, plural, kind, namespaced, verbs, short, cats,
                                       dict(subs), schema_name=name, storage_version=versions[0]))
+        for (group, versions, plural, kind, namespaced, short, cats, subs, verbs) in resources.COMPUTED:
+            for version in versions:
+                schema = f"{resources.COMPUTED_SCHEMA_PACKAGES[group]}.{version}.{kind}"
+                self.add(ResourceInfo(group, version, plural, kind, namespaced, verbs, short, cats, dict(subs),
+                                      schema_name=schema))
 
     def add(self, info: ResourceInfo) -> None:
         info.strategy = strategies.for_resource(info, self.schemas)

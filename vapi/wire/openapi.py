@@ -371,6 +371,8 @@ class OpenAPI:
             for info in self.registry.all():
                 if info.crd is not None:
                     defs.update(self._crd_definitions(info, v2))
+                elif info.strategy.computed:
+                    defs.update(info.strategy.definitions())
             return defs
         return self._cached(("definitions", v2), build)
 
@@ -454,6 +456,8 @@ class OpenAPI:
         if info.crd is not None:
             # kube names custom resource definitions by reverse group, version and kind.
             return f"{info.schema_name.rsplit('.', 1)[0]}.{info.kind}List"
+        if info.strategy.computed:
+            return info.schema_name + "List"
         return self.schemas.name_for(info.group, info.version, info.kind + "List")
 
     # --- paths ---------------------------------------------------------------------------------

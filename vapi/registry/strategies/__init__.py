@@ -13,6 +13,8 @@ from .certificates import CSRStrategy
 from .crd import CLEANUP_FINALIZER, CRDStrategy
 from .custom import CustomResourceStrategy
 from .event import EventsV1Strategy
+from .hpa import HPAv1Strategy
+from .metrics import MetricsStrategy
 from .namespace import NamespaceStrategy
 from .pod import PodStrategy
 from .review import ReviewStrategy
@@ -25,6 +27,13 @@ PER_KIND = {
     ("apiextensions.k8s.io", "CustomResourceDefinition"): CRDStrategy,
     ("certificates.k8s.io", "CertificateSigningRequest"): CSRStrategy,
     ("events.k8s.io", "Event"): EventsV1Strategy,
+    ("metrics.k8s.io", "PodMetrics"): MetricsStrategy,
+    ("metrics.k8s.io", "NodeMetrics"): MetricsStrategy,
+}
+
+# Versions served as views of another stored version.
+PER_VERSION = {
+    ("autoscaling", "v1", "HorizontalPodAutoscaler"): HPAv1Strategy,
 }
 
 
@@ -33,7 +42,9 @@ def for_resource(info, schemas) -> Strategy:
         return CustomResourceStrategy(info, schemas)
     if (info.group, info.plural) in REVIEWS:
         return ReviewStrategy(info, schemas)
-    return PER_KIND.get((info.group, info.kind), BuiltinStrategy)(info, schemas)
+    strategy = PER_VERSION.get((info.group, info.version, info.kind)) or \
+        PER_KIND.get((info.group, info.kind), BuiltinStrategy)
+    return strategy(info, schemas)
 
 
 __all__ = ["CLEANUP_FINALIZER", "ScalePaths", "Strategy", "for_resource", "micro_rfc3339", "now_rfc3339", "rfc3339"]

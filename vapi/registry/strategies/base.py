@@ -62,6 +62,8 @@ class Strategy:
     create_finalizers: tuple[str, ...] = ()
     # Review kinds answer a question instead of storing the object.
     stores = True
+    # Kinds computed on each read (the metrics API): `read` and `read_list` answer, nothing is stored.
+    computed = False
     # Custom resources are maps to kube, not Go structs: their JSON keys come out sorted.
     unstructured = False
     # (group, plural) whose objects this resource serves in another shape (events.k8s.io Events are
@@ -160,6 +162,12 @@ class Strategy:
         return bool(obj["metadata"].get("finalizers"))
 
     def answer(self, obj: dict, user, namespace: str | None) -> dict:
+        raise NotImplementedError
+
+    def read(self, api, namespace: str | None, name: str) -> dict:
+        raise NotImplementedError
+
+    def read_list(self, api, namespace: str | None, opts) -> dict:
         raise NotImplementedError
 
     # --- reads and wire shapes -------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from admission.quantity import ZERO, Quantity
+
 from .cells import (AGE, Cell, Column, Doc, NAME, NONE, Printer, UNSET, condition_of, count, field,
                     go_label_selector, human_duration, name_of, printer, value_at)
 
@@ -88,7 +90,29 @@ def _binding(kind: str):
         Column("ServiceAccounts", _subjects("ServiceAccount"), f"ServiceAccounts in {doc}", priority=1))
 
 
+
+def _usage(resource: str) -> Cell:
+    """A metrics object's usage of `resource`, summed over its containers for a pod."""
+    def cell(o, now):
+        parts = [c.get("usage", {}).get(resource) for c in value_at(o, "containers", [])] if "containers" in o \
+            else [value_at(o, f"usage.{resource}")]
+        total = ZERO
+        for part in parts:
+            if part is not None:
+                total = total + Quantity.parse(part)
+        return str(total)
+    return cell
+
+
+# metrics-server's convertor: the name, each resource's usage, the window.
+_METRICS = printer(Column("Name", name_of, "Name of the resource", format="name"),
+                   Column("cpu", _usage("cpu"), format="quantity"),
+                   Column("memory", _usage("memory"), format="quantity"),
+                   Column("Window", field("window", ""), format="duration"))
+
 PRINTERS: dict[tuple[str, str], Printer] = {
+    ("metrics.k8s.io", "pods"): _METRICS,
+    ("metrics.k8s.io", "nodes"): _METRICS,
     ("rbac.authorization.k8s.io", "rolebindings"): _binding("RoleBinding"),
     ("rbac.authorization.k8s.io", "clusterrolebindings"): _binding("ClusterRoleBinding"),
     ("certificates.k8s.io", "certificatesigningrequests"): printer(

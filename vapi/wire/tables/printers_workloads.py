@@ -1,6 +1,7 @@
 """The printers of the workload API groups: apps, batch, autoscaling and policy."""
 from __future__ import annotations
 
+from ...registry.strategies import hpa
 from .cells import (AGE, Cell, Column, Doc, NAME, NONE, Printer, UNKNOWN, UNSET, bool_word, condition_true,
                     count, field, human_duration, label_selector_string, labels_at, parse_time, printer,
                     quantity, ready_of, selector_at, since_or_none, template_columns, value_at)
@@ -150,6 +151,7 @@ PRINTERS: dict[tuple[str, str], Printer] = {
                                                                              "lastScheduleTime")),
         AGE, *template_columns("spec.jobTemplate.spec.template", (selector_at("spec.jobTemplate.spec.selector"),
                                                                   Doc("batch.v1.JobSpec", "selector")))),
+    # kube prints the internal type: a v1 object shows its v2 metrics as well.
     ("autoscaling", "horizontalpodautoscalers"): printer(
         NAME, Column("Reference", lambda o, now: f"{value_at(o, 'spec.scaleTargetRef.kind', '')}/"
                                               f"{value_at(o, 'spec.scaleTargetRef.name', '')}",
@@ -160,7 +162,7 @@ PRINTERS: dict[tuple[str, str], Printer] = {
         Column("MaxPods", field("spec.maxReplicas", 0), Doc("autoscaling.v2.HorizontalPodAutoscalerSpec",
                                                           "maxReplicas")),
         Column("Replicas", field("status.currentReplicas", 0),
-               Doc("autoscaling.v2.HorizontalPodAutoscalerStatus", "currentReplicas")), AGE),
+               Doc("autoscaling.v2.HorizontalPodAutoscalerStatus", "currentReplicas")), AGE, adapt=hpa.as_stored),
     ("policy", "poddisruptionbudgets"): printer(
         NAME, Column("Min Available", _int_or_string("spec.minAvailable"),
                      "The minimum number of pods that must be available."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ...registry import gotypes
-from ...registry.builtin import BUILTIN
+from ...registry.builtin import BUILTIN, COMPUTED
 from .. import gojson
 from .cells import TABLE_API_VERSION, Column, Doc, Printer
 from .jsonpath import crd_printer
@@ -13,7 +13,7 @@ from .printers import DEFAULT_PRINTER, PRINTERS
 
 # --- the Table -----------------------------------------------------------------------------------
 
-_BUILTIN_RESOURCES = frozenset((group, plural) for group, _, plural, *_ in BUILTIN)
+_BUILTIN_RESOURCES = frozenset((group, plural) for group, _, plural, *_ in BUILTIN + COMPUTED)
 
 
 def printer_for(group: str, resource: str) -> Printer:
