@@ -32,6 +32,7 @@ from .runner import Row, start_server, vm_rss
 from .storage_baseline import disk_bytes, sqlite_commit_rate, store_create_rate
 from .write_cpu import write_cpu
 from .audit_cpu import audit_cpu
+from .nodes import simulated_nodes
 
 MB = 1024 * 1024
 LOG_TAIL = 40  # lines of the server's output shown when a benchmark fails
@@ -264,6 +265,7 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Row]]] = {
     "startup": startup,
     "write-cpu": write_cpu,
     "audit-cpu": audit_cpu,
+    "nodes": simulated_nodes,
 }
 
 

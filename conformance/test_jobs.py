@@ -57,8 +57,10 @@ def test_indexed_job_completion_indexes_and_hostnames(core, batch, namespace):
                                                 completionMode="Indexed"))
     seen = {}
     while len(seen) < 4:
-        pods = eventually(lambda: [p for p in _running(core, namespace, "indexed-job")
-                                   if p.metadata.name not in seen])
+        # (A cluster's kubelet may have run a pod to its end already: finished ones count too.)
+        pods = eventually(lambda: [p for p in _pods(core, namespace, "indexed-job")
+                                   if p.metadata.name not in seen and p.status.phase != "Failed"
+                                   and not p.metadata.deletion_timestamp])
         assert pods, "the next indexes were not started"
         for pod in pods:
             index = pod.metadata.annotations[INDEX]

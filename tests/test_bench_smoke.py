@@ -17,6 +17,8 @@ EXPECTED_ROWS = [
     "state.db + state.db-wal after", "merge-patch updates",
     "cold start to kubectl get ns", "warm start to kubectl get ns", "kubectl get ns alone", "idle RSS of vapi serve",
     "server CPU per create audited at RequestResponse", "audit log written in that run",
+    "simulated nodes registered, each with a Lease", "heartbeating every 10 s", "oldest Lease renewal",
+    "pod create → Running (seen by a watch)",
     "create rate ÷ SQLite 1-row commit rate", "failed requests, all loads",
 ]
 

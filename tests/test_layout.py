@@ -24,7 +24,7 @@ VAPI_LAYERS = [
     {"vapi.registry"},
     {"vapi.subresources"},
     {"vapi.api"},
-    {"vapi.controllers", "vapi.wire", "vapi.scheduler"},
+    {"vapi.controllers", "vapi.nodes", "vapi.scheduler", "vapi.wire"},
     {"vapi.server", "vapi.cli", "vapi.__main__", "vapi.testing", "vapi"},
 ]
 # Who may import storage at all: the pipeline, and the composition root that builds the store.

@@ -197,8 +197,9 @@ def test_exec_errors(server, core, pod):
 
 
 def test_exec_refusals_before_the_node(server, core):
-    core.create_namespaced_pod("default", {"metadata": {"name": "unbound"},
-                                           "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+    core.create_namespaced_pod("default", {"metadata": {"name": "unbound"},  # no scheduler binds it
+                                           "spec": {"schedulerName": "nobody",
+                                                    "containers": [{"name": "c", "image": "busybox"}]}})
     core.patch_namespaced_pod_status("unbound", "default", {"status": {"phase": "Running"}})
     p = kubectl(server, "exec", "unbound", "--", "true", version="1.27")
     assert p.stderr == "Error from server (BadRequest): pod unbound does not have a host assigned\n"

@@ -60,6 +60,16 @@ def _go_duration(text: str) -> float:
     return seconds
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r} (a whole number, 0 or more)")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vapi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -107,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="rotate the audit log once it reaches this many megabytes (default 0: never)")
     serve.add_argument("--audit-log-maxbackup", type=int, default=0, metavar="N",
                        help="rotated audit logs to keep (default 0: all)")
+    serve.add_argument("--nodes", type=_count, default=1, metavar="N",
+                       help="simulated nodes to register, vapi-node-0..N-1, each with a simulated kubelet "
+                       "(default 1; 0 for none)")
     serve.add_argument("--log-level", default="WARNING")
     mint = sub.add_parser("kubeconfig", help="print a kubeconfig for a new user, with a client certificate "
                           "signed by the cluster CA")
@@ -140,7 +153,8 @@ async def _serve(args) -> None:
                                hpa_sync_period=args.horizontal_pod_autoscaler_sync_period,
                                hpa_downscale_stabilization=args.horizontal_pod_autoscaler_downscale_stabilization,
                                hpa_tolerance=args.horizontal_pod_autoscaler_tolerance,
-                               node_monitor_grace_period=args.node_monitor_grace_period)))
+                               node_monitor_grace_period=args.node_monitor_grace_period),
+                           nodes=args.nodes))
     await server.start()
     kubeconfig = server.kubeconfig.resolve()
     print(f"vapi serving Kubernetes {args.kubernetes_version} API on https://127.0.0.1:{server.port} "

@@ -38,7 +38,7 @@ from .controllers.identity import APISERVER
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
 from .controllers.settings import ControllerSettings
-from .nodes.runtime import Runtime
+from .nodes import Kubelets, Runtime
 from .registry import Registry
 from .registry.strategies.review import ReviewStrategy
 from .registry.selectors import SelectorError
@@ -83,6 +83,7 @@ class Config:
     audit_log_maxbackup: int = 0
     event_ttl: float = 3600.0
     controllers: ControllerSettings = field(default_factory=ControllerSettings)
+    nodes: int = 1          # simulated nodes registered at start (vapi-node-0..N-1)
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
@@ -172,6 +173,9 @@ class Server:
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port
         major, minor = config.kubernetes_version.split(".")
+        self.kubelets = Kubelets(self.api, self.informers, self.authorizer.authorize, self.runtime,
+                                 count=config.nodes, kubelet_version=f"v{major}.{minor}.0")
+        self._kubelets_task: asyncio.Task | None = None
         self.version_info = {
             "major": major, "minor": minor, "gitVersion": f"v{major}.{minor}.0-vapi.{__version__}",
             "gitCommit": "", "gitTreeState": "clean", "buildDate": "", "goVersion": f"python{platform.python_version()}",
@@ -228,6 +232,7 @@ class Server:
         self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
         await ensure_kubernetes_service(self.api, self.config.host, self.port, WriteOptions(user=APISERVER))
         self.controllers.start()
+        self._kubelets_task = asyncio.create_task(self.kubelets.run(), name="kubelets")
         self._trimmer = asyncio.create_task(give_back_memory())
 
     @web.middleware
@@ -271,6 +276,10 @@ class Server:
     async def stop(self) -> None:
         if getattr(self, "_trimmer", None):
             self._trimmer.cancel()
+        if self._kubelets_task is not None:
+            self._kubelets_task.cancel()
+            await asyncio.gather(self._kubelets_task, return_exceptions=True)
+            await self.kubelets.close()
         await self.controllers.stop()
         for plugin in self.api.admission.plugins:  # plugins holding connections (webhooks) let them go
             if hasattr(plugin, "close"):

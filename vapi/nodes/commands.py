@@ -192,6 +192,21 @@ def known(argv: list[str]) -> bool:
     return bool(argv) and argv[0].rsplit("/", 1)[-1] in PROGRAMS
 
 
+def simulated(argv: list[str]) -> bool:
+    """Whether a container's command line runs wholly in the simulated shell, so that its end is
+    the container's end. A script using anything the shell lacks (loops, other programs) is not:
+    such a container runs until stopped, as an image's entrypoint does."""
+    if not known(argv):
+        return False
+    if argv[0].rsplit("/", 1)[-1] != "sh" or len(argv) < 3 or argv[1] != "-c":
+        return True
+    try:
+        commands = [c for line in argv[2].splitlines() or [""] for c in _parse(line)]
+    except (SyntaxError, ValueError):
+        return True  # sh reports the syntax error and exits 2
+    return all(words[0] == "exit" or simulated(words) for _, words in commands)
+
+
 async def execute(proc: Process, argv: list[str]) -> int:
     """Run a command line as the container runtime would: its exit code."""
     if not known(argv):
@@ -301,17 +316,22 @@ class LineWriter:
             self._partial = b""
 
 
-async def main_process(container, runtime) -> None:
-    """A container's own command line, its output written to its log. An image's entrypoint (no
-    command given, or one not simulated) runs quietly until the container is stopped."""
-    argv = [str(a) for a in (container.spec.get("command") or []) + (container.spec.get("args") or [])]
-    if not known(argv):
-        return
+def command_line(container: dict) -> list[str]:
+    return [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+
+
+async def main_process(container, runtime) -> int | None:
+    """A container's own command line, its output written to its log; its exit code. An image's
+    entrypoint (no command given, or one not simulated) runs quietly until the container is
+    stopped: None."""
+    argv = command_line(container.spec)
+    if not simulated(argv):
+        return None
     out = LineWriter(lambda line: runtime.logs.append(container.uid, container.name, container.instance, line))
     stdin = container.stdin if container.stdin is not None else closed_pipe()
     proc = Process(stdin, out, out, environment(container.pod, container.spec),
                    container.pod.get("metadata", {}).get("name", ""), bool(container.spec.get("tty")))
     try:
-        await shell(proc, argv)
+        return await shell(proc, argv)
     finally:
         out.flush()

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from . import commands
+
+log = logging.getLogger("vapi.nodes")
 
 # kubelet rotates a container's log at 10 MiB; lines are the unit here.
 MAX_LINES = 10_000
@@ -141,8 +144,10 @@ class Runtime:
         self.logs = ContainerLogs()
         self._running: dict[tuple[str, str], Container] = {}
         self._pods: dict[str, dict] = {}
-        # async (container, runtime): what a container runs once it starts
+        # async (container, runtime) -> exit code or None: what a container runs once it starts
         self.main_process = commands.main_process
+        # (pod uid, container, instance, exit code): told when a container's own process ends
+        self.on_exit = None
 
     def register(self, pod: dict) -> None:
         """The pod as its kubelet last reported it: which of its containers run, which not."""
@@ -169,6 +174,19 @@ class Runtime:
                 held.stdin = commands.Pipe() if held.spec.get("stdin") else None
                 held.process = asyncio.create_task(self.main_process(held, self),
                                                    name=f"container {uid}/{name}")
+                held.process.add_done_callback(lambda task, held=held: self._exited(held, task))
+
+    def _exited(self, held: Container, task: asyncio.Task) -> None:
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            log.error("container %s/%s: its simulated process failed", held.uid, held.name,
+                      exc_info=task.exception())
+            return
+        if task.result() is None:
+            return
+        if self.on_exit is not None and self._running.get((held.uid, held.name)) is held:
+            self.on_exit(held.uid, held.name, held.instance, task.result())
 
     def _stop(self, held: Container) -> None:
         self._running.pop((held.uid, held.name), None)
