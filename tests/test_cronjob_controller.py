@@ -66,7 +66,7 @@ class World:
 
 def with_clock(tmp_path, scenario):
     async def main():
-        server = Server(Config(data_dir=tmp_path, port=0))
+        server = Server(Config(data_dir=tmp_path, port=0, nodes=0))  # the clock decides, not a kubelet
         start = dt.datetime.now(UTC).replace(second=30, microsecond=0)
         clock = FakeClock(start)
         controller = next(c for c in server.controllers.controllers if isinstance(c, CronJobController))

@@ -16,7 +16,7 @@ from vapi.testing import ServerProcess, run_kubectl
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with ServerProcess(tmp_path_factory.mktemp("sched")) as s:
+    with ServerProcess(tmp_path_factory.mktemp("sched"), extra_args=("--nodes", "0")) as s:
         yield s
 
 
