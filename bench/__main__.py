@@ -33,6 +33,7 @@ from .storage_baseline import disk_bytes, sqlite_commit_rate, store_create_rate
 from .write_cpu import write_cpu
 from .audit_cpu import audit_cpu
 from .nodes import simulated_nodes
+from .pod_load import pod_load
 
 MB = 1024 * 1024
 LOG_TAIL = 40  # lines of the server's output shown when a benchmark fails
@@ -266,6 +267,7 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Row]]] = {
     "write-cpu": write_cpu,
     "audit-cpu": audit_cpu,
     "nodes": simulated_nodes,
+    "pod-load": pod_load,
 }
 
 

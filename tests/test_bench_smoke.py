@@ -19,6 +19,7 @@ EXPECTED_ROWS = [
     "server CPU per create audited at RequestResponse", "audit log written in that run",
     "simulated nodes registered, each with a Lease", "heartbeating every 10 s", "oldest Lease renewal",
     "pod create → Running (seen by a watch)",
+    "pod load (", "pod load: created → Running p99", "pod load: server RSS",
     "create rate ÷ SQLite 1-row commit rate", "failed requests, all loads",
 ]
 
