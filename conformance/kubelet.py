@@ -1,6 +1,9 @@
-"""Tests standing in for a kubelet: pods bound to a node at create, their status written through
-`pods/status` as a kubelet reports it (phase, pod IP, Ready), so controllers that read pod
-readiness can be exercised on any cluster without a real node behind the pods."""
+"""Standing in for a kubelet, for cases run on a cluster that has no node to run their pods.
+
+A kubelet reports a pod through `pods/status`; so do these helpers, with the same fields, so that
+controllers reading pod phase and readiness can be exercised on any cluster. On a cluster with
+nodes (vapi's simulated ones, or real ones) the cases let its kubelets report instead.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +11,43 @@ import datetime as dt
 
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def has_nodes(core) -> bool:
+    return bool(core.list_node(limit=1).items)
+
+
+def running_status(containers: list[dict] | None = None, *, ready: bool = True, ip: str = "10.244.0.10",
+                   gate: str | None = None) -> dict:
+    """A pod's status once its containers run: Running, with its IP, Ready or not. A pod with a
+    readiness gate nobody set stays unready, as on any kubelet."""
+    stamp = now()
+    state = "True" if ready and gate is None else "False"
+    conditions = [{"type": t, "status": "True", "lastTransitionTime": stamp}
+                  for t in ("Initialized", "PodScheduled")]
+    conditions.append({"type": "ContainersReady", "status": "True" if ready else "False",
+                       "lastTransitionTime": stamp})
+    conditions.append({"type": "Ready", "status": state, "lastTransitionTime": stamp,
+                       **({"reason": "ReadinessGatesNotReady",
+                           "message": f'corresponding condition of pod readiness gate "{gate}" does not exist.'}
+                          if gate is not None and ready else {})})
+    statuses = [{"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": ready, "restartCount": 0,
+                 "started": True, "state": {"running": {"startedAt": stamp}}} for c in containers or []]
+    status = {"phase": "Running", "conditions": conditions, "startTime": stamp, "podIP": ip,
+              "podIPs": [{"ip": ip}], "hostIP": "10.0.0.1"}
+    if statuses:
+        status["containerStatuses"] = statuses
+    return status
+
+
+def terminated_status(container: str, image: str, code: int) -> dict:
+    """A pod's status once its one container ended with `code` (restartPolicy Never)."""
+    stamp = now()
+    return {"phase": "Succeeded" if code == 0 else "Failed",
+            "containerStatuses": [{"name": container, "image": image, "imageID": "", "ready": False,
+                                   "restartCount": 0, "state": {"terminated": {
+                                       "exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                                       "startedAt": stamp, "finishedAt": stamp}}}]}
 
 
 def pod_manifest(name: str, labels: dict, node: str, ports: list[dict] | None = None,
@@ -23,11 +63,7 @@ def pod_manifest(name: str, labels: dict, node: str, ports: list[dict] | None = 
 
 def report(core, namespace: str, name: str, ip: str, ready: bool) -> dict:
     """Write the pod's status as its kubelet would: Running with `ip`, Ready or not."""
-    state = "True" if ready else "False"
-    status = {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "hostIP": "10.0.0.1",
-              "conditions": [{"type": t, "status": state, "lastTransitionTime": now()}
-                             for t in ("Ready", "ContainersReady")]}
-    return core.patch_namespaced_pod_status(name, namespace, {"status": status})
+    return core.patch_namespaced_pod_status(name, namespace, {"status": running_status(ready=ready, ip=ip)})
 
 
 def run_pod(core, namespace: str, name: str, labels: dict, ip: str, *, ready: bool = True,

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import time
 
+from .kubelet import has_nodes, terminated_status
+
 PLAYED_NODE = "played-by-test"
-
-
-def has_nodes(core) -> bool:
-    return bool(core.list_node(limit=1).items)
 
 
 def pod_template(core, exit_code: int = 0, restart_policy: str = "Never", **spec) -> dict:
@@ -26,19 +24,11 @@ def pod_template(core, exit_code: int = 0, restart_policy: str = "Never", **spec
     return {"spec": pod_spec}
 
 
-def terminated_status(code: int) -> dict:
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {"phase": "Succeeded" if code == 0 else "Failed",
-            "containerStatuses": [{"name": "main", "image": "busybox", "imageID": "", "ready": False,
-                                   "restartCount": 0, "state": {"terminated": {
-                                       "exitCode": code, "reason": "Completed" if code == 0 else "Error",
-                                       "startedAt": now, "finishedAt": now}}}]}
-
-
 def exits(core, namespace: str, pod, code: int = 0, timeout: float = 120.0) -> None:
     """The pod's container ends with `code`: written here when no kubelet runs it, else awaited."""
     if pod.spec.node_name == PLAYED_NODE:
-        core.patch_namespaced_pod_status(pod.metadata.name, namespace, {"status": terminated_status(code)})
+        core.patch_namespaced_pod_status(pod.metadata.name, namespace,
+                                         {"status": terminated_status("main", "busybox", code)})
         return
     want = "Succeeded" if code == 0 else "Failed"
     deadline = time.monotonic() + timeout

@@ -6,15 +6,12 @@ with nodes it does nothing: real kubelets report.
 """
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 
 import kubernetes
 
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+from .kubelet import has_nodes, running_status
 
 
 class PodReadier:
@@ -23,7 +20,7 @@ class PodReadier:
         self.namespace = namespace
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self.active = not core.list_node().items
+        self.active = not has_nodes(core)
 
     def __enter__(self) -> "PodReadier":
         if self.active:
@@ -46,22 +43,10 @@ class PodReadier:
             time.sleep(0.2)
 
     def _ready(self, pod) -> None:
-        stamp = _now()
-        gated = bool(pod.spec.readiness_gates)
-        conditions = [{"type": t, "status": "True", "lastTransitionTime": stamp}
-                      for t in ("Initialized", "ContainersReady", "PodScheduled")]
-        ready = {"type": "Ready", "status": "True", "lastTransitionTime": stamp}
-        if gated:
-            gate = pod.spec.readiness_gates[0].condition_type
-            ready.update(status="False", reason="ReadinessGatesNotReady",
-                         message=f'corresponding condition of pod readiness gate "{gate}" does not exist.')
-        conditions.append(ready)
-        statuses = [{"name": c.name, "image": c.image, "imageID": "", "ready": True, "restartCount": 0,
-                     "started": True, "state": {"running": {"startedAt": stamp}}}
-                    for c in pod.spec.containers]
+        gate = pod.spec.readiness_gates[0].condition_type if pod.spec.readiness_gates else None
+        containers = [{"name": c.name, "image": c.image} for c in pod.spec.containers]
         body = {"metadata": {"resourceVersion": pod.metadata.resource_version},
-                "status": {"phase": "Running", "conditions": conditions, "containerStatuses": statuses,
-                           "startTime": stamp, "podIP": "10.244.0.10", "hostIP": "10.0.0.1"}}
+                "status": running_status(containers, gate=gate)}
         try:
             self.core.patch_namespaced_pod_status(pod.metadata.name, self.namespace, body)
         except kubernetes.client.ApiException:

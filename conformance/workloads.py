@@ -5,12 +5,12 @@ from __future__ import annotations
 import kubernetes
 
 from .helpers import eventually
+from .kubelet import running_status
 
 
 def mark_ready(core, namespace: str, name: str) -> None:
     """What a kubelet writes once the pod's containers run and pass readiness."""
-    core.patch_namespaced_pod_status(name, namespace, {"status": {
-        "phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
+    core.patch_namespaced_pod_status(name, namespace, {"status": running_status()})
 
 
 def play_kubelet(core, namespace: str, bad_image: str | None = None) -> None:
