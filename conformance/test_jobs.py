@@ -47,7 +47,7 @@ def test_job_should_delete_a_job(core, batch, namespace):
     template["spec"]["containers"][0]["command"] = ["sleep", "1000000"]
     batch.create_namespaced_job(namespace, _job("foo", template, parallelism=2, completions=4))
     assert eventually(lambda: len(_running(core, namespace, "foo")) == 2)
-    assert eventually(lambda: batch.read_namespaced_job("foo", namespace).status.active == 2)
+    assert eventually(lambda: getattr(batch.read_namespaced_job("foo", namespace).status, "active", None) == 2)
     batch.delete_namespaced_job("foo", namespace, propagation_policy="Background")
     assert eventually(lambda: _pods(core, namespace, "foo") == [], 60)
 

@@ -148,6 +148,7 @@ class Kubelets:
             run = self.runs.pop(meta["uid"], None)
             if run is not None:
                 self._forget(run)
+            self.runtime.forget(meta["uid"])
             return
         if now_on:
             self.by_node.setdefault(now_on, set()).add(key)
@@ -300,7 +301,7 @@ class Kubelets:
         if node.recorder is not None:
             self._stopped_recorders.append(node.recorder)
         for uid in [uid for uid, run in self.runs.items() if run.node == name]:
-            self._forget(self.runs.pop(uid))
+            self._forget(self.runs.pop(uid), gone=True)
         if deleted:
             await self._collect(name)
 
@@ -355,12 +356,15 @@ class Kubelets:
         if when is not None:
             self._at(when, POD, run.uid)
 
-    def _forget(self, run: PodRun) -> None:
+    def _forget(self, run: PodRun, gone: bool = False) -> None:
+        """Nothing more to do for the pod: its IP goes back to the node. Its containers' logs stay
+        readable (`kubectl logs` of a finished pod) until the pod itself is `gone`."""
         run.due = None
         node = self.nodes.get(run.node)
         if node is not None and run.ip:
             node.release(run.ip)
-        self.runtime.forget(run.uid)
+        if gone:
+            self.runtime.forget(run.uid)
 
     def _sync(self, key: tuple[str, str]) -> None:
         """A pod changed: take it up, or see it again now (never a write: the workers write)."""
@@ -396,7 +400,7 @@ class Kubelets:
     async def _step(self, run: PodRun) -> None:
         obj = self.informers.get(self.pods_info).get(run.namespace, run.name)
         if obj is None or obj["metadata"]["uid"] != run.uid:
-            self._forget(self.runs.pop(run.uid))
+            self._forget(self.runs.pop(run.uid), gone=True)
             return
         now = self.clock()
         due = run.advance(now)
@@ -413,7 +417,7 @@ class Kubelets:
             except errors.StatusError as e:
                 if e.code != 404:
                     raise
-                self._forget(self.runs.pop(run.uid))
+                self._forget(self.runs.pop(run.uid), gone=True)
                 return
             run.written_rv = written["metadata"]["resourceVersion"]
             self.runtime.register(written)

@@ -144,6 +144,7 @@ class Runtime:
         self.logs = ContainerLogs()
         self._running: dict[tuple[str, str], Container] = {}
         self._pods: dict[str, dict] = {}
+        self._versions: dict[str, int] = {}
         # async (container, runtime) -> exit code or None: what a container runs once it starts
         self.main_process = commands.main_process
         # (pod uid, container, instance, exit code): told when a container's own process ends
@@ -152,6 +153,12 @@ class Runtime:
     def register(self, pod: dict) -> None:
         """The pod as its kubelet last reported it: which of its containers run, which not."""
         uid = pod["metadata"]["uid"]
+        # Told by the kubelet as it writes and by the pods' informer as it hears: a report older
+        # than the one already taken must not start a stopped container again.
+        version = int(pod["metadata"].get("resourceVersion") or 0)
+        if version < self._versions.get(uid, 0):
+            return
+        self._versions[uid] = version
         self._pods[uid] = pod
         specs = {c.get("name"): c for key in SPEC_LISTS for c in pod.get("spec", {}).get(key) or []}
         status = pod.get("status") or {}
@@ -206,4 +213,5 @@ class Runtime:
             if puid == uid:
                 self._stop(held)
         self._pods.pop(uid, None)
+        self._versions.pop(uid, None)
         self.logs.forget(uid)
