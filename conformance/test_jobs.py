@@ -86,7 +86,7 @@ def test_job_lifecycle_suspended_then_resumed_to_completion(core, batch, namespa
     current.spec.suspend = False
     batch.replace_namespaced_job("e2e-lifecycle", namespace, current)
     pod = eventually(lambda: _running(core, namespace, "e2e-lifecycle"))[0]
-    assert ("Suspended", "False", "JobResumed") in _conditions(batch, namespace, "e2e-lifecycle")
+    assert eventually(lambda: ("Suspended", "False", "JobResumed") in _conditions(batch, namespace, "e2e-lifecycle"))
     exits(core, namespace, pod)
     assert _complete(batch, namespace, "e2e-lifecycle")
     batch.delete_collection_namespaced_job(namespace, label_selector="e2e-job-label=e2e-lifecycle",
