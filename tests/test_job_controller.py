@@ -9,7 +9,8 @@ import uuid
 import kubernetes
 import pytest
 
-from conformance.played_kubelet import PLAYED_NODE, terminated_status
+from conformance.kubelet import terminated_status
+from conformance.played_kubelet import PLAYED_NODE
 from vapi.testing import ServerProcess, run_kubectl
 
 TRACKING = "batch.kubernetes.io/job-tracking"
@@ -54,7 +55,7 @@ def job_body(name, **spec):
 def finish(core, ns, pod, code=0):
     """What a kubelet writes when the pod's container exits."""
     name = pod.metadata.name if hasattr(pod, "metadata") else pod["metadata"]["name"]
-    core.patch_namespaced_pod_status(name, ns, {"status": terminated_status(code)})
+    core.patch_namespaced_pod_status(name, ns, {"status": terminated_status("main", "busybox", code)})
 
 
 def pods_of(core, ns, job):
