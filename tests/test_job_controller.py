@@ -19,7 +19,9 @@ TRACKING = "batch.kubernetes.io/job-tracking"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("VAPI_JOB_BACKOFF_SECONDS", "0.2")
-    with ServerProcess(tmp_path_factory.mktemp("jobs")) as srv:
+    # The test is the kubelet of a node that does not exist: pod GC must not take its pods away
+    # (kube's quarantine for a missing node is the node-monitor grace period, 40 s).
+    with ServerProcess(tmp_path_factory.mktemp("jobs"), extra_args=("--node-monitor-grace-period", "1h")) as srv:
         yield srv
 
 

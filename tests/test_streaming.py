@@ -20,7 +20,10 @@ NOW = "2026-01-01T00:00:00Z"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with ServerProcess(tmp_path_factory.mktemp("streaming")) as srv:
+    # Pods here are bound to a node no kubelet owns, the test writing their status: pod GC must
+    # leave them for the module's length (kube's quarantine for a missing node is 40 s).
+    with ServerProcess(tmp_path_factory.mktemp("streaming"),
+                       extra_args=("--node-monitor-grace-period", "1h")) as srv:
         yield srv
 
 
