@@ -105,43 +105,43 @@ class EventRecorder:
         # Once combined, later similar events bump the one combined event.
         key = (tuple(sorted(ref.items())), event_type, reason,
                COMBINED if message.startswith(COMBINED) else message)
-        info = self.api.registry.get("", "v1", "events")
         stamp = rfc3339(int(at))
-        seen = self._seen.get(key)
-        if seen is not None:
-            namespace, name, count = seen
-            try:
-                await self.api.patch(info, namespace, name, MERGE,
-                                     {"count": count + 1, "lastTimestamp": stamp, "message": message})
-                self._remember(self._seen, key, [namespace, name, count + 1])
-                return
-            except errors.StatusError as e:
-                if e.code != 404:
-                    raise
-        namespace = ref.get("namespace") or "default"
-        name = f"{ref['name']}.{time.time_ns():x}"
-        event = {"apiVersion": "v1", "kind": "Event",
-                 "metadata": {"name": name, "namespace": namespace},
-                 "involvedObject": ref, "reason": reason, "message": message, "type": event_type,
-                 "source": {"component": self.component, **({"host": self.host} if self.host else {})},
-                 "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1, "eventTime": None,
-                 "reportingComponent": self.component, "reportingInstance": self.host}
-        if action:
-            event["action"] = action
-        await self.api.create(info, namespace, event)
-        self._remember(self._seen, key, [namespace, name, 1])
+
+        def event(namespace: str, name: str) -> dict:
+            made = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": namespace},
+                    "involvedObject": ref, "reason": reason, "message": message, "type": event_type,
+                    "source": {"component": self.component, **({"host": self.host} if self.host else {})},
+                    "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1, "eventTime": None,
+                    "reportingComponent": self.component, "reportingInstance": self.host}
+            if action:
+                made["action"] = action
+            return made
+        await self._bump_or_create(key, ref, lambda count: {"count": count, "lastTimestamp": stamp,
+                                                            "message": message}, event)
 
     async def _write_series(self, ref: dict, event_type: str, reason: str, note: str, action: str | None,
                             at: float) -> None:
         key = (tuple(sorted(ref.items())), action, reason)
-        info = self.api.registry.get("", "v1", "events")
         stamp = micro_rfc3339(dt.datetime.fromtimestamp(at, dt.timezone.utc))
+
+        def event(namespace: str, name: str) -> dict:
+            return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": namespace},
+                    "involvedObject": ref, "reason": reason, "message": note, "type": event_type,
+                    "source": {}, "firstTimestamp": None, "lastTimestamp": None, "eventTime": stamp,
+                    "action": action or reason, "reportingComponent": self.component,
+                    "reportingInstance": self.host or self.component}
+        await self._bump_or_create(key, ref, lambda count: {"series": {"count": count, "lastObservedTime": stamp}},
+                                   event)
+
+    async def _bump_or_create(self, key: tuple, ref: dict, bump, event) -> None:
+        """The event seen before under `key` patched with `bump(new count)`; else (never seen, or
+        gone since) a new one, `event(namespace, name)`, named as kube names them."""
+        info = self.api.registry.get("", "v1", "events")
         seen = self._seen.get(key)
         if seen is not None:
             namespace, name, count = seen
             try:
-                await self.api.patch(info, namespace, name, MERGE,
-                                     {"series": {"count": count + 1, "lastObservedTime": stamp}})
+                await self.api.patch(info, namespace, name, MERGE, bump(count + 1))
                 self._remember(self._seen, key, [namespace, name, count + 1])
                 return
             except errors.StatusError as e:
@@ -149,10 +149,5 @@ class EventRecorder:
                     raise
         namespace = ref.get("namespace") or "default"
         name = f"{ref['name']}.{time.time_ns():x}"
-        event = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": namespace},
-                 "involvedObject": ref, "reason": reason, "message": note, "type": event_type,
-                 "source": {}, "firstTimestamp": None, "lastTimestamp": None, "eventTime": stamp,
-                 "action": action or reason, "reportingComponent": self.component,
-                 "reportingInstance": self.host or self.component}
-        await self.api.create(info, namespace, event)
+        await self.api.create(info, namespace, event(namespace, name))
         self._remember(self._seen, key, [namespace, name, 1])

@@ -13,19 +13,8 @@ from __future__ import annotations
 from .. import errors
 from ..api import DeleteOptions
 from .node_pods import PodsByNode, marked_for_disruption, no_execute_taints, parse_time
+from ..scheduler.matching import tolerates
 from .reconciler import Reconciler
-
-
-def tolerates(toleration: dict, taint: dict) -> bool:
-    """v1 Toleration.ToleratesTaint."""
-    if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
-        return False
-    if toleration.get("key") and toleration["key"] != taint.get("key"):
-        return False
-    operator = toleration.get("operator") or "Equal"
-    if operator == "Exists":
-        return True
-    return operator == "Equal" and (toleration.get("value") or "") == (taint.get("value") or "")
 
 
 def eviction_delay(pod: dict, taints: list[dict]) -> float | None:
