@@ -6,15 +6,23 @@ nodes (vapi's simulated ones, or real ones) the cases let its kubelets report in
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+
+import kubernetes
 
 
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Marks the Nodes cases make for pods they report themselves (`played_node`): not a kubelet's.
+PLAYED = "conformance.vapi.dev/played"
+
+
 def has_nodes(core) -> bool:
-    return bool(core.list_node(limit=1).items)
+    """Whether the cluster has nodes with kubelets of their own."""
+    return bool(core.list_node(limit=1, label_selector=f"!{PLAYED}").items)
 
 
 def running_status(containers: list[dict] | None = None, *, ready: bool = True, ip: str = "10.244.0.10",
@@ -70,3 +78,24 @@ def run_pod(core, namespace: str, name: str, labels: dict, ip: str, *, ready: bo
             node: str = "node-a", ports: list[dict] | None = None, tolerations: list[dict] | None = None) -> dict:
     core.create_namespaced_pod(namespace, pod_manifest(name, labels, node, ports, tolerations))
     return report(core, namespace, name, ip, ready)
+
+
+@contextlib.contextmanager
+def played_node(core, name: str = "node-a"):
+    """A Node for the pods a case binds to it and reports itself. Without one, pod GC would take
+    them: kube collects the pods of a node missing for its grace period (40 s), and a cluster's
+    session of cases lasts longer. Removed afterwards if the case made it."""
+    made = False
+    try:
+        core.create_node({"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, PLAYED: "true"}},
+                          "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                                     "message": "kubelet is posting ready status"}]}})
+        made = True
+    except kubernetes.client.ApiException as e:
+        if e.status != 409:
+            raise
+    try:
+        yield name
+    finally:
+        if made:
+            core.delete_node(name)

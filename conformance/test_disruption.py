@@ -10,11 +10,17 @@ import json
 import kubernetes
 import pytest
 
-from .fixtures import api_client, apps, cluster, core, kubeconfig, kubectl, namespace  # noqa: F401
 from .helpers import eventually, raw
-from .kubelet import now, run_pod
+from .kubelet import now, played_node, run_pod
+from .podreadier import PodReadier
 
 TOO_MANY = "Cannot evict pod as it would violate the pod's disruption budget."
+
+
+@pytest.fixture(scope="module", autouse=True)
+def node_a(core):
+    with played_node(core) as name:
+        yield name
 
 
 @pytest.fixture
@@ -70,24 +76,17 @@ def test_status_counts_healthy_pods_and_says_whether_disruptions_are_allowed(cor
     assert (condition["status"], condition["reason"], condition["observedGeneration"]) == ("True", "SufficientPods", 1)
 
 
-def test_percentages_are_taken_of_the_controllers_scale(core, apps, policy, api_client, namespace):  # noqa: F811
-    rs = apps.create_namespaced_replica_set(namespace, {
+def test_percentages_are_taken_of_the_controllers_scale(core, apps, policy, api_client, namespace):
+    # The ReplicaSet's own pods, run by the cluster's kubelets (played where it has none).
+    apps.create_namespaced_replica_set(namespace, {
         "metadata": {"name": "web"},
         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
                  "template": {"metadata": {"labels": {"app": "web"}},
-                              "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}})
-    owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web", "uid": rs.metadata.uid,
-             "controller": True, "blockOwnerDeletion": True}
-    for i in (1, 2):
-        core.create_namespaced_pod(namespace, {
-            "metadata": {"name": f"web-{i}", "labels": {"app": "web"}, "ownerReferences": [owner]},
-            "spec": {"nodeName": "node-a", "terminationGracePeriodSeconds": 0,
-                     "containers": [{"name": "app", "image": "nginx"}]}})
-        core.patch_namespaced_pod_status(f"web-{i}", namespace, {"status": {
-            "phase": "Running", "podIP": f"10.244.4.1{i}",
-            "conditions": [{"type": "Ready", "status": "True"}]}})
+                              "spec": {"terminationGracePeriodSeconds": 0,
+                                       "containers": [{"name": "app", "image": "nginx"}]}}}})
     make_pdb(policy, namespace, maxUnavailable="50%")
-    status = settled(api_client, namespace, expectedPods=2, currentHealthy=2)
+    with PodReadier(core, namespace):
+        status = settled(api_client, namespace, expectedPods=2, currentHealthy=2)
     assert status["desiredHealthy"] == 1 and status["disruptionsAllowed"] == 1
 
 

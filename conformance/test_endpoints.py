@@ -12,12 +12,17 @@ import json
 import kubernetes
 import pytest
 
-from .fixtures import api_client, cluster, core, kubeconfig, kubectl, namespace  # noqa: F401
 from .helpers import eventually
-from .kubelet import report, run_pod
+from .kubelet import played_node, report, run_pod
 
 SERVICE_NAME = "kubernetes.io/service-name"
 MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def node_a(core):
+    with played_node(core) as name:
+        yield name
 
 
 @pytest.fixture

@@ -10,11 +10,16 @@ import time
 
 import pytest
 
-from .fixtures import api_client, cluster, core, kubeconfig, namespace  # noqa: F401
 from .helpers import eventually
-from .kubelet import run_pod
+from .kubelet import played_node, run_pod
 
 TAINT = {"key": "example.com/evict", "value": "now", "effect": "NoExecute"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def node_a(core):
+    with played_node(core) as name:
+        yield name
 
 
 def tolerating(seconds: int) -> list[dict]:
