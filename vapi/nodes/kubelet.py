@@ -148,7 +148,6 @@ class Kubelets:
             run = self.runs.pop(meta["uid"], None)
             if run is not None:
                 self._forget(run)
-            self.runtime.forget(meta["uid"])
             return
         if now_on:
             self.by_node.setdefault(now_on, set()).add(key)
@@ -301,7 +300,7 @@ class Kubelets:
         if node.recorder is not None:
             self._stopped_recorders.append(node.recorder)
         for uid in [uid for uid, run in self.runs.items() if run.node == name]:
-            self._forget(self.runs.pop(uid), gone=True)
+            self._forget(self.runs.pop(uid))
         if deleted:
             await self._collect(name)
 
@@ -356,15 +355,14 @@ class Kubelets:
         if when is not None:
             self._at(when, POD, run.uid)
 
-    def _forget(self, run: PodRun, gone: bool = False) -> None:
-        """Nothing more to do for the pod: its IP goes back to the node. Its containers' logs stay
-        readable (`kubectl logs` of a finished pod) until the pod itself is `gone`."""
+    def _forget(self, run: PodRun) -> None:
+        """Nothing more to do for the pod: its IP goes back to the node. (The runtime hears of the
+        pod's statuses, and of its deletion, from the server's pods informer: a finished pod's logs
+        stay readable until the pod is deleted.)"""
         run.due = None
         node = self.nodes.get(run.node)
         if node is not None and run.ip:
             node.release(run.ip)
-        if gone:
-            self.runtime.forget(run.uid)
 
     def _sync(self, key: tuple[str, str]) -> None:
         """A pod changed: take it up, or see it again now (never a write: the workers write)."""
@@ -400,7 +398,7 @@ class Kubelets:
     async def _step(self, run: PodRun) -> None:
         obj = self.informers.get(self.pods_info).get(run.namespace, run.name)
         if obj is None or obj["metadata"]["uid"] != run.uid:
-            self._forget(self.runs.pop(run.uid), gone=True)
+            self._forget(self.runs.pop(run.uid))
             return
         now = self.clock()
         due = run.advance(now)
@@ -417,10 +415,9 @@ class Kubelets:
             except errors.StatusError as e:
                 if e.code != 404:
                     raise
-                self._forget(self.runs.pop(run.uid), gone=True)
+                self._forget(self.runs.pop(run.uid))
                 return
             run.written_rv = written["metadata"]["resourceVersion"]
-            self.runtime.register(written)
             self._tell(run, written)
         if run.finished:
             self._forget(self.runs.pop(run.uid))

@@ -1,7 +1,8 @@
 """The simulated container runtime: which containers run, what they wrote, and their main processes.
 
-The kubelet (simulated or not) tells the `Runtime` about a pod with `register(pod)` whenever the
-pod's status changes: a container whose status says `running` is running, as the instance
+The server's pods informer tells the `Runtime` about a pod with `register(pod)` whenever the status
+a kubelet (simulated or not) reported changes, in the order it was written, and `forget(uid)` when
+the pod is deleted: a container whose status says `running` is running, as the instance
 numbered by its `restartCount`; every other container is not. The streaming subresources (log,
 exec, attach, portforward) read it, as kube-apiserver's proxies reach the kubelet's.
 
@@ -138,13 +139,12 @@ class Container:
 
 
 class Runtime:
-    """The containers running on the simulated nodes, fed by `register(pod)` from the kubelet."""
+    """The containers running on the simulated nodes, fed by `register(pod)` from the pods informer."""
 
     def __init__(self):
         self.logs = ContainerLogs()
         self._running: dict[tuple[str, str], Container] = {}
         self._pods: dict[str, dict] = {}
-        self._versions: dict[str, int] = {}
         # async (container, runtime) -> exit code or None: what a container runs once it starts
         self.main_process = commands.main_process
         # (pod uid, container, instance, exit code): told when a container's own process ends
@@ -153,12 +153,6 @@ class Runtime:
     def register(self, pod: dict) -> None:
         """The pod as its kubelet last reported it: which of its containers run, which not."""
         uid = pod["metadata"]["uid"]
-        # Told by the kubelet as it writes and by the pods' informer as it hears: a report older
-        # than the one already taken must not start a stopped container again.
-        version = int(pod["metadata"].get("resourceVersion") or 0)
-        if version < self._versions.get(uid, 0):
-            return
-        self._versions[uid] = version
         self._pods[uid] = pod
         specs = {c.get("name"): c for key in SPEC_LISTS for c in pod.get("spec", {}).get(key) or []}
         status = pod.get("status") or {}
@@ -213,5 +207,4 @@ class Runtime:
             if puid == uid:
                 self._stop(held)
         self._pods.pop(uid, None)
-        self._versions.pop(uid, None)
         self.logs.forget(uid)
