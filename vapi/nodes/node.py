@@ -13,7 +13,7 @@ import ipaddress
 import re
 import time
 
-from ..registry.strategies.base import rfc3339
+from ..registry.strategies.base import micro_rfc3339, rfc3339
 from .behaviour import SIMULATED_LABEL, defaults
 
 NAME_PREFIX = "vapi-node-"
@@ -22,8 +22,8 @@ HOSTS_PER_CIDR = 254
 
 
 def micro_time(when: float) -> str:
-    """metav1.MicroTime as kube writes it (a Lease's renewTime)."""
-    return datetime.datetime.fromtimestamp(when, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """A Unix time as a Lease's renewTime (metav1.MicroTime)."""
+    return micro_rfc3339(datetime.datetime.fromtimestamp(when, datetime.timezone.utc))
 
 
 def pod_cidr(index: int) -> str:
