@@ -10,6 +10,8 @@ import pytest
 
 from vapi.testing import ServerProcess, run_kubectl
 
+from .kubelet import played_node
+
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
@@ -67,3 +69,10 @@ def kubectl(kubeconfig, tmp_path):
     def run(*args, version=None, **kw):
         return run_kubectl(kubeconfig, *args, version=version, cache_dir=tmp_path / f"cache-{version}", **kw)
     return run
+
+
+@pytest.fixture(scope="module")
+def node_a(core):
+    """Node `node-a`, for a module's pods that its cases bind there and report themselves."""
+    with played_node(core) as name:
+        yield name

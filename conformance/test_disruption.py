@@ -11,16 +11,14 @@ import kubernetes
 import pytest
 
 from .helpers import eventually, raw
-from .kubelet import now, played_node, run_pod
+from .kubelet import now, run_pod
 from .podreadier import PodReadier
 
 TOO_MANY = "Cannot evict pod as it would violate the pod's disruption budget."
 
 
-@pytest.fixture(scope="module", autouse=True)
-def node_a(core):
-    with played_node(core) as name:
-        yield name
+# Pods here are bound to node-a and reported by the cases themselves.
+pytestmark = pytest.mark.usefixtures("node_a")
 
 
 @pytest.fixture

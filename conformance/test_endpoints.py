@@ -13,16 +13,14 @@ import kubernetes
 import pytest
 
 from .helpers import eventually
-from .kubelet import played_node, report, run_pod
+from .kubelet import report, run_pod
 
 SERVICE_NAME = "kubernetes.io/service-name"
 MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def node_a(core):
-    with played_node(core) as name:
-        yield name
+# Pods here are bound to node-a and reported by the cases themselves.
+pytestmark = pytest.mark.usefixtures("node_a")
 
 
 @pytest.fixture

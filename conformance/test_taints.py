@@ -11,15 +11,13 @@ import time
 import pytest
 
 from .helpers import eventually
-from .kubelet import played_node, run_pod
+from .kubelet import run_pod
 
 TAINT = {"key": "example.com/evict", "value": "now", "effect": "NoExecute"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def node_a(core):
-    with played_node(core) as name:
-        yield name
+# Pods here are bound to node-a and reported by the cases themselves.
+pytestmark = pytest.mark.usefixtures("node_a")
 
 
 def tolerating(seconds: int) -> list[dict]:
