@@ -91,9 +91,10 @@ def test_rolling_update_changes_the_pods_template(core, apps, namespace, nodes):
         {"name": "app", "image": "nginx:1.26"}]}}}})
     assert eventually(lambda: all_running(core, namespace, len(nodes), "daemonset-name=daemon-set") and all(
         p.spec.containers[0].image == "nginx:1.26" for p in live_pods(core, namespace, "daemonset-name=daemon-set")))
-    status = eventually(lambda: (s := apps.read_namespaced_daemon_set("daemon-set", namespace).status)
-                        .updated_number_scheduled == len(nodes) and s)
-    assert status.observed_generation == 2
+    # The status written before the change also counts every pod as updated (for generation 1),
+    # so only one that has observed generation 2 says the roll-out is done.
+    assert eventually(lambda: (s := apps.read_namespaced_daemon_set("daemon-set", namespace).status)
+                      .observed_generation == 2 and s.updated_number_scheduled == len(nodes))
 
 
 def test_controller_revision_lifecycle(core, apps, namespace, nodes):
