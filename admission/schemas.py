@@ -9,8 +9,9 @@ documents alike.
 from __future__ import annotations
 
 import functools
-import importlib.resources
+import importlib.util
 import re
+from pathlib import Path
 
 import orjson
 
@@ -22,8 +23,11 @@ INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 
 
-def _schema_root():
-    return importlib.resources.files("kubernetes_validate") / "kubernetes-json-schema"
+@functools.cache
+def _schema_root() -> Path:
+    # Found, not imported: the package's own code pulls in jsonschema, which nothing here uses.
+    spec = importlib.util.find_spec("kubernetes_validate")
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
 
 
 @functools.cache
