@@ -33,10 +33,11 @@ class ClientCertificates(Authenticator):
     def authenticate(self, request) -> User | None:
         transport = request.transport
         ssl_object = transport.get_extra_info("ssl_object") if transport else None
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-        if not der:
+        # Decoded by the TLS layer that verified it (None when the client sent no certificate).
+        cert = ssl_object.getpeercert() if ssl_object is not None else None
+        if not cert:
             return None
-        identity = identity_from_cert(der, time.time())
+        identity = identity_from_cert(cert, time.time())
         if identity is None:
             raise errors.unauthorized()
         return User(*identity)

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import base64
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
 from .. import errors
 from .authz import ALLOW, Attributes
 
@@ -27,6 +24,8 @@ def _forbidden(obj: dict, why: str) -> errors.StatusError:
 
 
 def _organizations(request_pem: str) -> list[str]:
+    from cryptography import x509  # only when a CSR is written: serving needs none of it
+    from cryptography.x509.oid import NameOID
     try:
         csr = x509.load_pem_x509_csr(base64.b64decode(request_pem or ""))
     except ValueError:

@@ -24,9 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from admission.gotime import parse_rfc3339
 
@@ -87,9 +84,13 @@ class Signer:
         self._lock = threading.Lock()
 
     @property
-    def key(self) -> rsa.RSAPrivateKey:
+    def key(self):
+        """The RSA private key (cryptography is imported with it: a server that never issues or
+        checks a token does not map it)."""
         with self._lock:
             if self._key is None:
+                from cryptography.hazmat.primitives import serialization
+                from cryptography.hazmat.primitives.asymmetric import rsa
                 if self.key_path.exists():
                     self._key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
                 else:
@@ -110,6 +111,7 @@ class Signer:
     @property
     def key_id(self) -> str:
         """kube's keyIDFromPublicKey: the unpadded base64url SHA-256 of the DER public key."""
+        from cryptography.hazmat.primitives import serialization
         der = self.key.public_key().public_bytes(serialization.Encoding.DER,
                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
         return _b64(hashlib.sha256(der).digest())
@@ -121,10 +123,23 @@ class Signer:
                           "n": _b64(as_bytes(numbers.n)), "e": _b64(as_bytes(numbers.e))}]}
 
     def _sign(self, claims: dict) -> str:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
         header = _b64(orjson.dumps({"alg": "RS256", "kid": self.key_id}))
         payload = _b64(orjson.dumps(claims))
         signature = self.key.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
         return f"{header}.{payload}.{_b64(signature)}"
+
+    def _signed(self, signature: bytes, parts: list[str]) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+        try:
+            self.key.public_key().verify(signature, f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(),
+                                         hashes.SHA256())
+        except InvalidSignature:
+            return False
+        return True
 
     def bound_token(self, namespace: str, service_account: dict, audiences: list[str], seconds: int,
                     pod: dict | None = None, secret: dict | None = None, now: float | None = None) -> tuple[str, int]:
@@ -166,13 +181,8 @@ class Signer:
             raise NotOurs("malformed JWT")
         if claims.get("iss") not in (self.issuer, LEGACY_ISSUER):
             raise NotOurs("not issued by this server")  # another issuer's token: not ours to judge
-        try:
-            if header.get("alg") != "RS256" or not self.has_key():
-                raise InvalidSignature
-            self.key.public_key().verify(signature, f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(),
-                                         hashes.SHA256())
-        except InvalidSignature:
-            raise InvalidToken("go-jose/go-jose: error in cryptographic primitive") from None
+        if header.get("alg") != "RS256" or not self.has_key() or not self._signed(signature, parts):
+            raise InvalidToken("go-jose/go-jose: error in cryptographic primitive")
         if claims["iss"] == LEGACY_ISSUER:
             return self._legacy_claims(claims, token, _audiences([self.issuer], audiences))
         return self._bound_claims(claims, audiences, time.time() if now is None else now)

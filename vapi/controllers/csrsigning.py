@@ -12,9 +12,6 @@ import base64
 import datetime
 import logging
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
 from .. import errors
 from ..api import WriteOptions
 from ..registry.strategies import now_rfc3339
@@ -66,6 +63,8 @@ class CSRSigner:
                 raise
 
     def _sign(self, spec: dict) -> bytes:
+        from cryptography import x509  # only when a CSR is signed: serving needs none of it
+        from cryptography.x509.oid import NameOID
         request = x509.load_pem_x509_csr(base64.b64decode(spec.get("request") or ""))
         if not request.is_signature_valid:
             raise ValueError("the certificate request's signature is invalid")
