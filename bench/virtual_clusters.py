@@ -1,0 +1,226 @@
+"""Virtual clusters: how fast one is made, and how many idle ones fit on this machine, beside
+vcluster's published figures (its k3s-based cluster requests 256 MiB and starts in about 5–6 s).
+
+Each cluster is made as a user makes one: `vapi create NAME` (under a VAPI_HOME of the run's own),
+its kubeconfig from `vapi connect NAME --print`, then `kubectl get ns` with an empty discovery
+cache; the time runs from the create to that kubectl's success. Where this tree has no `vapi
+create`, `vapi serve` is started directly instead (the table says which). Then K clusters are
+made and left idle, each one's resident memory read after the idle time, and MemAvailable
+divided by it. Virtual clusters run the same way on a host (`vapi serve --nodes 2`) when this
+tree serves virtual mode. Every cluster and the host are stopped by the run.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from vapi.testing import run_kubectl
+
+from .runner import Row, start_server, vm_rss
+
+MB = 1024 * 1024
+VCLUSTER_MEMORY = 256 * 1024 * 1024     # what a vcluster (k3s) pod requests
+VCLUSTER_START = "about 5–6 s"
+START_TARGET = 1.0
+RSS_TARGET = 80 * MB
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class Cluster:
+    name: str
+    pid: int
+    kubeconfig: Path
+    proc: subprocess.Popen | None = None    # when the bench started the server itself
+
+
+def _vapi(*args: str, env: dict, timeout: float = START_TIMEOUT) -> str:
+    proc = subprocess.run([sys.executable, "-m", "vapi", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"vapi {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+    return proc.stdout
+
+
+class ByCLI:
+    """`vapi create` / `connect --print` / `delete`, as a user makes clusters."""
+    how = "vapi create"
+
+    def __init__(self, workdir: Path, host_kubeconfig: Path | None):
+        self.workdir = workdir
+        self.env = {**os.environ, "VAPI_HOME": str(workdir / "vapi-home")}
+        self.host_args = ("--host-kubeconfig", str(host_kubeconfig)) if host_kubeconfig else ()
+        self.made: list[Cluster] = []
+
+    def create(self, name: str) -> Cluster:
+        _vapi("create", name, *self.host_args, env=self.env)
+        listed = {c["name"]: c for c in json.loads(_vapi("list", "-o", "json", env=self.env))}
+        kubeconfig = self.workdir / f"{name}.kubeconfig"
+        kubeconfig.write_text(_vapi("connect", name, "--print", env=self.env))
+        cluster = Cluster(name, listed[name]["pid"], kubeconfig)
+        self.made.append(cluster)
+        return cluster
+
+    def delete(self, cluster: Cluster) -> None:
+        try:
+            _vapi("delete", cluster.name, env=self.env)
+        finally:
+            _ensure_gone(cluster.pid)
+
+
+class ByServe:
+    """`vapi serve` started directly: for a tree whose CLI has no `vapi create` yet."""
+    how = "vapi serve"
+
+    def __init__(self, workdir: Path, host_kubeconfig: Path | None):
+        self.workdir = workdir
+        self.host_kubeconfig = host_kubeconfig
+        self.made: list[Cluster] = []
+
+    def create(self, name: str) -> Cluster:
+        data_dir = self.workdir / name
+        data_dir.mkdir()
+        args = ["--host-kubeconfig", str(self.host_kubeconfig), "--name", name] if self.host_kubeconfig else []
+        with open(data_dir / "vapi.log", "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "vapi", "serve", "--port", "0", "--data-dir", str(data_dir),
+                                     "--exit-with-pid", str(os.getpid()), *args], stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        cluster = Cluster(name, proc.pid, data_dir / "kubeconfig.yaml", proc)
+        self.made.append(cluster)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not cluster.kubeconfig.exists():  # written once the server listens
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"vapi serve {name} did not start:\n{(data_dir / 'vapi.log').read_text()}")
+            time.sleep(0.005)
+        return cluster
+
+    def delete(self, cluster: Cluster) -> None:
+        cluster.proc.send_signal(signal.SIGTERM)
+        try:
+            cluster.proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            cluster.proc.kill()
+            cluster.proc.wait()
+
+
+def _ensure_gone(pid: int) -> None:
+    """A server `vapi delete` should have stopped: killed if it is still there, so none outlives the run."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _get_ns(cluster: Cluster, workdir: Path, deadline: float) -> None:
+    """`kubectl get ns` until it succeeds, each try with an empty discovery cache, as a first use has."""
+    while True:
+        cache = tempfile.mkdtemp(dir=workdir)
+        proc = run_kubectl(cluster.kubeconfig, "get", "ns", cache_dir=Path(cache), check=False)
+        if proc.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"kubectl get ns on {cluster.name} never succeeded: {proc.stderr}")
+        time.sleep(0.01)
+
+
+def _made_ready(launcher, name: str, workdir: Path) -> tuple[Cluster, float]:
+    started = time.monotonic()
+    cluster = launcher.create(name)
+    _get_ns(cluster, workdir, started + START_TIMEOUT)
+    return cluster, time.monotonic() - started
+
+
+def _pss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _mem_available() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no MemAvailable in /proc/meminfo")
+
+
+def _p99(values: list[float]) -> float:
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
+
+
+def _measure(kind: str, launcher, workdir: Path, creates: int, density: int, idle: float) -> list[Row]:
+    prefix = "vc" if kind == "virtual" else "sc"
+    try:
+        starts = []
+        for i in range(creates):
+            cluster, seconds = _made_ready(launcher, f"{prefix}-start-{i}", workdir)
+            starts.append(seconds)
+            launcher.delete(cluster)
+            launcher.made.remove(cluster)
+        available = _mem_available()
+        idle_clusters = [_made_ready(launcher, f"{prefix}-idle-{i}", workdir)[0] for i in range(density)]
+        time.sleep(idle)
+        rss = [vm_rss(c.pid) for c in idle_clusters]
+        pss = [_pss(c.pid) for c in idle_clusters]
+        dropped = max(0, available - _mem_available())
+    finally:
+        for cluster in list(launcher.made):
+            launcher.delete(cluster)
+    p50, p99 = statistics.median(starts), _p99(starts)
+    mean_rss = statistics.fmean(rss)
+    return [
+        Row(f"{kind}: {launcher.how} → first kubectl get ns ({creates} creates): p50 / p99",
+            f"{p50:.2f} s / {p99:.2f} s", f"< {START_TARGET:.0f} s (vcluster: {VCLUSTER_START})", p50 < START_TARGET),
+        Row(f"{kind}: RSS of each of {density} idle clusters, {idle:.0f} s after its first kubectl get ns: "
+            f"mean / max (PSS mean)",
+            f"{mean_rss / MB:.1f} MB / {max(rss) / MB:.1f} MB ({statistics.fmean(pss) / MB:.1f} MB)",
+            f"< {RSS_TARGET // MB} MB (vcluster requests {VCLUSTER_MEMORY // MB} MiB)", max(rss) < RSS_TARGET),
+        Row(f"{kind}: idle clusters that fit in MemAvailable ({available / MB / 1024:.1f} GiB) at their mean RSS",
+            f"{int(available // mean_rss):,} (vcluster at {VCLUSTER_MEMORY // MB} MiB: "
+            f"{int(available // VCLUSTER_MEMORY):,}); MemAvailable fell {dropped / MB / density:.1f} MB per cluster"),
+    ]
+
+
+def _launcher_class():
+    return ByCLI if importlib.util.find_spec("vapi.clusters") else ByServe
+
+
+def _serves_virtual_mode() -> bool:
+    return importlib.util.find_spec("syncer.cluster") is not None
+
+
+def virtual_clusters(bench) -> list[Row]:
+    quick = bench.scale.runs <= 1
+    creates, density, idle = (2, 2, 2.0) if quick else (10, 10, 10.0)
+    launcher_class = _launcher_class()
+    standalone, virtual = (Path(tempfile.mkdtemp(dir=bench.workdir)) for _ in range(2))
+    rows = _measure("standalone", launcher_class(standalone, None), standalone, creates, density, idle)
+    if not _serves_virtual_mode():
+        return rows + [Row("virtual: clusters on a host", "not measured: this tree has no virtual mode")]
+    host = start_server(extra_args=("--nodes", "2"))
+    try:
+        rows += _measure("virtual", launcher_class(virtual, host.kubeconfig), virtual, creates, density, idle)
+        rows.append(Row("virtual: RSS of their host (vapi serve --nodes 2) afterwards",
+                        f"{vm_rss(host.proc.pid) / MB:.1f} MB"))
+    finally:
+        host.cleanup()
+    return rows
+
