@@ -27,6 +27,7 @@ import orjson
 
 from admission.gotime import parse_rfc3339
 
+from . import rs256
 from .user import AUTHENTICATED, User
 
 log = logging.getLogger("vapi.auth")
@@ -85,22 +86,17 @@ class Signer:
 
     @property
     def key(self):
-        """The RSA private key (cryptography is imported with it: a server that never issues or
-        checks a token does not map it)."""
+        """The RSA private key (`rs256`: sign, verify, public_der, public_numbers)."""
         with self._lock:
             if self._key is None:
-                from cryptography.hazmat.primitives import serialization
-                from cryptography.hazmat.primitives.asymmetric import rsa
                 if self.key_path.exists():
-                    self._key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
+                    self._key = rs256.load(self.key_path.read_bytes())
                 else:
-                    self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-                    pem = self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                  serialization.NoEncryption())
+                    self._key = rs256.generate()
                     tmp = self.key_path.with_suffix(".tmp")
                     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                     with os.fdopen(fd, "wb") as f:
-                        f.write(pem)
+                        f.write(self._key.private_pem())
                     os.replace(tmp, self.key_path)
             return self._key
 
@@ -111,35 +107,19 @@ class Signer:
     @property
     def key_id(self) -> str:
         """kube's keyIDFromPublicKey: the unpadded base64url SHA-256 of the DER public key."""
-        from cryptography.hazmat.primitives import serialization
-        der = self.key.public_key().public_bytes(serialization.Encoding.DER,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
-        return _b64(hashlib.sha256(der).digest())
+        return _b64(hashlib.sha256(self.key.public_der()).digest())
 
     def jwks(self) -> dict:
-        numbers = self.key.public_key().public_numbers()
+        n, e = self.key.public_numbers()
         as_bytes = lambda n: n.to_bytes((n.bit_length() + 7) // 8, "big")
         return {"keys": [{"use": "sig", "kty": "RSA", "kid": self.key_id, "alg": "RS256",
-                          "n": _b64(as_bytes(numbers.n)), "e": _b64(as_bytes(numbers.e))}]}
+                          "n": _b64(as_bytes(n)), "e": _b64(as_bytes(e))}]}
 
     def _sign(self, claims: dict) -> str:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
         header = _b64(orjson.dumps({"alg": "RS256", "kid": self.key_id}))
         payload = _b64(orjson.dumps(claims))
-        signature = self.key.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        signature = self.key.sign(f"{header}.{payload}".encode())
         return f"{header}.{payload}.{_b64(signature)}"
-
-    def _signed(self, signature: bytes, parts: list[str]) -> bool:
-        from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
-        try:
-            self.key.public_key().verify(signature, f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(),
-                                         hashes.SHA256())
-        except InvalidSignature:
-            return False
-        return True
 
     def bound_token(self, namespace: str, service_account: dict, audiences: list[str], seconds: int,
                     pod: dict | None = None, secret: dict | None = None, now: float | None = None) -> tuple[str, int]:
@@ -181,7 +161,8 @@ class Signer:
             raise NotOurs("malformed JWT")
         if claims.get("iss") not in (self.issuer, LEGACY_ISSUER):
             raise NotOurs("not issued by this server")  # another issuer's token: not ours to judge
-        if header.get("alg") != "RS256" or not self.has_key() or not self._signed(signature, parts):
+        if header.get("alg") != "RS256" or not self.has_key() or \
+                not self.key.verify(signature, f"{parts[0]}.{parts[1]}".encode()):
             raise InvalidToken("go-jose/go-jose: error in cryptographic primitive")
         if claims["iss"] == LEGACY_ISSUER:
             return self._legacy_claims(claims, token, _audiences([self.issuer], audiences))
