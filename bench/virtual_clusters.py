@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from vapi.testing import run_kubectl
+from vapi.testing import ServerProcess, run_kubectl
 
 from .runner import Row, start_server, vm_rss
 
@@ -42,7 +42,7 @@ class Cluster:
     name: str
     kubeconfig: Path
     pid: int | None = None
-    proc: subprocess.Popen | None = None    # when the bench started the server itself
+    server: ServerProcess | None = None     # when the bench started the server itself
 
 
 def _vapi(*args: str, env: dict, timeout: float = START_TIMEOUT) -> str:
@@ -102,32 +102,17 @@ class ByServe:
         self.returned: list[float] = []     # `vapi serve` has no moment of its own to report
 
     def create(self, name: str) -> Cluster:
-        data_dir = self.workdir / name
-        data_dir.mkdir()
-        args = ["--host-kubeconfig", str(self.host_kubeconfig), "--name", name] if self.host_kubeconfig else []
-        with open(data_dir / "vapi.log", "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "vapi", "serve", "--port", "0", "--data-dir", str(data_dir),
-                                     "--exit-with-pid", str(os.getpid()), *args], stdout=log,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        cluster = Cluster(name, data_dir / "kubeconfig.yaml", proc.pid, proc)
+        args = ("--host-kubeconfig", str(self.host_kubeconfig), "--name", name) if self.host_kubeconfig else ()
+        server = start_server(self.workdir / name, extra_args=args)
+        cluster = Cluster(name, server.kubeconfig, server.proc.pid, server)
         self.made.append(cluster)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not cluster.kubeconfig.exists():  # written once the server listens
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"vapi serve {name} did not start:\n{(data_dir / 'vapi.log').read_text()}")
-            time.sleep(0.005)
         return cluster
 
     def pid(self, cluster: Cluster) -> int:
         return cluster.pid
 
     def delete(self, cluster: Cluster) -> None:
-        cluster.proc.send_signal(signal.SIGTERM)
-        try:
-            cluster.proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            cluster.proc.kill()
-            cluster.proc.wait()
+        cluster.server.stop()
 
 
 def _ensure_gone(pid: int) -> None:
