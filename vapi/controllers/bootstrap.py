@@ -10,6 +10,8 @@ objects still marked `autoupdate: "true"` get back what the policy gives them an
 """
 from __future__ import annotations
 
+import asyncio
+
 import json
 from pathlib import Path
 
@@ -92,14 +94,17 @@ async def _ensure(api, info, namespace: str | None, obj: dict, opts=None) -> Non
 async def ensure_system_objects(api, opts=None) -> None:
     """Create what is missing, as `opts.user` (the server's own privileged identity)."""
     namespaces = api.registry.get("", "v1", "namespaces")
-    for name in SYSTEM_NAMESPACES:
-        await _ensure(api, namespaces, None, {"metadata": {"name": name}}, opts)
-    for name, value, description in SYSTEM_PRIORITY_CLASSES:
-        await _ensure(api, api.registry.get("scheduling.k8s.io", "v1", "priorityclasses"), None,
-                      {"metadata": {"name": name}, "value": value, "description": description}, opts)
-    for plural, obj in bootstrap_policy():
-        await _ensure(api, api.registry.get(RBAC, "v1", plural), None, obj, opts)
-    await _ensure_local_apiservice(api, "metrics.k8s.io", "v1beta1", opts)
+    # All at once within each step: the store commits writes that wait together in one transaction,
+    # so a first start costs a few fsyncs rather than one per object.
+    await asyncio.gather(*(_ensure(api, namespaces, None, {"metadata": {"name": name}}, opts)
+                           for name in SYSTEM_NAMESPACES))
+    priority_classes = api.registry.get("scheduling.k8s.io", "v1", "priorityclasses")
+    await asyncio.gather(
+        *(_ensure(api, priority_classes, None, {"metadata": {"name": name}, "value": value,
+                                                "description": description}, opts)
+          for name, value, description in SYSTEM_PRIORITY_CLASSES),
+        *(_ensure(api, api.registry.get(RBAC, "v1", plural), None, obj, opts) for plural, obj in bootstrap_policy()),
+        _ensure_local_apiservice(api, "metrics.k8s.io", "v1beta1", opts))
 
 
 async def _ensure_local_apiservice(api, group: str, version: str, opts) -> None:
