@@ -148,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(args) -> None:
+    from .auth.certs import PKI
+    PKI(args.data_dir / "pki").begin()  # a first start's certificates, made while the server is imported
     from .controllers.settings import ControllerSettings
     from .server import Config, Server
 

@@ -24,6 +24,8 @@ SERVER_IPS = ["127.0.0.1", "::1", "10.96.0.1"]
 VALIDITY = datetime.timedelta(days=3650)
 # OpenSSL's X509_V_FLAG_NO_CHECK_TIME, which Python's ssl.VerifyFlags does not name.
 X509_V_FLAG_NO_CHECK_TIME = 0x200000
+# Children making a directory's certificates, begun early in a first start: directory -> pid.
+_making: dict[Path, int] = {}
 
 
 class PKI:
@@ -36,12 +38,28 @@ class PKI:
         self.admin_cert = directory / "admin.crt"
         self.admin_key = directory / "admin.key"
 
+    def _complete(self) -> bool:
+        return all(p.exists() for p in (self.ca_cert, self.ca_key, self.server_cert, self.server_key,
+                                        self.admin_cert, self.admin_key))
+
+    def begin(self) -> None:
+        """Start making missing certificates in a child process and go on: a first start imports
+        the server meanwhile, on the other core; `ensure` waits for it."""
+        if self.dir not in _making and not self._complete() and _may_fork():
+            self.dir.mkdir(parents=True, exist_ok=True)
+            _making[self.dir] = _fork_make(self)
+
     def ensure(self) -> None:
-        if all(p.exists() for p in (self.ca_cert, self.ca_key, self.server_cert, self.server_key,
-                                    self.admin_cert, self.admin_key)):
+        pid = _making.pop(self.dir, None)
+        if pid is not None:
+            _wait(pid, self)
+        if self._complete():
             return
         self.dir.mkdir(parents=True, exist_ok=True)
-        _made_aside(self)
+        if _may_fork():
+            _wait(_fork_make(self), self)
+        else:
+            _make(self)
 
     def sign_client(self, public_key, user: str, groups: list[str],
                     validity: datetime.timedelta = VALIDITY) -> bytes:
@@ -106,13 +124,14 @@ def identity_from_cert(cert: dict, now: float) -> tuple[str, list[str]] | None:
     return (cn[0] if cn else ""), [value for key, value in attributes if key == "organizationName"]
 
 
-def _made_aside(pki: PKI) -> None:
-    """Make the certificates in a forked child, so this process never maps cryptography's library
+def _may_fork() -> bool:
+    """Certificates are made in a forked child, so this process never maps cryptography's library
     (the child's memory goes with it); in this process where there is no fork, or threads a fork
     would leave locked."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
-        _make(pki)
-        return
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _fork_make(pki: PKI) -> int:
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -123,6 +142,10 @@ def _made_aside(pki: PKI) -> None:
             traceback.print_exc()
         finally:
             os._exit(code)
+    return pid
+
+
+def _wait(pid: int, pki: PKI) -> None:
     _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"making the certificates in {pki.dir} failed")
