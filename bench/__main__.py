@@ -35,6 +35,7 @@ from .audit_cpu import audit_cpu
 from .nodes import simulated_nodes
 from .pod_load import pod_load
 from .virtual_clusters import virtual_clusters
+from .virtual_pods import virtual_pods
 
 MB = 1024 * 1024
 LOG_TAIL = 40  # lines of the server's output shown when a benchmark fails
@@ -269,6 +270,7 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Row]]] = {
     "audit-cpu": audit_cpu,
     "nodes": simulated_nodes,
     "pod-load": pod_load,
+    "virtual-pods": virtual_pods,
     "virtual-clusters": virtual_clusters,
 }
 
