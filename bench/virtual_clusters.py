@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,12 +81,13 @@ class ByCLI:
         return cluster.pid
 
     def delete(self, cluster: Cluster) -> None:
-        pid = self.pid(cluster) if cluster.name in self._listed() else None
+        if cluster.name not in self._listed():
+            return  # its `vapi create` failed, and left nothing behind
+        pid = self.pid(cluster)
         try:
             _vapi("delete", cluster.name, env=self.env)
         finally:
-            if pid is not None:
-                _ensure_gone(pid)
+            _ensure_gone(pid)
 
     def _listed(self) -> set[str]:
         return {c["name"] for c in json.loads(_vapi("list", "-o", "json", env=self.env))}
@@ -189,8 +191,7 @@ def _measure(kind: str, launcher, workdir: Path, creates: int, density: int, idl
         rss = [vm_rss(pid) for pid in pids]
         pss = [_pss(pid) for pid in pids]
     finally:
-        for cluster in list(launcher.made):
-            launcher.delete(cluster)
+        _delete_all(launcher)
     p50, p99 = statistics.median(starts), _p99(starts)
     mean_rss, mean_pss = statistics.fmean(rss), statistics.fmean(pss)
     rows = [
@@ -212,6 +213,16 @@ def _measure(kind: str, launcher, workdir: Path, creates: int, density: int, idl
             f"{int(available // mean_rss):,} ({int(available // mean_pss):,}); vcluster at "
             f"{VCLUSTER_MEMORY // MB} MiB: {int(available // VCLUSTER_MEMORY):,}"),
     ]
+
+
+def _delete_all(launcher) -> None:
+    """Every cluster the run made, each one tried even when another fails to go."""
+    for cluster in list(launcher.made):
+        try:
+            launcher.delete(cluster)
+        except Exception:  # noqa: BLE001 - the others are still to be stopped; the failure is shown
+            traceback.print_exc()
+    launcher.made.clear()
 
 
 def _launcher_class():
