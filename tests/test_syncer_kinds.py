@@ -1,0 +1,189 @@
+"""The kinds other than pods synced to the host (issue 9): ConfigMaps and Secrets while pods use
+them, Services with the host's cluster IP taken back, Endpoints of selectorless Services, PVCs,
+and the opt-in kinds; each followed under change (virtual updates, hand edits and deletes on the
+host, deletes in the virtual cluster), and two virtual clusters with the same names side by side.
+
+vc1 runs the default configuration; vc2 turns on every opt-in kind and `configMaps.all`.
+"""
+from __future__ import annotations
+
+import base64
+import json
+
+import kubernetes
+import pytest
+
+from conformance.helpers import eventually
+from vapi.testing import ServerProcess, run_kubectl
+
+HOST_NS = "default"
+VC2_CONFIG = """
+sync:
+  toHost:
+    configMaps: {all: true}
+    ingresses: {enabled: true}
+    networkPolicies: {enabled: true}
+    podDisruptionBudgets: {enabled: true}
+    serviceAccounts: {enabled: true}
+    priorityClasses: {enabled: true}
+"""
+
+
+def start_virtual(host: ServerProcess, name: str, *args: str) -> ServerProcess:
+    return ServerProcess(extra_args=("--host-kubeconfig", str(host.kubeconfig), "--name", name, *args)).start()
+
+
+def api(server: ServerProcess) -> kubernetes.client.ApiClient:
+    return kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
+
+
+@pytest.fixture(scope="module")
+def host():
+    server = ServerProcess(extra_args=("--nodes", "2")).start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="module")
+def vc1(host):
+    server = start_virtual(host, "vc1")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="module")
+def vc2(host, tmp_path_factory):
+    config = tmp_path_factory.mktemp("vc2") / "config.yaml"
+    config.write_text(VC2_CONFIG)
+    server = start_virtual(host, "vc2", "--config", str(config))
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="module")
+def hcore(host):
+    return kubernetes.client.CoreV1Api(api(host))
+
+
+@pytest.fixture(scope="module")
+def v1core(vc1):
+    return kubernetes.client.CoreV1Api(api(vc1))
+
+
+@pytest.fixture(scope="module")
+def v2core(vc2):
+    return kubernetes.client.CoreV1Api(api(vc2))
+
+
+def host_name(name: str, namespace: str, vc: str) -> str:
+    return f"{name}-x-{namespace}-x-{vc}"
+
+
+def read(reader, *args):
+    try:
+        return reader(*args)
+    except kubernetes.client.ApiException as e:
+        if e.status == 404:
+            return None
+        raise
+
+
+def gone(reader, *args, timeout: float = 20.0) -> bool:
+    return eventually(lambda: read(reader, *args) is None, timeout)
+
+
+def pod_using(name: str, **spec) -> dict:
+    container = {"name": "c", "image": "busybox", "command": ["sleep", "3600"], **spec.pop("container", {})}
+    return {"metadata": {"name": name}, "spec": {"containers": [container], **spec}}
+
+
+# --- ConfigMaps and Secrets ---------------------------------------------------------------------
+
+def test_a_configmap_goes_to_the_host_while_a_pod_uses_it(hcore, v1core):
+    v1core.create_namespace({"metadata": {"name": "cms"}})
+    v1core.create_namespaced_config_map("cms", {"metadata": {"name": "conf", "labels": {"team": "a"}},
+                                                "data": {"k": "v"}, "binaryData": {"b": "AAE="}})
+    hname = host_name("conf", "cms", "vc1")
+    # Nothing uses it yet: it stays virtual.
+    assert not eventually(lambda: read(hcore.read_namespaced_config_map, hname, HOST_NS), timeout=1.5)
+
+    v1core.create_namespaced_pod("cms", pod_using("user", volumes=[{"name": "v", "configMap": {"name": "conf"}}]))
+    copy = eventually(lambda: read(hcore.read_namespaced_config_map, hname, HOST_NS))
+    assert copy is not None
+    assert copy.data == {"k": "v"} and copy.binary_data == {"b": "AAE="}
+    assert copy.metadata.labels == {"team": "a", "vapi.dev/managed-by": "vc1", "vapi.dev/namespace": "cms"}
+    assert copy.metadata.annotations["vapi.dev/object-name"] == "conf"
+    assert copy.metadata.owner_references[0].name == "vapi-vc1"
+    # The projected token volume mounts kube-root-ca.crt: it goes too.
+    root = eventually(lambda: read(hcore.read_namespaced_config_map, host_name("kube-root-ca.crt", "cms", "vc1"),
+                                   HOST_NS))
+    assert root is not None and "ca.crt" in root.data
+
+    # An update in the virtual cluster reaches the host.
+    v1core.patch_namespaced_config_map("conf", "cms", {"data": {"k": "v2", "new": "x"}})
+    assert eventually(lambda: hcore.read_namespaced_config_map(hname, HOST_NS).data == {"k": "v2", "new": "x"})
+    # A hand edit on the host is put back.
+    hcore.patch_namespaced_config_map(hname, HOST_NS, {"data": {"k": "hand"}})
+    assert eventually(lambda: hcore.read_namespaced_config_map(hname, HOST_NS).data == {"k": "v2", "new": "x"})
+    # binaryData removed in the virtual cluster is removed on the host.
+    v1core.replace_namespaced_config_map("conf", "cms", {"metadata": {"name": "conf", "labels": {"team": "a"}},
+                                                         "data": {"k": "v3"}})
+    assert eventually(lambda: (lambda c: c.data == {"k": "v3"} and not c.binary_data)(
+        hcore.read_namespaced_config_map(hname, HOST_NS)))
+    # A hand delete on the host is undone.
+    uid = hcore.read_namespaced_config_map(hname, HOST_NS).metadata.uid
+    hcore.delete_namespaced_config_map(hname, HOST_NS)
+    assert eventually(lambda: (read(hcore.read_namespaced_config_map, hname, HOST_NS) or
+                               kubernetes.client.V1ConfigMap(metadata=kubernetes.client.V1ObjectMeta(uid=uid)))
+                      .metadata.uid != uid)
+
+    # No pod uses it any more: it leaves the host.
+    v1core.delete_namespaced_pod("user", "cms", grace_period_seconds=0)
+    assert gone(hcore.read_namespaced_config_map, hname, HOST_NS)
+
+
+def test_a_configmap_deleted_in_the_virtual_cluster_leaves_the_host(hcore, v1core):
+    v1core.create_namespace({"metadata": {"name": "cmdel"}})
+    v1core.create_namespaced_config_map("cmdel", {"metadata": {"name": "env"}, "data": {"A": "1"}})
+    v1core.create_namespaced_pod("cmdel", pod_using("user", container={"envFrom": [{"configMapRef": {"name": "env"}}]}))
+    hname = host_name("env", "cmdel", "vc1")
+    assert eventually(lambda: read(hcore.read_namespaced_config_map, hname, HOST_NS))
+    v1core.delete_namespaced_config_map("env", "cmdel")
+    assert gone(hcore.read_namespaced_config_map, hname, HOST_NS)
+
+
+def test_secrets_pods_use_go_to_the_host_and_token_secrets_never(hcore, v1core):
+    v1core.create_namespace({"metadata": {"name": "sec"}})
+    v1core.create_namespaced_secret("sec", {"metadata": {"name": "pw"}, "type": "Opaque",
+                                            "stringData": {"password": "s3cret"}})
+    v1core.create_namespaced_secret("sec", {"metadata": {"name": "pull"}, "type": "kubernetes.io/dockerconfigjson",
+                                            "stringData": {".dockerconfigjson": '{"auths":{}}'}})
+    v1core.create_namespaced_service_account("sec", {"metadata": {"name": "robot"}})
+    v1core.create_namespaced_secret("sec", {"metadata": {"name": "robot-token", "annotations": {
+        "kubernetes.io/service-account.name": "robot"}}, "type": "kubernetes.io/service-account-token"})
+    v1core.create_namespaced_pod("sec", pod_using(
+        "user", imagePullSecrets=[{"name": "pull"}],
+        volumes=[{"name": "t", "secret": {"secretName": "robot-token"}}],
+        container={"env": [{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "pw", "key": "password"}}}]}))
+    pw = eventually(lambda: read(hcore.read_namespaced_secret, host_name("pw", "sec", "vc1"), HOST_NS))
+    assert pw is not None and base64.b64decode(pw.data["password"]) == b"s3cret" and pw.type == "Opaque"
+    pull = eventually(lambda: read(hcore.read_namespaced_secret, host_name("pull", "sec", "vc1"), HOST_NS))
+    assert pull is not None and pull.type == "kubernetes.io/dockerconfigjson"
+    # The pod's own token Secret (the pods translator's) is there; the token-type Secret is not.
+    host_pod = host_name("user", "sec", "vc1")
+    assert eventually(lambda: read(hcore.read_namespaced_secret, f"{host_pod}-sa-token", HOST_NS))
+    assert read(hcore.read_namespaced_secret, host_name("robot-token", "sec", "vc1"), HOST_NS) is None
+
+    v1core.patch_namespaced_secret("pw", "sec", {"stringData": {"password": "changed"}})
+    assert eventually(lambda: base64.b64decode(hcore.read_namespaced_secret(
+        host_name("pw", "sec", "vc1"), HOST_NS).data["password"]) == b"changed")
+    v1core.delete_namespaced_pod("user", "sec", grace_period_seconds=0)
+    assert gone(hcore.read_namespaced_secret, host_name("pw", "sec", "vc1"), HOST_NS)
+    assert gone(hcore.read_namespaced_secret, host_name("pull", "sec", "vc1"), HOST_NS)
+
+
+def test_configmaps_all_syncs_unused_ones(hcore, v2core):
+    v2core.create_namespace({"metadata": {"name": "every"}})
+    v2core.create_namespaced_config_map("every", {"metadata": {"name": "unused"}, "data": {"a": "b"}})
+    copy = eventually(lambda: read(hcore.read_namespaced_config_map, host_name("unused", "every", "vc2"), HOST_NS))
+    assert copy is not None and copy.data == {"a": "b"}
