@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import kubernetes
 import pytest
@@ -90,6 +91,14 @@ def read(reader, *args):
 
 def gone(reader, *args, timeout: float = 20.0) -> bool:
     return eventually(lambda: read(reader, *args) is None, timeout)
+
+
+def same_address(v1core, hcore, namespace: str, name: str, vc: str = "vc1") -> bool:
+    """The virtual Service has its host copy's cluster IP (it is absent for a moment while it is
+    made again with it)."""
+    virtual = read(v1core.read_namespaced_service, name, namespace)
+    copy = read(hcore.read_namespaced_service, host_name(name, namespace, vc), HOST_NS)
+    return bool(virtual and copy and virtual.spec.cluster_ip == copy.spec.cluster_ip)
 
 
 def pod_using(name: str, **spec) -> dict:
@@ -187,3 +196,108 @@ def test_configmaps_all_syncs_unused_ones(hcore, v2core):
     v2core.create_namespaced_config_map("every", {"metadata": {"name": "unused"}, "data": {"a": "b"}})
     copy = eventually(lambda: read(hcore.read_namespaced_config_map, host_name("unused", "every", "vc2"), HOST_NS))
     assert copy is not None and copy.data == {"a": "b"}
+
+
+# --- Services and Endpoints ---------------------------------------------------------------------
+
+def test_a_service_follows_and_takes_the_host_cluster_ip(hcore, v1core):
+    v1core.create_namespace({"metadata": {"name": "svc"}})
+    v1core.create_namespaced_service("svc", {"metadata": {"name": "web"}, "spec": {
+        "selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}],
+        "sessionAffinity": "ClientIP"}})
+    hname = host_name("web", "svc", "vc1")
+    copy = eventually(lambda: read(hcore.read_namespaced_service, hname, HOST_NS))
+    assert copy is not None
+    assert copy.spec.selector == {"app": "web", "vapi.dev/managed-by": "vc1", "vapi.dev/namespace": "svc"}
+    assert copy.spec.session_affinity == "ClientIP"
+    assert [(p.port, p.target_port) for p in copy.spec.ports] == [(80, 8080)]
+    # The virtual Service is made again with the host's address.
+    assert eventually(lambda: same_address(v1core, hcore, "svc", "web"))
+    virtual = v1core.read_namespaced_service("web", "svc")
+    assert virtual.spec.cluster_ips == [virtual.spec.cluster_ip]
+
+    v1core.patch_namespaced_service("web", "svc", {"spec": {"ports": [{"port": 80, "targetPort": 9090}]}})
+    assert eventually(lambda: [(p.port, p.target_port) for p in hcore.read_namespaced_service(hname, HOST_NS)
+                               .spec.ports] == [(80, 9090)])
+    hcore.patch_namespaced_service(hname, HOST_NS, {"spec": {"selector": {"app": "other"}}})
+    assert eventually(lambda: hcore.read_namespaced_service(hname, HOST_NS).spec.selector
+                      == {"app": "web", "vapi.dev/managed-by": "vc1", "vapi.dev/namespace": "svc"})
+
+    # Deleted by hand on the host: made again, and the virtual Service takes the new address.
+    old = hcore.read_namespaced_service(hname, HOST_NS).metadata.uid
+    hcore.delete_namespaced_service(hname, HOST_NS)
+    assert eventually(lambda: (read(hcore.read_namespaced_service, hname, HOST_NS)
+                               or kubernetes.client.V1Service(metadata=kubernetes.client.V1ObjectMeta(uid=old)))
+                      .metadata.uid != old)
+    assert eventually(lambda: same_address(v1core, hcore, "svc", "web"))
+
+    v1core.delete_namespaced_service("web", "svc")
+    assert gone(hcore.read_namespaced_service, hname, HOST_NS)
+
+
+def test_headless_external_name_and_node_port_services(hcore, v1core):
+    v1core.create_namespace({"metadata": {"name": "kinds"}})
+    v1core.create_namespaced_service("kinds", {"metadata": {"name": "db"}, "spec": {
+        "clusterIP": "None", "selector": {"app": "db"}, "ports": [{"port": 5432}]}})
+    v1core.create_namespaced_service("kinds", {"metadata": {"name": "ext"}, "spec": {
+        "type": "ExternalName", "externalName": "example.invalid"}})
+    v1core.create_namespaced_service("kinds", {"metadata": {"name": "np"}, "spec": {
+        "type": "NodePort", "selector": {"app": "np"}, "externalTrafficPolicy": "Local",
+        "ports": [{"port": 80, "nodePort": 31234}]}})
+    db = eventually(lambda: read(hcore.read_namespaced_service, host_name("db", "kinds", "vc1"), HOST_NS))
+    assert db is not None and db.spec.cluster_ip == "None"
+    ext = eventually(lambda: read(hcore.read_namespaced_service, host_name("ext", "kinds", "vc1"), HOST_NS))
+    assert ext is not None and ext.spec.type == "ExternalName" and ext.spec.external_name == "example.invalid"
+    np = eventually(lambda: read(hcore.read_namespaced_service, host_name("np", "kinds", "vc1"), HOST_NS))
+    assert np is not None and np.spec.ports[0].node_port == 31234 and np.spec.external_traffic_policy == "Local"
+    assert eventually(lambda: same_address(v1core, hcore, "kinds", "np"))
+    assert v1core.read_namespaced_service("np", "kinds").spec.ports[0].node_port == 31234
+    assert v1core.read_namespaced_service("db", "kinds").spec.cluster_ip == "None"
+
+
+def test_expose_makes_a_host_service_selecting_exactly_the_namespace_pods(host, vc1, hcore, v1core):
+    v1core.create_namespace({"metadata": {"name": "exp"}})
+    v1core.create_namespace({"metadata": {"name": "exp2"}})
+    for namespace in ("exp", "exp2"):
+        run_kubectl(vc1.kubeconfig, "create", "deployment", "web", "--image=nginx", "--replicas=2", "-n", namespace)
+    run_kubectl(vc1.kubeconfig, "expose", "deployment", "web", "--port=80", "-n", "exp")
+    hname = host_name("web", "exp", "vc1")
+
+    def host_pod_ips():
+        pods = hcore.list_namespaced_pod(HOST_NS, label_selector="vapi.dev/managed-by=vc1,vapi.dev/namespace=exp,"
+                                                                 "app=web").items
+        return sorted(p.status.pod_ip for p in pods if p.status.pod_ip)
+
+    def endpoint_ips():
+        endpoints = read(hcore.read_namespaced_endpoints, hname, HOST_NS)
+        return sorted(a.ip for s in (endpoints.subsets or []) for a in s.addresses or []) if endpoints else []
+    assert eventually(lambda: len(host_pod_ips()) == 2 and endpoint_ips() == host_pod_ips()), \
+        (host_pod_ips(), endpoint_ips())
+    # The other namespace's pods of the same labels are not among them, and the virtual
+    # Endpoints hold the same addresses.
+    def virtual_ips():
+        endpoints = read(v1core.read_namespaced_endpoints, "web", "exp")
+        return sorted(a.ip for s in (endpoints.subsets or []) for a in s.addresses or []) if endpoints else []
+    assert eventually(lambda: virtual_ips() == host_pod_ips()), (virtual_ips(), host_pod_ips())
+    assert eventually(lambda: same_address(v1core, hcore, "exp", "web"))
+
+
+def test_endpoints_of_a_selectorless_service_go_to_the_host(hcore, v1core):
+    v1core.create_namespace({"metadata": {"name": "manual"}})
+    v1core.create_namespaced_service("manual", {"metadata": {"name": "outside"}, "spec": {"ports": [{"port": 80}]}})
+    v1core.create_namespaced_endpoints("manual", {"metadata": {"name": "outside"}, "subsets": [
+        {"addresses": [{"ip": "10.1.2.3"}], "ports": [{"port": 80}]}]})
+    hname = host_name("outside", "manual", "vc1")
+    copy = eventually(lambda: read(hcore.read_namespaced_endpoints, hname, HOST_NS))
+    assert copy is not None and copy.subsets[0].addresses[0].ip == "10.1.2.3"
+    assert copy.metadata.annotations["vapi.dev/object-kind"] == "Endpoints"
+    v1core.patch_namespaced_endpoints("outside", "manual", {"subsets": [
+        {"addresses": [{"ip": "10.1.2.4"}], "ports": [{"port": 80}]}]})
+    assert eventually(lambda: hcore.read_namespaced_endpoints(hname, HOST_NS).subsets[0].addresses[0].ip
+                      == "10.1.2.4")
+    # Endpoints the endpoints controller deletes while the Service is made again with the host's
+    # address are put back for a moment after; a user's deletion after that stands.
+    assert eventually(lambda: same_address(v1core, hcore, "manual", "outside"))
+    time.sleep(1.5)
+    v1core.delete_namespaced_endpoints("outside", "manual")
+    assert gone(hcore.read_namespaced_endpoints, hname, HOST_NS)
