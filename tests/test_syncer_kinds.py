@@ -301,3 +301,134 @@ def test_endpoints_of_a_selectorless_service_go_to_the_host(hcore, v1core):
     time.sleep(1.5)
     v1core.delete_namespaced_endpoints("outside", "manual")
     assert gone(hcore.read_namespaced_endpoints, hname, HOST_NS)
+
+
+# --- PersistentVolumeClaims ---------------------------------------------------------------------
+
+def test_a_claim_goes_to_the_host_grows_and_takes_its_status_back(hcore, v1core):
+    v1core.create_namespace({"metadata": {"name": "pvc"}})
+    v1core.create_namespaced_persistent_volume_claim("pvc", {"metadata": {"name": "data"}, "spec": {
+        "accessModes": ["ReadWriteOnce"], "storageClassName": "fast", "volumeName": "pv-virtual",
+        "resources": {"requests": {"storage": "1Gi"}}}})
+    hname = host_name("data", "pvc", "vc1")
+    copy = eventually(lambda: read(hcore.read_namespaced_persistent_volume_claim, hname, HOST_NS))
+    assert copy is not None
+    assert copy.spec.storage_class_name == "fast" and copy.spec.volume_name is None
+    assert copy.spec.resources.requests == {"storage": "1Gi"}
+    # The host binds it (here by hand): the virtual claim shows it.
+    status = {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}}
+    hcore.patch_namespaced_persistent_volume_claim_status(hname, HOST_NS, {"status": status})
+    assert eventually(lambda: v1core.read_namespaced_persistent_volume_claim("data", "pvc").status.phase == "Bound")
+    assert v1core.read_namespaced_persistent_volume_claim("data", "pvc").status.capacity == {"storage": "1Gi"}
+    # A bound claim may grow: the host copy asks for more too.
+    v1core.patch_namespaced_persistent_volume_claim("data", "pvc", {"spec": {"resources": {"requests": {
+        "storage": "2Gi"}}}})
+    assert eventually(lambda: hcore.read_namespaced_persistent_volume_claim(hname, HOST_NS)
+                      .spec.resources.requests == {"storage": "2Gi"})
+    v1core.delete_namespaced_persistent_volume_claim("data", "pvc")
+    assert gone(hcore.read_namespaced_persistent_volume_claim, hname, HOST_NS)
+
+
+# --- the opt-in kinds (vc2) ---------------------------------------------------------------------
+
+def test_opt_in_kinds_stay_virtual_by_default(hcore, v1core):
+    v1core.create_namespace({"metadata": {"name": "optin"}})
+    v1core.create_namespaced_service_account("optin", {"metadata": {"name": "robot"}})
+    # The default ServiceAccount and the new one: neither reaches the host.
+    assert not eventually(lambda: hcore.list_namespaced_service_account(
+        HOST_NS, label_selector="vapi.dev/managed-by=vc1").items, timeout=1.5)
+
+
+def test_ingress_policy_pdb_account_and_priority_class_in_vc2(host, vc2, hcore, v2core):
+    client = api(vc2)
+    networking = kubernetes.client.NetworkingV1Api(client)
+    policy = kubernetes.client.PolicyV1Api(client)
+    scheduling = kubernetes.client.SchedulingV1Api(client)
+    hclient = api(host)
+    hnetworking = kubernetes.client.NetworkingV1Api(hclient)
+    v2core.create_namespace({"metadata": {"name": "app"}})
+    v2core.create_namespace({"metadata": {"name": "mon", "labels": {"role": "monitoring"}}})
+    v2core.create_namespaced_secret("app", {"metadata": {"name": "tls"}, "type": "kubernetes.io/tls", "data": {
+        "tls.crt": "", "tls.key": ""}})
+    networking.create_namespaced_ingress("app", {"metadata": {"name": "web"}, "spec": {
+        "tls": [{"hosts": ["web.example"], "secretName": "tls"}],
+        "rules": [{"host": "web.example", "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+            "service": {"name": "web", "port": {"number": 80}}}}]}}]}})
+    ingress = eventually(lambda: read(hnetworking.read_namespaced_ingress, host_name("web", "app", "vc2"), HOST_NS))
+    assert ingress is not None
+    assert ingress.spec.rules[0].http.paths[0].backend.service.name == host_name("web", "app", "vc2")
+    assert ingress.spec.tls[0].secret_name == host_name("tls", "app", "vc2")
+    assert eventually(lambda: read(hcore.read_namespaced_secret, host_name("tls", "app", "vc2"), HOST_NS))
+
+    networking.create_namespaced_network_policy("app", {"metadata": {"name": "only-mon"}, "spec": {
+        "podSelector": {"matchLabels": {"app": "web"}},
+        "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"role": "monitoring"}}},
+                              {"podSelector": {"matchLabels": {"app": "client"}}},
+                              {"namespaceSelector": {"matchLabels": {"role": "none"}}}]}]}})
+    hpolicy = eventually(lambda: read(hnetworking.read_namespaced_network_policy,
+                                      host_name("only-mon", "app", "vc2"), HOST_NS))
+    assert hpolicy is not None
+    own = {"vapi.dev/managed-by": "vc2", "vapi.dev/namespace": "app"}
+    assert hpolicy.spec.pod_selector.match_labels == {"app": "web", **own}
+    peers = hpolicy.spec.ingress[0].var_from
+    assert peers[0].namespace_selector is None
+    assert peers[0].pod_selector.match_labels == {"vapi.dev/managed-by": "vc2"}
+    assert [(e.key, e.operator, e.values) for e in peers[0].pod_selector.match_expressions] == [
+        ("vapi.dev/namespace", "In", ["mon"])]
+    assert peers[1].pod_selector.match_labels == {"app": "client", **own}
+    assert peers[2].pod_selector.match_expressions[0].values == [""]
+    # A namespace that gains the label is let in.
+    v2core.patch_namespace("app", {"metadata": {"labels": {"role": "monitoring"}}})
+    assert eventually(lambda: hnetworking.read_namespaced_network_policy(host_name("only-mon", "app", "vc2"), HOST_NS)
+                      .spec.ingress[0].var_from[0].pod_selector.match_expressions[0].values == ["app", "mon"])
+
+    policy.create_namespaced_pod_disruption_budget("app", {"metadata": {"name": "web"}, "spec": {
+        "minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}}})
+    pdb = eventually(lambda: read(kubernetes.client.PolicyV1Api(hclient).read_namespaced_pod_disruption_budget,
+                                  host_name("web", "app", "vc2"), HOST_NS))
+    assert pdb is not None and pdb.spec.selector.match_labels == {"app": "web", **own}
+
+    v2core.create_namespaced_service_account("app", {"metadata": {"name": "robot"}})
+    account = eventually(lambda: read(hcore.read_namespaced_service_account, host_name("robot", "app", "vc2"),
+                                      HOST_NS))
+    assert account is not None and account.automount_service_account_token is False
+
+    scheduling.create_priority_class({"metadata": {"name": "high"}, "value": 1000, "globalDefault": True})
+    hscheduling = kubernetes.client.SchedulingV1Api(hclient)
+    priority = eventually(lambda: read(hscheduling.read_priority_class, "high-x-vc2"))
+    assert priority is not None and priority.value == 1000 and not priority.global_default
+    assert priority.metadata.labels["vapi.dev/managed-by"] == "vc2" and not priority.metadata.owner_references
+    assert read(hscheduling.read_priority_class, "system-node-critical-x-vc2") is None
+    scheduling.delete_priority_class("high")
+    assert gone(hscheduling.read_priority_class, "high-x-vc2")
+
+
+# --- two virtual clusters -----------------------------------------------------------------------
+
+def test_two_virtual_clusters_with_the_same_names_never_collide(host, vc1, vc2, hcore, v1core, v2core):
+    for core in (v1core, v2core):
+        core.create_namespace({"metadata": {"name": "twin"}})
+        core.create_namespaced_config_map("twin", {"metadata": {"name": "conf"}, "data": {"who": "x"}})
+        core.create_namespaced_service("twin", {"metadata": {"name": "web"}, "spec": {
+            "selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    for vc, core in (("vc1", v1core), ("vc2", v2core)):
+        run_kubectl(vc1.kubeconfig if vc == "vc1" else vc2.kubeconfig, "create", "deployment", "web",
+                    "--image=nginx", "--replicas=1", "-n", "twin")
+        core.create_namespaced_pod("twin", pod_using("user", volumes=[{"name": "v", "configMap": {"name": "conf"}}]))
+    v2core.patch_namespaced_config_map("conf", "twin", {"data": {"who": "vc2"}})
+    v1core.patch_namespaced_config_map("conf", "twin", {"data": {"who": "vc1"}})
+    for vc, core in (("vc1", v1core), ("vc2", v2core)):
+        assert eventually(lambda: (read(hcore.read_namespaced_config_map, host_name("conf", "twin", vc), HOST_NS)
+                                   or kubernetes.client.V1ConfigMap(data={})).data == {"who": vc})
+        assert eventually(lambda: same_address(core, hcore, "twin", "web", vc))
+
+        def endpoints_match():
+            pods = hcore.list_namespaced_pod(HOST_NS, label_selector=f"vapi.dev/managed-by={vc},"
+                                                                     "vapi.dev/namespace=twin,app=web").items
+            ips = sorted(p.status.pod_ip for p in pods if p.status.pod_ip)
+            endpoints = read(hcore.read_namespaced_endpoints, host_name("web", "twin", vc), HOST_NS)
+            listed = sorted(a.ip for s in (endpoints.subsets or []) for a in s.addresses or []) if endpoints else []
+            return len(ips) == 1 and listed == ips
+        assert eventually(endpoints_match)
+    assert v1core.read_namespaced_service("web", "twin").spec.cluster_ip != \
+        v2core.read_namespaced_service("web", "twin").spec.cluster_ip
