@@ -21,35 +21,31 @@ def _containers(pod: dict) -> Iterable[dict]:
         yield from spec.get(kind) or []
 
 
-def pod_configmaps(pod: dict) -> set[str]:
+def _pod_references(pod: dict, volume: tuple[str, str], source: str, key_ref: str, env_from: str) -> set[str]:
+    """The names of one kind a pod refers to: by volume (kind, name field), projected source,
+    env valueFrom and envFrom."""
     found = set()
-    for volume in (pod.get("spec") or {}).get("volumes") or []:
-        found.add((volume.get("configMap") or {}).get("name"))
-        for source in (volume.get("projected") or {}).get("sources") or []:
-            found.add((source.get("configMap") or {}).get("name"))
+    for v in (pod.get("spec") or {}).get("volumes") or []:
+        found.add((v.get(volume[0]) or {}).get(volume[1]))
+        for projected in (v.get("projected") or {}).get("sources") or []:
+            found.add((projected.get(source) or {}).get("name"))
     for container in _containers(pod):
         for env in container.get("env") or []:
-            found.add(((env.get("valueFrom") or {}).get("configMapKeyRef") or {}).get("name"))
-        for source in container.get("envFrom") or []:
-            found.add((source.get("configMapRef") or {}).get("name"))
-    found.discard(None)
-    return found
-
-
-def pod_secrets(pod: dict) -> set[str]:
-    found = {s.get("name") for s in (pod.get("spec") or {}).get("imagePullSecrets") or []}
-    for volume in (pod.get("spec") or {}).get("volumes") or []:
-        found.add((volume.get("secret") or {}).get("secretName"))
-        for source in (volume.get("projected") or {}).get("sources") or []:
-            found.add((source.get("secret") or {}).get("name"))
-    for container in _containers(pod):
-        for env in container.get("env") or []:
-            found.add(((env.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name"))
-        for source in container.get("envFrom") or []:
-            found.add((source.get("secretRef") or {}).get("name"))
+            found.add(((env.get("valueFrom") or {}).get(key_ref) or {}).get("name"))
+        for reference in container.get("envFrom") or []:
+            found.add((reference.get(env_from) or {}).get("name"))
     found.discard(None)
     found.discard("")
     return found
+
+
+def pod_configmaps(pod: dict) -> set[str]:
+    return _pod_references(pod, ("configMap", "name"), "configMap", "configMapKeyRef", "configMapRef")
+
+
+def pod_secrets(pod: dict) -> set[str]:
+    pulled = {s.get("name") for s in (pod.get("spec") or {}).get("imagePullSecrets") or [] if s.get("name")}
+    return pulled | _pod_references(pod, ("secret", "secretName"), "secret", "secretKeyRef", "secretRef")
 
 
 def ingress_secrets(ingress: dict) -> set[str]:
