@@ -8,7 +8,6 @@ vc1 runs the default configuration; vc2 turns on every opt-in kind and `configMa
 from __future__ import annotations
 
 import base64
-import json
 import time
 
 import kubernetes
