@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from vapi import errors
+from vapi.controllers.events import EventRecorder
 
 from . import names
 from .config import SyncConfig
@@ -58,7 +59,7 @@ class Syncer:
         self.host = Host(kubeconfig, namespace)
         self.ctx = Context(vc=vc, host=self.host, api=api, informers=informers,
                            host_informers=HostInformers(self.host), config=config, advertise=advertise,
-                           kubernetes_version=kubernetes_version)
+                           kubernetes_version=kubernetes_version, recorder=EventRecorder(api, "vapi-syncer"))
         self.ctx.extras["nodes"] = FakeNodes(self.ctx)
         self.loops = [Loop(self.ctx, cls(self.ctx)) for cls in TO_HOST if config.enabled("toHost", cls.key)]
         self.tasks: list[asyncio.Task] = []
@@ -108,4 +109,5 @@ class Syncer:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.ctx.host_informers.stop()
+        await self.ctx.recorder.close()
         self.host.close()

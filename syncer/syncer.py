@@ -45,6 +45,7 @@ class Context:
     advertise: tuple[str, int]       # where host pods reach this server
     kubernetes_version: str = "1.33"
     anchor: dict | None = None       # the host ConfigMap every host object is owned by
+    recorder: object = None          # events on virtual objects, as the syncer
     extras: dict = field(default_factory=dict)   # what translators share (the node syncer...)
 
     def resource(self, group: str, version: str, plural: str):
@@ -173,6 +174,11 @@ class Loop:
         except errors.StatusError as e:
             if e.code in (409, 503, 504, 429, 500):
                 raise Retry from None   # a cache behind a write, or a host away: the key comes back
+            if e.code in (400, 403, 422) and obj is not None:
+                # The host refuses the copy (its quota, its admission, its policies): the user
+                # sees why on their object, as vcluster reports it, and the key is tried again.
+                self.ctx.recorder.event(obj, "Warning", "SyncError", f"Error syncing to host: {e.message}")
+                raise Retry from None
             raise
 
     async def _reconcile(self, namespace, name, obj, host) -> float | None:
