@@ -248,3 +248,13 @@ def test_a_copy_the_host_refuses_is_reported_on_the_virtual_pod_and_tried_again(
     core(host).patch_namespaced_resource_quota("no-pods", "tight", {"spec": {"hard": {"pods": "10"}}})
     assert eventually(lambda: _running(vc, "refused"), timeout=30)
     assert [p.metadata.name for p in core(host).list_namespaced_pod("tight").items] == ["refused-x-default-x-tight"]
+
+
+def test_a_token_secret_left_behind_is_removed(host, vc1):
+    # as a syncer killed between deleting a host pod and its token Secret leaves it
+    copy = host_name("long-gone", "default", "vc1")
+    core(host).create_namespaced_secret("default", {"metadata": {
+        "name": f"{copy}-sa-token", "labels": {"vapi.dev/managed-by": "vc1"},
+        "annotations": {"vapi.dev/token-of": copy, "vapi.dev/token-pod": "default/long-gone"}}})
+    assert eventually(lambda: not [s for s in core(host).list_namespaced_secret(
+        "default", label_selector="vapi.dev/managed-by=vc1").items if s.metadata.name == f"{copy}-sa-token"])
