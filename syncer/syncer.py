@@ -113,17 +113,15 @@ class Loop:
 
     def watch_virtual(self, group: str, version: str, plural: str,
                       mapper: Callable[[dict], Iterable[tuple]]) -> None:
-        informer = self.ctx.cache(group, version, plural)
-        self._read.append(informer)
-
-        async def handle(event_type: str, obj: dict, prev: dict | None) -> None:
-            for source in (obj, prev) if prev is not None else (obj,):
-                for key in mapper(source):
-                    self.queue.add(key)
-        informer.add_handler(handle)
+        """Look again at the keys `mapper` names for each change of this virtual resource (the
+        object before the change too, so a key that stops being named hears of it)."""
+        self._watch(self.ctx.cache(group, version, plural), mapper)
 
     def watch_host(self, resource: HostResource, mapper: Callable[[dict], Iterable[tuple]]) -> None:
-        informer = self.ctx.host_cache(resource)
+        """The same for a host resource (this cluster's objects there)."""
+        self._watch(self.ctx.host_cache(resource), mapper)
+
+    def _watch(self, informer, mapper: Callable[[dict], Iterable[tuple]]) -> None:
         self._read.append(informer)
 
         async def handle(event_type: str, obj: dict, prev: dict | None) -> None:
