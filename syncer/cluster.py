@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 from vapi import errors
 from vapi.controllers.events import EventRecorder
@@ -54,9 +53,11 @@ TO_HOST = [
 
 
 class Syncer:
-    def __init__(self, api, informers, kubeconfig: Path, vc: str, namespace: str | None, config: SyncConfig,
-                 advertise: tuple[str, int], kubernetes_version: str):
-        self.host = Host(kubeconfig, namespace)
+    def __init__(self, api, informers, host: Host, vc: str, config: SyncConfig, advertise: tuple[str, int],
+                 kubernetes_version: str):
+        """`host` is made apart (`Host(kubeconfig, namespace)`: loading the client takes a while,
+        and the server makes it on a thread while it already answers)."""
+        self.host = host
         self.ctx = Context(vc=vc, host=self.host, api=api, informers=informers,
                            host_informers=HostInformers(self.host), config=config, advertise=advertise,
                            kubernetes_version=kubernetes_version, recorder=EventRecorder(api, "vapi-syncer"))
