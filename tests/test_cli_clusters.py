@@ -1,0 +1,195 @@
+"""`vapi create|connect|list|delete`: real `vapi` processes, clusters kept under a VAPI_HOME of the test's own.
+
+Every cluster a test creates is deleted by the `vapi` fixture's finalizer, so no server outlives it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vapi.testing import run_kubectl
+
+
+class VapiCLI:
+    def __init__(self, home: Path):
+        self.home = home
+
+    def __call__(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "vapi", *args], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "VAPI_HOME": str(self.home), **(env or {})})
+        if check and proc.returncode != 0:
+            raise AssertionError(f"vapi {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def record(self, name: str) -> dict:
+        return json.loads((self.home / "clusters" / name / "cluster.json").read_text())
+
+    def listing(self) -> dict[str, dict]:
+        return {c["name"]: c for c in json.loads(self("list", "--output", "json").stdout)}
+
+    def kubeconfig(self, name: str, tmp_path: Path) -> Path:
+        path = tmp_path / f"{name}.kubeconfig"
+        path.write_text(self("connect", name, "--print").stdout)
+        return path
+
+    def cleanup(self) -> None:
+        clusters = self.home / "clusters"
+        for entry in sorted(clusters.iterdir()) if clusters.is_dir() else ():
+            record = json.loads((entry / "cluster.json").read_text())
+            if self("delete", entry.name, check=False).returncode != 0 and record.get("pid"):
+                # The CLI failed: the test has failed already; still, no server outlives it.
+                try:
+                    os.kill(record["pid"], signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+@pytest.fixture
+def vapi(tmp_path):
+    cli = VapiCLI(tmp_path / "vapi-home")
+    yield cli
+    cli.cleanup()
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_for(predicate, timeout: float = 15.0):
+    deadline = time.monotonic() + timeout
+    while not (result := predicate()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return result
+
+
+def test_create_standalone_serves_the_version_asked_for(vapi, tmp_path):
+    created = vapi("create", "vc1", "--kubernetes-version", "1.31", "--nodes", "2")
+    assert created.stderr.startswith("info  Creating virtual cluster vc1...\n")
+    assert "done  Virtual cluster vc1 is ready (" in created.stderr
+    record = vapi.record("vc1")
+    assert alive(record["pid"])
+    assert record["mode"] == "standalone" and record["version"] == "1.31"
+    assert record["server"] == f"https://127.0.0.1:{record['port']}"
+
+    kubeconfig = vapi.kubeconfig("vc1", tmp_path)
+    config = yaml.safe_load(kubeconfig.read_text())
+    assert config["current-context"] == "vapi_vc1"
+    assert [c["name"] for c in config["clusters"]] == ["vapi_vc1"]
+    assert "default " in run_kubectl(kubeconfig, "get", "ns").stdout
+    version = json.loads(run_kubectl(kubeconfig, "get", "--raw", "/version").stdout)
+    assert (version["major"], version["minor"]) == ("1", "31")
+    nodes = run_kubectl(kubeconfig, "get", "nodes", "-o", "name").stdout.split()
+    assert nodes == ["node/vapi-node-0", "node/vapi-node-1"]
+
+    lines = vapi("list").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "STATUS", "AGE", "VERSION", "ENDPOINT", "HOST"]
+    name, status, age, version_column, endpoint, host = lines[1].split()
+    assert (name, status, version_column, endpoint, host) == ("vc1", "Running", "1.31", record["server"],
+                                                               "standalone")
+    assert age.endswith("s") and age[:-1].isdigit()
+    listed = vapi.listing()["vc1"]
+    assert listed["status"] == "Running" and listed["endpoint"] == record["server"]
+
+
+def test_killed_cluster_is_stopped_and_create_brings_it_back_with_its_objects(vapi, tmp_path):
+    vapi("create", "vc1")
+    kubeconfig = vapi.kubeconfig("vc1", tmp_path)
+    run_kubectl(kubeconfig, "create", "configmap", "before", "--from-literal=kept=yes")
+    record = vapi.record("vc1")
+
+    os.kill(record["pid"], signal.SIGKILL)
+    wait_for(lambda: not alive(record["pid"]))
+    assert vapi.listing()["vc1"]["status"] == "Stopped"
+    assert vapi("list").stdout.splitlines()[1].split()[1] == "Stopped"
+
+    again = vapi("create", "vc1")
+    assert "info  Starting virtual cluster vc1 again on its existing data..." in again.stderr
+    restarted = vapi.record("vc1")
+    assert restarted["pid"] != record["pid"] and alive(restarted["pid"])
+    assert restarted["port"] == record["port"]  # its port was free again
+    assert restarted["created"] == record["created"]
+    # The kubeconfig printed before the crash still reaches it.
+    assert run_kubectl(kubeconfig, "get", "configmap", "before", "-o", "jsonpath={.data.kept}").stdout == "yes"
+    assert vapi.listing()["vc1"]["status"] == "Running"
+
+
+def test_delete_stops_the_process_and_removes_the_cluster(vapi):
+    vapi("create", "vc1")
+    vapi("create", "vc2")
+    pid = vapi.record("vc1")["pid"]
+    deleted = vapi("delete", "vc1")
+    assert "done  Deleted virtual cluster vc1" in deleted.stderr
+    assert not alive(pid)
+    assert not (vapi.home / "clusters" / "vc1").exists()
+    assert list(vapi.listing()) == ["vc2"]
+    # A stopped cluster deletes too.
+    pid = vapi.record("vc2")["pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not alive(pid))
+    vapi("delete", "vc2")
+    assert vapi.listing() == {}
+    assert vapi("list").stdout.splitlines() == ["NAME   STATUS   AGE   VERSION   ENDPOINT   HOST"]
+
+
+def test_errors_are_one_line_and_exit_1(vapi):
+    bad = vapi("create", "Bad_Name", check=False)
+    assert bad.returncode == 1
+    assert bad.stderr.splitlines() == [
+        "fatal invalid virtual cluster name \"Bad_Name\": a lowercase RFC 1123 label must consist of lower case "
+        "alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  "
+        "or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"]
+    assert not (vapi.home / "clusters" / "Bad_Name").exists()
+    for command in ("connect", "delete"):
+        missing = vapi(command, "vc1", check=False)
+        assert (missing.returncode, missing.stderr) == (1, "fatal virtual cluster vc1 not found\n")
+    vapi("create", "vc1")
+    pid = vapi.record("vc1")["pid"]
+    duplicate = vapi("create", "vc1", check=False)
+    assert (duplicate.returncode, duplicate.stderr) == (1, "fatal virtual cluster vc1 already exists\n")
+    assert vapi.record("vc1")["pid"] == pid and alive(pid)
+    missing_host = vapi("create", "vc2", "--host-kubeconfig", str(vapi.home / "nope.yaml"), check=False)
+    assert missing_host.returncode == 1
+    assert missing_host.stderr == f"fatal {vapi.home / 'nope.yaml'}: no such file\n"
+    assert not (vapi.home / "clusters" / "vc2").exists()
+
+
+def test_connect_merges_into_the_kubeconfig_and_switches_context(vapi, tmp_path):
+    vapi("create", "vc1")
+    mine = tmp_path / "kube" / "config"
+    mine.parent.mkdir()
+    mine.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "elsewhere",
+        "clusters": [{"name": "elsewhere", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "users": [{"name": "elsewhere", "user": {"token": "t"}}],
+        "contexts": [{"name": "elsewhere", "context": {"cluster": "elsewhere", "user": "elsewhere"}}]}))
+    connected = vapi("connect", "vc1", "--kube-config", str(mine))
+    assert connected.stdout == ""
+    assert f"done  Switched active kube context to vapi_vc1 in {mine}" in connected.stderr
+    assert "Use `kubectl config use-context elsewhere` to return to your previous kube context" in connected.stderr
+    config = yaml.safe_load(mine.read_text())
+    assert config["current-context"] == "vapi_vc1"
+    assert sorted(c["name"] for c in config["contexts"]) == ["elsewhere", "vapi_vc1"]
+    assert "kube-system " in run_kubectl(mine, "get", "ns").stdout
+    assert mine.stat().st_mode & 0o077 == 0
+
+    # Without --kube-config: $KUBECONFIG's first path, made when missing; connecting twice keeps one entry.
+    fresh = tmp_path / "fresh" / "config"
+    for _ in range(2):
+        vapi("connect", "vc1", env={"KUBECONFIG": f"{fresh}{os.pathsep}{mine}"})
+    config = yaml.safe_load(fresh.read_text())
+    assert [c["name"] for c in config["contexts"]] == ["vapi_vc1"]
+    assert config["current-context"] == "vapi_vc1"
+    assert "default " in run_kubectl(fresh, "get", "ns").stdout
