@@ -66,6 +66,7 @@ class Cluster:
     host_kubeconfig: str | None = None          # the copy in the cluster's dir
     host_kubeconfig_source: str | None = None   # the file it was copied from
     host_namespace: str | None = None
+    host_namespace_created: bool = False        # made by `vapi create`: `vapi delete` removes it
     config: str | None = None                   # the copy of --config in the cluster's dir
     extra: dict = field(default_factory=dict)
 
@@ -109,11 +110,11 @@ def all_clusters() -> list[Cluster]:
     return [c for c in found if c is not None]
 
 
-def check_name(name: str) -> None:
+def check_name(name: str, what: str = "virtual cluster name") -> None:
     from admission.validation.names import is_dns1123_label
     errors = is_dns1123_label(name)
     if errors:
-        raise ClusterError(f"invalid virtual cluster name \"{name}\": {'; '.join(errors)}")
+        raise ClusterError(f"invalid {what} \"{name}\": {'; '.join(errors)}")
 
 
 def existing(name: str) -> Cluster:
@@ -275,14 +276,15 @@ def create(name: str, version: str, nodes: int | None = None, host_kubeconfig: P
         progress("info", f"Starting virtual cluster {name} again on its existing data...")
         _launch(cluster)
     else:
-        cluster = _new(name, version, nodes, host_kubeconfig, host_namespace, config)
         progress("info", f"Creating virtual cluster {name}...")
+        cluster = None
         try:
+            cluster = _new(name, version, nodes, host_kubeconfig, host_namespace, config)
             _launch(cluster)
         except BaseException:
-            if cluster.pid and cluster.running():
+            if cluster is not None and cluster.running():
                 stop_process(cluster.pid, cluster.dir)
-            shutil.rmtree(cluster.dir, ignore_errors=True)
+            shutil.rmtree(cluster_dir(name), ignore_errors=True)
             raise
     progress("done", f"Virtual cluster {name} is ready ({time.monotonic() - started:.1f}s)")
     progress("-", f"Use `vapi connect {name}` to access it ({cluster.server})")
@@ -292,7 +294,7 @@ def create(name: str, version: str, nodes: int | None = None, host_kubeconfig: P
 def _new(name: str, version: str, nodes: int | None, host_kubeconfig: Path | None,
          host_namespace: str | None, config: Path | None) -> Cluster:
     if host_namespace is not None:
-        check_name(host_namespace)
+        check_name(host_namespace, "host namespace")
     for given in (host_kubeconfig, config):
         if given is not None and not given.is_file():
             raise ClusterError(f"{given}: no such file")
@@ -307,6 +309,8 @@ def _new(name: str, version: str, nodes: int | None, host_kubeconfig: Path | Non
         cluster.host_kubeconfig = str(copy)
         cluster.host_kubeconfig_source = str(host_kubeconfig.resolve())
         cluster.host_namespace = host_namespace
+        from .clusterhost import prepare
+        prepare(cluster)
     if config is not None:
         copy = directory / SYNC_CONFIG
         shutil.copyfile(config, copy)
