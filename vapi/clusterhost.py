@@ -10,7 +10,7 @@ import asyncio
 import time
 
 from syncer.host import Host, HostResource
-from syncer.names import MANAGED_BY, anchor_name
+from syncer.names import ANCHOR, MANAGED_BY, anchor_name
 
 from . import errors
 from .clusters import POLL_SECONDS, Cluster, ClusterError, progress
@@ -57,37 +57,39 @@ def prepare(cluster: Cluster) -> None:
 
 def remove_host_objects(cluster: Cluster) -> None:
     async def work(host: Host) -> None:
-        anchor = anchor_name(cluster.name)
-        progress("info", f"Deleting ConfigMap {anchor} in host namespace {host.namespace} and what it owns")
-        await host.delete(CONFIGMAPS, anchor, propagation="Background")
+        anchor_object = await host.get(CONFIGMAPS, anchor_name(cluster.name))
+        anchor_uid = anchor_object["metadata"]["uid"] if anchor_object else None
+        if anchor_object:
+            progress("info", f"Deleting ConfigMap {anchor_name(cluster.name)} in host namespace {host.namespace} "
+                             "and what it owns")
+            await host.delete(CONFIGMAPS, anchor_name(cluster.name), uid=anchor_uid, propagation="Background")
         selector = f"{MANAGED_BY}={cluster.name}"
-        for resource in CLUSTER_SCOPED:
-            for item in (await host.list(resource, label_selector=selector)).get("items", []):
+        # What the host's garbage collector will not take (cluster-scoped, or not owned by the
+        # anchor) is deleted here; then wait until nothing labelled is left.
+        for resource, item in await _labelled(host, selector):
+            owners = item["metadata"].get("ownerReferences") or []
+            if not any(ref.get("uid") == anchor_uid for ref in owners):
                 await host.delete(resource, item["metadata"]["name"])
-        left = await _left_after(host, selector, GONE_TIMEOUT)
-        if left:
-            # What the garbage collector did not take (an object without the anchor as owner).
-            progress("warn", f"{len(left)} host objects outlived the anchor; deleting them: {', '.join(left)}")
-            for resource, name in left.values():
-                await host.delete(resource, name)
-            left = await _left_after(host, selector, GONE_TIMEOUT)
-            if left:
+        deadline = time.monotonic() + GONE_TIMEOUT
+        while left := await _labelled(host, selector):
+            if time.monotonic() > deadline:
+                names = ", ".join(f"{r.group_resource}/{item['metadata']['name']}" for r, item in left)
                 raise ClusterError(f"host objects of virtual cluster {cluster.name} are still there after "
-                                   f"{GONE_TIMEOUT:.0f}s: {', '.join(left)}")
+                                   f"{GONE_TIMEOUT:.0f}s: {names}")
+            await asyncio.sleep(POLL_SECONDS * 10)
         if cluster.host_namespace_created:
-            progress("info", f"Deleting namespace {host.namespace} on the host")
-            await host.delete(NAMESPACES, host.namespace)
+            others = (await host.list(CONFIGMAPS, label_selector=ANCHOR)).get("items", [])
+            if others:
+                progress("info", f"Keeping namespace {host.namespace} on the host: virtual clusters "
+                                 f"{', '.join(o['metadata']['labels'][ANCHOR] for o in others)} use it too")
+            else:
+                progress("info", f"Deleting namespace {host.namespace} on the host")
+                await host.delete(NAMESPACES, host.namespace)
     _run(cluster, work)
 
 
-async def _left_after(host: Host, selector: str, timeout: float) -> dict[str, tuple[HostResource, str]]:
-    """The labelled host objects still there once they are all gone or `timeout` has passed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = {}
-        for resource in NAMESPACED + CLUSTER_SCOPED:
-            for item in (await host.list(resource, label_selector=selector)).get("items", []):
-                left[f"{resource.group_resource}/{item['metadata']['name']}"] = (resource, item["metadata"]["name"])
-        if not left or time.monotonic() > deadline:
-            return left
-        await asyncio.sleep(POLL_SECONDS * 10)
+async def _labelled(host: Host, selector: str) -> list[tuple[HostResource, dict]]:
+    found = []
+    for resource in NAMESPACED + CLUSTER_SCOPED:
+        found += [(resource, item) for item in (await host.list(resource, label_selector=selector)).get("items", [])]
+    return found
