@@ -42,7 +42,8 @@ class VapiCLI:
 
     def cleanup(self) -> None:
         clusters = self.home / "clusters"
-        for entry in sorted(clusters.iterdir()) if clusters.is_dir() else ():
+        for entry in sorted(clusters.glob("*/cluster.json")):
+            entry = entry.parent
             record = json.loads((entry / "cluster.json").read_text())
             if self("delete", entry.name, check=False).returncode != 0 and record.get("pid"):
                 # The CLI failed: the test has failed already; still, no server outlives it.
@@ -193,3 +194,33 @@ def test_connect_merges_into_the_kubeconfig_and_switches_context(vapi, tmp_path)
     assert [c["name"] for c in config["contexts"]] == ["vapi_vc1"]
     assert config["current-context"] == "vapi_vc1"
     assert "default " in run_kubectl(fresh, "get", "ns").stdout
+
+
+def test_options_of_the_other_mode_are_refused(vapi, tmp_path):
+    host = tmp_path / "host.yaml"
+    host.write_text("apiVersion: v1\nkind: Config\n")
+    for args, message in (
+            (("--host-kubeconfig", str(host), "--nodes", "2"),
+             "--nodes is for standalone clusters: a virtual cluster's pods run on its host's nodes"),
+            (("--config", str(host)), "--config is for virtual clusters: give --host-kubeconfig too"),
+            (("--host-namespace", "team-a"), "--host-namespace is for virtual clusters: give --host-kubeconfig too"),
+            (("--host-kubeconfig", str(host), "--host-namespace", "Team_A"),
+             "invalid host namespace \"Team_A\": a lowercase RFC 1123 label must consist of lower case alphanumeric "
+             "characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or "
+             "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")):
+        refused = vapi("create", "vc1", *args, check=False)
+        assert (refused.returncode, refused.stderr) == (1, f"fatal {message}\n")
+    assert vapi.listing() == {}
+
+
+def test_a_cluster_that_does_not_start_leaves_its_log(vapi):
+    # A directory where the database belongs: the server cannot open its store.
+    (vapi.home / "clusters" / "vc1" / "state.db").mkdir(parents=True)
+    failed = vapi("create", "vc1", check=False)
+    assert failed.returncode == 1
+    log = vapi.home / "clusters" / "vc1.failed.log"
+    assert failed.stderr.splitlines()[-1].startswith("fatal vapi serve exited with code 1: ")
+    assert failed.stderr.splitlines()[-1].endswith(f" (log: {log})")
+    assert "Traceback" in log.read_text()
+    assert not (vapi.home / "clusters" / "vc1").exists()
+    assert vapi.listing() == {}

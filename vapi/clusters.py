@@ -7,7 +7,6 @@ be started again after its process is gone without the originals.
 """
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime
 import json
@@ -15,16 +14,16 @@ import os
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
+
+from . import kubeconfigs
 
 RECORD = "cluster.json"
 LOG = "vapi.log"
@@ -217,10 +216,10 @@ def _await_port(proc: subprocess.Popen, log_path: Path, offset: int) -> int:
                 return port
         if proc.poll() is not None:
             last = next((line for line in reversed(lines) if line.strip()), "no output")
-            raise ClusterError(f"vapi serve exited with code {proc.returncode}: {last.strip()} (see {log_path})")
+            raise ClusterError(f"vapi serve exited with code {proc.returncode}: {last.strip()}")
         time.sleep(POLL_SECONDS)
     _kill(proc)
-    raise ClusterError(f"vapi serve did not start in {START_TIMEOUT:.0f}s (see {log_path})")
+    raise ClusterError(f"vapi serve did not start in {START_TIMEOUT:.0f}s")
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -230,12 +229,12 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def _await_ready(proc: subprocess.Popen, cluster: Cluster) -> None:
     """GET /readyz over TLS as the cluster's kubeconfig reaches it."""
-    context, server = _client(cluster.kubeconfig)
+    context, server = kubeconfigs.tls_client(cluster.kubeconfig)
     deadline = time.monotonic() + START_TIMEOUT
     last = "no answer"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise ClusterError(f"vapi serve exited with code {proc.returncode} (see {cluster.dir / LOG})")
+            raise ClusterError(f"vapi serve exited with code {proc.returncode}")
         try:
             with urllib.request.urlopen(server + "/readyz", context=context, timeout=5) as answer:
                 if answer.status == 200:
@@ -248,64 +247,91 @@ def _await_ready(proc: subprocess.Popen, cluster: Cluster) -> None:
     raise ClusterError(f"virtual cluster {cluster.name} did not get ready: {last}")
 
 
-def _client(kubeconfig: Path) -> tuple[ssl.SSLContext, str]:
-    """An SSL context that trusts the kubeconfig's CA and presents its client certificate."""
-    config = yaml.safe_load(kubeconfig.read_text())
-    cluster = config["clusters"][0]["cluster"]
-    user = config["users"][0]["user"]
-    context = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
-    # ssl loads a certificate chain only from a file: a private one, removed at once.
-    with tempfile.NamedTemporaryFile(dir=kubeconfig.parent, prefix=".client-", suffix=".pem") as pem:
-        pem.write(base64.b64decode(user["client-certificate-data"]) + b"\n"
-                  + base64.b64decode(user["client-key-data"]))
-        pem.flush()
-        context.load_cert_chain(pem.name)
-    return context, cluster["server"]
-
-
 # --- commands ----------------------------------------------------------------------------------
 
 def create(name: str, version: str, nodes: int | None = None, host_kubeconfig: Path | None = None,
            host_namespace: str | None = None, config: Path | None = None) -> Cluster:
     check_name(name)
+    _check_options(nodes, host_kubeconfig, host_namespace, config)
     started = time.monotonic()
-    cluster = Cluster.load(name)
-    if cluster is not None and cluster.running():
-        raise ClusterError(f"virtual cluster {name} already exists")
-    if cluster is not None:
-        progress("info", f"Starting virtual cluster {name} again on its existing data...")
-        _launch(cluster)
-    else:
-        progress("info", f"Creating virtual cluster {name}...")
-        cluster = None
-        try:
-            cluster = _new(name, version, nodes, host_kubeconfig, host_namespace, config)
-            _launch(cluster)
-        except BaseException:
-            if cluster is not None and cluster.running():
-                stop_process(cluster.pid, cluster.dir)
-            shutil.rmtree(cluster_dir(name), ignore_errors=True)
-            raise
+    with _locked(name):
+        cluster = Cluster.load(name)
+        if cluster is not None and cluster.running():
+            raise ClusterError(f"virtual cluster {name} already exists")
+        if cluster is not None:
+            progress("info", f"Starting virtual cluster {name} again on its existing data...")
+            _start(cluster, cluster.dir / LOG)
+        else:
+            progress("info", f"Creating virtual cluster {name}...")
+            _create(name, version, nodes, host_kubeconfig, host_namespace, config)
+            cluster = Cluster.load(name)
     progress("done", f"Virtual cluster {name} is ready ({time.monotonic() - started:.1f}s)")
     progress("-", f"Use `vapi connect {name}` to access it ({cluster.server})")
     return cluster
 
 
-def _new(name: str, version: str, nodes: int | None, host_kubeconfig: Path | None,
-         host_namespace: str | None, config: Path | None) -> Cluster:
+def _check_options(nodes: int | None, host_kubeconfig: Path | None, host_namespace: str | None,
+                   config: Path | None) -> None:
+    if host_kubeconfig is None:
+        for flag, given in (("--host-namespace", host_namespace), ("--config", config)):
+            if given is not None:
+                raise ClusterError(f"{flag} is for virtual clusters: give --host-kubeconfig too")
+    elif nodes is not None:
+        raise ClusterError("--nodes is for standalone clusters: a virtual cluster's pods run on its host's nodes")
     if host_namespace is not None:
         check_name(host_namespace, "host namespace")
     for given in (host_kubeconfig, config):
         if given is not None and not given.is_file():
             raise ClusterError(f"{given}: no such file")
+
+
+@contextlib.contextmanager
+def _locked(name: str):
+    """One `vapi create` or `vapi delete` of a cluster at a time."""
+    import fcntl
+    root = home() / "locks"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _start(cluster: Cluster, log_kept: Path) -> None:
+    try:
+        _launch(cluster)
+    except ClusterError as err:
+        raise ClusterError(f"{err} (log: {log_kept})") from None
+
+
+def _create(name: str, version: str, nodes: int | None, host_kubeconfig: Path | None,
+            host_namespace: str | None, config: Path | None) -> None:
+    """A new cluster's directory, record and process; nothing of it stays when it does not start
+    but its log, kept beside the clusters' directories for the user to read."""
+    failed_log = home() / "clusters" / f"{name}.failed.log"
+    cluster = None
+    try:
+        cluster = _new(name, version, nodes, host_kubeconfig, host_namespace, config)
+        _start(cluster, failed_log)
+    except BaseException:
+        if cluster is not None and cluster.running():
+            stop_process(cluster.pid, cluster.dir)
+        with contextlib.suppress(OSError):
+            os.replace(cluster_dir(name) / LOG, failed_log)
+        shutil.rmtree(cluster_dir(name), ignore_errors=True)
+        raise
+    failed_log.unlink(missing_ok=True)
+
+
+def _new(name: str, version: str, nodes: int | None, host_kubeconfig: Path | None,
+         host_namespace: str | None, config: Path | None) -> Cluster:
     directory = cluster_dir(name)
     directory.mkdir(parents=True, exist_ok=True)
     created = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
     cluster = Cluster(name=name, version=version, mode="virtual" if host_kubeconfig else "standalone",
-                      created=created.replace("+00:00", "Z"), nodes=None if host_kubeconfig else nodes)
+                      created=created.replace("+00:00", "Z"), nodes=nodes)
     if host_kubeconfig is not None:
         copy = directory / HOST_KUBECONFIG
-        _write_private(copy, yaml.safe_dump(self_contained(host_kubeconfig), sort_keys=False))
+        kubeconfigs.write_private(copy, yaml.safe_dump(kubeconfigs.self_contained(host_kubeconfig), sort_keys=False))
         cluster.host_kubeconfig = str(copy)
         cluster.host_kubeconfig_source = str(host_kubeconfig.resolve())
         cluster.host_namespace = host_namespace
@@ -317,30 +343,6 @@ def _new(name: str, version: str, nodes: int | None, host_kubeconfig: Path | Non
         cluster.config = str(copy)
     cluster.save()
     return cluster
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-
-
-# Kubeconfig fields naming a file, and the field that carries the same bytes inline.
-_FILE_FIELDS = {"certificate-authority": "certificate-authority-data",
-                "client-certificate": "client-certificate-data", "client-key": "client-key-data"}
-
-
-def self_contained(path: Path) -> dict:
-    """The kubeconfig at `path` with the files it names (relative to it) inlined as `*-data`."""
-    config = yaml.safe_load(path.read_text()) or {}
-    entries = [c.get("cluster") or {} for c in config.get("clusters") or []]
-    entries += [u.get("user") or {} for u in config.get("users") or []]
-    for entry in entries:
-        for key, inline in _FILE_FIELDS.items():
-            if key in entry:
-                data = (path.parent / os.path.expanduser(entry.pop(key))).read_bytes()
-                entry[inline] = base64.b64encode(data).decode()
-    return config
 
 
 def table(clusters: list[Cluster]) -> str:
@@ -371,10 +373,15 @@ def as_json(clusters: list[Cluster]) -> str:
 
 
 def delete(name: str) -> None:
-    cluster = existing(name)
+    check_name(name)
+    with _locked(name):
+        _delete(existing(name))
+
+
+def _delete(cluster: Cluster) -> None:
     started = time.monotonic()
-    progress("info", f"Deleting virtual cluster {name}...")
-    if cluster.pid is not None and cluster.running():
+    progress("info", f"Deleting virtual cluster {cluster.name}...")
+    if cluster.running():
         progress("info", f"Stopping vapi serve (pid {cluster.pid})")
         if stop_process(cluster.pid, cluster.dir):
             progress("warn", f"vapi serve (pid {cluster.pid}) did not stop in {STOP_TIMEOUT:.0f}s: killed")
@@ -382,61 +389,21 @@ def delete(name: str) -> None:
         from .clusterhost import remove_host_objects
         remove_host_objects(cluster)
     shutil.rmtree(cluster.dir)
-    progress("done", f"Deleted virtual cluster {name} ({time.monotonic() - started:.1f}s)")
-
-
-def context_name(name: str) -> str:
-    return f"vapi_{name}"
-
-
-def connect_config(cluster: Cluster) -> dict:
-    """The cluster's admin kubeconfig with its cluster, user and context all named `vapi_NAME`."""
-    if not cluster.kubeconfig.exists():
-        raise ClusterError(f"virtual cluster {cluster.name} has no kubeconfig yet (start it with "
-                           f"`vapi create {cluster.name}`)")
-    served = yaml.safe_load(cluster.kubeconfig.read_text())
-    label = context_name(cluster.name)
-    return {"apiVersion": "v1", "kind": "Config", "preferences": {},
-            "clusters": [{"name": label, "cluster": served["clusters"][0]["cluster"]}],
-            "users": [{"name": label, "user": served["users"][0]["user"]}],
-            "contexts": [{"name": label, "context": {"cluster": label, "user": label}}],
-            "current-context": label}
-
-
-def default_kubeconfig() -> Path:
-    """Where kubectl writes: $KUBECONFIG's first path, else ~/.kube/config."""
-    paths = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
-    return Path(paths[0]) if paths else Path.home() / ".kube" / "config"
-
-
-def merge_into(path: Path, ours: dict) -> str | None:
-    """Put `ours`' cluster, user and context into the kubeconfig at `path` (replacing ones of the
-    same names) and make its context current; the context that was current before."""
-    config = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
-    config.setdefault("apiVersion", "v1")
-    config.setdefault("kind", "Config")
-    for section in ("clusters", "users", "contexts"):
-        entries = [e for e in config.get(section) or [] if e.get("name") != ours[section][0]["name"]]
-        config[section] = entries + ours[section]
-    previous = config.get("current-context") or None
-    config["current-context"] = ours["current-context"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    _write_private(tmp, yaml.safe_dump(config, sort_keys=False))
-    os.replace(tmp, path)
-    return previous
+    progress("done", f"Deleted virtual cluster {cluster.name} ({time.monotonic() - started:.1f}s)")
 
 
 def connect(name: str, print_only: bool, kube_config: Path | None) -> str | None:
     """The kubeconfig text with --print; else merged into the user's kubeconfig (None)."""
     cluster = existing(name)
+    if not cluster.kubeconfig.exists():
+        raise ClusterError(f"virtual cluster {name} has no kubeconfig yet (start it with `vapi create {name}`)")
     if not cluster.running():
         progress("warn", f"virtual cluster {name} is not running (start it again with `vapi create {name}`)")
-    ours = connect_config(cluster)
+    ours = kubeconfigs.renamed(cluster.kubeconfig, f"vapi_{name}")
     if print_only:
         return yaml.safe_dump(ours, sort_keys=False)
-    path = kube_config or default_kubeconfig()
-    previous = merge_into(path, ours)
+    path = kube_config or kubeconfigs.default_path()
+    previous = kubeconfigs.merge_into(path, ours)
     progress("done", f"Switched active kube context to {ours['current-context']} in {path}")
     if previous and previous != ours["current-context"]:
         progress("-", f"Use `kubectl config use-context {previous}` to return to your previous kube context")
