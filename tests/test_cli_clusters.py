@@ -4,8 +4,10 @@ Every cluster a test creates is deleted by the `vapi` fixture's finalizer, so no
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vapi.testing import run_kubectl
+import vapi as vapi_package
+from vapi.testing import ServerProcess, run_kubectl
 
 
 class VapiCLI:
@@ -224,3 +227,73 @@ def test_a_cluster_that_does_not_start_leaves_its_log(vapi):
     assert "Traceback" in log.read_text()
     assert not (vapi.home / "clusters" / "vc1").exists()
     assert vapi.listing() == {}
+
+
+@pytest.fixture
+def host():
+    if not (Path(vapi_package.__file__).parents[1] / "syncer" / "host.py").exists():
+        pytest.skip("virtual mode is not in this tree yet")
+    with ServerProcess(extra_args=("--nodes", "2")) as server:
+        yield server
+
+
+def file_kubeconfig(served: Path, where: Path) -> Path:
+    """The host's kubeconfig as many are written: certificates in files beside it, by relative path."""
+    config = yaml.safe_load(served.read_text())
+    where.mkdir()
+    for entry, field in ((config["clusters"][0]["cluster"], "certificate-authority"),
+                         (config["users"][0]["user"], "client-certificate"),
+                         (config["users"][0]["user"], "client-key")):
+        (where / f"{field}.pem").write_bytes(base64.b64decode(entry.pop(f"{field}-data")))
+        entry[field] = f"{field}.pem"
+    path = where / "config"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_virtual_cluster_on_a_host_and_delete_leaves_nothing_there(vapi, host, tmp_path):
+    original = file_kubeconfig(host.kubeconfig, tmp_path / "host")
+    created = vapi("create", "vc1", "--host-kubeconfig", str(original), "--host-namespace", "team-a")
+    assert "info  Creating namespace team-a on the host\n" in created.stderr
+    record = vapi.record("vc1")
+    assert (record["mode"], record["host_namespace"], record["host_namespace_created"]) == ("virtual", "team-a", True)
+    assert vapi("list").stdout.splitlines()[1].split()[-1] == "team-a"
+    assert vapi.listing()["vc1"]["hostKubeconfig"] == str(original)
+    kubeconfig = vapi.kubeconfig("vc1", tmp_path)
+    assert "default " in run_kubectl(kubeconfig, "get", "ns").stdout
+    anchor = wait_for(lambda: run_kubectl(host.kubeconfig, "-n", "team-a", "get", "configmap", "vapi-vc1",
+                                          "-o", "json", check=False).stdout)
+    anchor = json.loads(anchor)
+
+    # Later commands need no file of the original kubeconfig: the cluster comes back after a kill -9.
+    shutil.rmtree(original.parent)
+    os.kill(record["pid"], signal.SIGKILL)
+    wait_for(lambda: not alive(record["pid"]))
+    vapi("create", "vc1")
+    assert "default " in run_kubectl(kubeconfig, "get", "ns").stdout
+
+    # What a syncer leaves on the host: objects owned by the anchor, and labelled cluster-scoped ones.
+    owner = {"apiVersion": "v1", "kind": "ConfigMap", "name": "vapi-vc1", "uid": anchor["metadata"]["uid"]}
+    def meta(name, owned=True):
+        return {"name": name, "labels": {"vapi.dev/managed-by": "vc1"}, **({"ownerReferences": [owner]} if owned else {})}
+    items = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("app-x-default-x-vc1")},
+             {"apiVersion": "v1", "kind": "Secret", "metadata": meta("token-x-default-x-vc1")},
+             {"apiVersion": "v1", "kind": "Pod", "metadata": meta("web-x-default-x-vc1"),
+              "spec": {"containers": [{"name": "web", "image": "nginx"}]}},
+             {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "value": 10,
+              "metadata": meta("high-x-vc1", owned=False)}]
+    run_kubectl(host.kubeconfig, "-n", "team-a", "create", "-f", "-",
+                input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+
+    deleted = vapi("delete", "vc1")
+    assert "info  Deleting ConfigMap vapi-vc1 in host namespace team-a and what it owns\n" in deleted.stderr
+    assert not (vapi.home / "clusters" / "vc1").exists()
+    left = run_kubectl(host.kubeconfig, "get", "pods,configmaps,secrets,priorityclasses", "-A",
+                       "-l", "vapi.dev/managed-by=vc1", "-o", "name").stdout
+    assert left == ""
+    gone = run_kubectl(host.kubeconfig, "-n", "team-a", "get", "configmap", "vapi-vc1", check=False)
+    assert gone.stderr.strip() == 'Error from server (NotFound): configmaps "vapi-vc1" not found'
+    # The namespace vapi create made goes too.
+    assert "info  Deleting namespace team-a on the host\n" in deleted.stderr
+    phase = run_kubectl(host.kubeconfig, "get", "namespace", "team-a", "-o", "jsonpath={.status.phase}", check=False)
+    assert phase.stdout in ("", "Terminating")
