@@ -5,6 +5,7 @@ Every cluster a test creates is deleted by the `vapi` fixture's finalizer, so no
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import os
 import shutil
@@ -143,6 +144,13 @@ def test_delete_stops_the_process_and_removes_the_cluster(vapi):
     pid = vapi.record("vc2")["pid"]
     os.kill(pid, signal.SIGKILL)
     wait_for(lambda: not alive(pid))
+    # AGE in kubectl's short form, from the time it was first created.
+    record_path = vapi.home / "clusters" / "vc2" / "cluster.json"
+    record = json.loads(record_path.read_text())
+    then = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=2, hours=5, minutes=3)
+    record["created"] = then.strftime("%Y-%m-%dT%H:%M:%SZ")
+    record_path.write_text(json.dumps(record))
+    assert vapi("list").stdout.splitlines()[1].split()[:3] == ["vc2", "Stopped", "2d5h"]
     vapi("delete", "vc2")
     assert vapi.listing() == {}
     assert vapi("list").stdout.splitlines() == ["NAME   STATUS   AGE   VERSION   ENDPOINT   HOST"]
