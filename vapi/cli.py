@@ -6,6 +6,7 @@ import asyncio
 import datetime
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -70,6 +71,10 @@ def _count(text: str) -> int:
     return value
 
 
+def _dns_label(text: str) -> bool:
+    return bool(re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", text or ""))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vapi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +125,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--nodes", type=_count, default=1, metavar="N",
                        help="simulated nodes to register, vapi-node-0..N-1, each with a simulated kubelet "
                        "(default 1; 0 for none)")
+    serve.add_argument("--host-kubeconfig", type=Path, default=None, metavar="FILE",
+                       help="run as a virtual cluster whose pods run on the cluster this kubeconfig reaches")
+    serve.add_argument("--name", default="", help="the virtual cluster's name on the host (with --host-kubeconfig)")
+    serve.add_argument("--host-namespace", default=None, metavar="NS",
+                       help="the host namespace its objects go to (default: the kubeconfig context's, else default)")
+    serve.add_argument("--config", type=Path, default=None, metavar="FILE",
+                       help="what is synced with the host, as vcluster's sync.toHost / sync.fromHost keys")
+    serve.add_argument("--advertise-address", default=None, metavar="HOST",
+                       help="the address the host's pods reach this server at (default: the bind address)")
     serve.add_argument("--log-level", default="WARNING")
     mint = sub.add_parser("kubeconfig", help="print a kubeconfig for a new user, with a client certificate "
                           "signed by the cluster CA")
@@ -202,7 +216,9 @@ async def _serve(args) -> None:
                                hpa_downscale_stabilization=args.horizontal_pod_autoscaler_downscale_stabilization,
                                hpa_tolerance=args.horizontal_pod_autoscaler_tolerance,
                                node_monitor_grace_period=args.node_monitor_grace_period),
-                           nodes=args.nodes))
+                           nodes=args.nodes, host_kubeconfig=args.host_kubeconfig, name=args.name,
+                           host_namespace=args.host_namespace, sync_config=args.config,
+                           advertise_address=args.advertise_address))
     await server.start()
     kubeconfig = server.kubeconfig.resolve()
     print(f"vapi serving Kubernetes {args.kubernetes_version} API on https://127.0.0.1:{server.port} "
@@ -239,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         return _clusters(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
+        if args.host_kubeconfig is not None and not _dns_label(args.name):
+            print("vapi serve: --host-kubeconfig needs --name, a DNS label (lower case letters, digits, '-')",
+                  file=sys.stderr)
+            return 2
         asyncio.run(_serve(args))
     return 0
 

@@ -34,7 +34,7 @@ from .controllers.admission_sources import AdmissionSources
 from .controllers.apiserver_endpoints import ensure_kubernetes_service
 from .controllers.bootstrap import ensure_system_objects
 from .controllers.eviction import Eviction
-from .controllers.identity import APISERVER
+from .controllers.identity import APISERVER, SYNCER, ActingAs
 from .controllers.informer import Informers
 from .controllers.lookup import Lookups
 from .controllers.settings import ControllerSettings
@@ -84,6 +84,16 @@ class Config:
     event_ttl: float = 3600.0
     controllers: ControllerSettings = field(default_factory=ControllerSettings)
     nodes: int = 1          # simulated nodes registered at start (vapi-node-0..N-1)
+    # virtual mode: the host cluster's kubeconfig and this cluster's name there
+    host_kubeconfig: Path | None = None
+    name: str = ""
+    host_namespace: str | None = None
+    sync_config: Path | None = None
+    advertise_address: str | None = None   # how the host's pods reach this server (default: host)
+
+    @property
+    def virtual(self) -> bool:
+        return self.host_kubeconfig is not None
 
 
 def _status_response(err: errors.StatusError) -> web.Response:
@@ -159,7 +169,8 @@ class Server:
         self.api.write_checks[("certificates.k8s.io", "certificatesigningrequests")] = \
             CertificateChecks(self.authorizer).check
         self.controllers = Controllers(self.api, self.informers, self.pki, self.tokens, quota_locks,
-                                       self.authorizer.authorize, config.event_ttl, config.controllers)
+                                       self.authorizer.authorize, config.event_ttl, config.controllers,
+                                       virtual=config.virtual)
         # The simulated containers, shared by the kubelets that run them and the streams that reach them.
         self.runtime = Runtime()
         streams = Streams(self.api, self.runtime, self.authorizer.authorize, config.kubernetes_version)
@@ -173,8 +184,10 @@ class Server:
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port
         major, minor = config.kubernetes_version.split(".")
+        # In virtual mode the host's kubelets run the pods: none are simulated here.
         self.kubelets = Kubelets(self.api, self.informers, self.authorizer.authorize, self.runtime,
-                                 count=config.nodes, kubelet_version=f"v{major}.{minor}.0")
+                                 count=0 if config.virtual else config.nodes, kubelet_version=f"v{major}.{minor}.0")
+        self.syncer = None
         self._kubelets_task: asyncio.Task | None = None
         self.version_info = {
             "major": major, "minor": minor, "gitVersion": f"v{major}.{minor}.0-vapi.{__version__}",
@@ -232,8 +245,19 @@ class Server:
         self.pki.write_kubeconfig(self.kubeconfig, f"https://{self.config.host}:{self.port}")
         await ensure_kubernetes_service(self.api, self.config.host, self.port, WriteOptions(user=APISERVER))
         self.controllers.start()
+        if self.config.virtual:
+            self.syncer = self._syncer()
+            self.syncer.start()
         self._kubelets_task = asyncio.create_task(self.kubelets.run(), name="kubelets")
         self._trimmer = asyncio.create_task(give_back_memory())
+
+    def _syncer(self):
+        from syncer.cluster import Syncer
+        from syncer.config import SyncConfig
+        c = self.config
+        return Syncer(ActingAs(self.api, SYNCER, self.authorizer.authorize), self.informers, c.host_kubeconfig,
+                      c.name, c.host_namespace, SyncConfig.load(c.sync_config),
+                      (c.advertise_address or c.host, self.port), c.kubernetes_version)
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler):
@@ -280,6 +304,8 @@ class Server:
             self._kubelets_task.cancel()
             await asyncio.gather(self._kubelets_task, return_exceptions=True)
             await self.kubelets.close()
+        if self.syncer is not None:
+            await self.syncer.stop()
         await self.controllers.stop()
         for plugin in self.api.admission.plugins:  # plugins holding connections (webhooks) let them go
             if hasattr(plugin, "close"):

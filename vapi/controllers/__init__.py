@@ -64,12 +64,17 @@ RECONCILERS: list[type[Reconciler]] = [
     StatefulSetController,
 ]
 
+# What watches kubelets' heartbeats; a virtual cluster has none.
+NODE_LIFECYCLE = (NodeLifecycleController, TaintEvictionController)
+
 
 class Controllers:
     def __init__(self, api, informers, pki, token_signer, quota_locks, authorize, event_ttl: float,
-                 settings: ControllerSettings | None = None):
+                 settings: ControllerSettings | None = None, virtual: bool = False):
         """`authorize(attrs)` is the server's authorizer: each controller acts as its own user
-        through it (the CRD controller, part of the API server in kube, as the server itself)."""
+        through it (the CRD controller, part of the API server in kube, as the server itself).
+        A `virtual` cluster's pods are scheduled and run by the host: no scheduler, and no node
+        lifecycle (its nodes are the syncer's, without kubelets), as vcluster runs its own."""
         def as_user(name):
             return ActingAs(api, controller_user(name), authorize)
         self.as_user = as_user
@@ -91,11 +96,13 @@ class Controllers:
                             ClusterRoleAggregationController(as_user("clusterrole-aggregation-controller"),
                                                              informers),
                             EventTTL(ActingAs(api, APISERVER, authorize), self.clock, event_ttl)]
-        scheduler_api = ActingAs(api, SCHEDULER_USER, authorize)
-        self.controllers.append(Scheduler(scheduler_api, informers, self.recorder(scheduler_api, SCHEDULER_NAME,
-                                                                               series=True)))
+        if not virtual:
+            scheduler_api = ActingAs(api, SCHEDULER_USER, authorize)
+            self.controllers.append(Scheduler(scheduler_api, informers, self.recorder(scheduler_api, SCHEDULER_NAME,
+                                                                                   series=True)))
         for cls in RECONCILERS:
-            self.controllers.append(self.reconciler(cls))
+            if not (virtual and cls in NODE_LIFECYCLE):
+                self.controllers.append(self.reconciler(cls))
         self.tasks: list[asyncio.Task] = []
 
     def recorder(self, api, component: str, series: bool = False) -> EventRecorder:

@@ -15,6 +15,8 @@ from ..auth.user import AUTHENTICATED, MASTERS, User
 
 # The server's own loopback identity (bootstrap objects, CRD serving), privileged as in kube.
 APISERVER = User("system:apiserver", [MASTERS, AUTHENTICATED])
+# The syncer of a virtual cluster: the tenant's cluster is its to run, as vcluster's syncer is admin.
+SYNCER = User("system:vapi:syncer", [MASTERS, AUTHENTICATED])
 # What kube's controller manager runs its root-credential loops as (the legacy tokens controller).
 CONTROLLER_MANAGER = User("system:kube-controller-manager", [AUTHENTICATED])
 

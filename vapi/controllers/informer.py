@@ -102,8 +102,15 @@ class Informer:
                 log.exception("informer for %s failed; listing again", self.info.group_resource)
                 await asyncio.sleep(RETRY_SECONDS)
 
+    async def _fetch(self) -> tuple[str, list[dict]]:
+        """Every object and the revision they were read at (a host informer reads elsewhere)."""
+        return self.api.each(self.info)
+
+    def _events(self, revision: str):
+        return self.api.watch(self.info, None, ListOptions(resource_version=revision))
+
     async def _list(self) -> str:
-        revision, objects = self.api.each(self.info)
+        revision, objects = await self._fetch()
         self._objects.clear()
         self._by_namespace.clear()
         for obj in objects:
@@ -117,11 +124,13 @@ class Informer:
         return revision
 
     async def _watch(self, revision: str) -> None:
-        events = self.api.watch(self.info, None, ListOptions(resource_version=revision))
+        events = self._events(revision)
         try:
             async for event_type, obj in events:
                 if event_type == "ERROR":
                     return  # compacted or dropped: list again
+                if event_type == "BOOKMARK":
+                    continue
                 prev = self._drop(obj) if event_type == "DELETED" else self._put(obj)
                 for handle, _ in list(self._handlers):
                     await self._call(handle, event_type, obj, prev)

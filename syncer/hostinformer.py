@@ -1,0 +1,48 @@
+"""Informers over the host: the shared informer's cache and handlers, fed by the host client.
+
+Only the objects of one virtual cluster are listed and watched (by its managed-by label, in its
+host namespace), so two virtual clusters on one host never see each other's objects.
+"""
+from __future__ import annotations
+
+from vapi.controllers.informer import Informer
+
+from .host import Host, HostResource
+
+
+class HostInformer(Informer):
+    def __init__(self, host: Host, resource: HostResource, label_selector: str | None = None):
+        super().__init__(None, resource)
+        self.host = host
+        self.label_selector = label_selector
+
+    def _namespace(self) -> str | None:
+        return self.host.namespace if self.info.namespaced else None
+
+    async def _fetch(self) -> tuple[str, list[dict]]:
+        listed = await self.host.list(self.info, self._namespace(), self.label_selector)
+        return listed["metadata"].get("resourceVersion", ""), listed.get("items") or []
+
+    def _events(self, revision: str):
+        return self.host.watch(self.info, revision, self._namespace(), self.label_selector)
+
+
+class HostInformers:
+    """One informer per host resource and selector, started on first request."""
+
+    def __init__(self, host: Host):
+        self.host = host
+        self._informers: dict[tuple, HostInformer] = {}
+
+    def get(self, resource: HostResource, label_selector: str | None = None) -> HostInformer:
+        key = (resource, label_selector)
+        informer = self._informers.get(key)
+        if informer is None:
+            informer = self._informers[key] = HostInformer(self.host, resource, label_selector)
+            informer.start()
+        return informer
+
+    async def stop(self) -> None:
+        for informer in self._informers.values():
+            await informer.stop()
+        self._informers.clear()

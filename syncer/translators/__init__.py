@@ -1,0 +1,1 @@
+"""One translator per synced kind (see `syncer.Translator`)."""
