@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 import vapi as vapi_package
+from admission.schemas import DEFAULT_VERSION
 from vapi.testing import ServerProcess, run_kubectl
 
 
@@ -305,3 +306,35 @@ def test_virtual_cluster_on_a_host_and_delete_leaves_nothing_there(vapi, host, t
     assert "info  Deleting namespace team-a on the host\n" in deleted.stderr
     phase = run_kubectl(host.kubeconfig, "get", "namespace", "team-a", "-o", "jsonpath={.status.phase}", check=False)
     assert phase.stdout in ("", "Terminating")
+
+
+def test_a_virtual_cluster_that_does_not_start_leaves_nothing_on_the_host(vapi, host, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sync:\n  toHost:\n    podz:\n      enabled: true\n")
+    refused = vapi("create", "vc1", "--host-kubeconfig", str(host.kubeconfig), "--config", str(bad), check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"fatal --config {bad}: unknown key sync.toHost.podz (known: configMaps, ")
+    assert not (vapi.home / "clusters" / "vc1").exists()
+    # A server that cannot open its store: the namespace create made on the host is taken back.
+    (vapi.home / "clusters" / "vc1" / "state.db").mkdir(parents=True)
+    failed = vapi("create", "vc1", "--host-kubeconfig", str(host.kubeconfig), "--host-namespace", "team-b",
+                  check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.splitlines()[:3] == ["info  Creating virtual cluster vc1...",
+                                              "info  Creating namespace team-b on the host",
+                                              "info  Deleting namespace team-b on the host"]
+    assert failed.stderr.splitlines()[-1].startswith("fatal vapi serve exited with code 1: ")
+    phase = run_kubectl(host.kubeconfig, "get", "namespace", "team-b", "-o", "jsonpath={.status.phase}", check=False)
+    assert phase.stdout in ("", "Terminating")
+    assert not (vapi.home / "clusters" / "vc1").exists()
+
+
+def test_create_of_a_stopped_cluster_says_which_options_it_ignores(vapi):
+    vapi("create", "vc1", "--nodes", "0")
+    pid = vapi.record("vc1")["pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not alive(pid))
+    again = vapi("create", "vc1", "--kubernetes-version", "1.31", "--nodes", "0")
+    assert ("warn  --kubernetes-version ignored: virtual cluster vc1 starts again as it was created (delete it "
+            "to make it anew)") in again.stderr.splitlines()
+    assert vapi.listing()["vc1"]["version"] == DEFAULT_VERSION

@@ -157,7 +157,7 @@ def _cluster_commands(sub) -> None:
                         "with simulated nodes)")
     create.add_argument("--host-namespace", default=None, metavar="NS",
                         help="the host namespace its pods run in")
-    create.add_argument("--kubernetes-version", default=DEFAULT_VERSION, choices=available_versions(),
+    create.add_argument("--kubernetes-version", default=None, choices=available_versions(),
                         metavar="X.Y", help=f"API version to serve (default {DEFAULT_VERSION})")
     create.add_argument("--nodes", type=_count, default=None, metavar="N",
                         help="simulated nodes of a standalone cluster (default 1)")

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from admission.schemas import DEFAULT_VERSION
+
 from . import kubeconfigs
 
 RECORD = "cluster.json"
@@ -249,8 +251,9 @@ def _await_ready(proc: subprocess.Popen, cluster: Cluster) -> None:
 
 # --- commands ----------------------------------------------------------------------------------
 
-def create(name: str, version: str, nodes: int | None = None, host_kubeconfig: Path | None = None,
+def create(name: str, version: str | None = None, nodes: int | None = None, host_kubeconfig: Path | None = None,
            host_namespace: str | None = None, config: Path | None = None) -> Cluster:
+    """`version` None: the default one; a stopped cluster starts again as it was created."""
     check_name(name)
     _check_options(nodes, host_kubeconfig, host_namespace, config)
     started = time.monotonic()
@@ -260,14 +263,27 @@ def create(name: str, version: str, nodes: int | None = None, host_kubeconfig: P
             raise ClusterError(f"virtual cluster {name} already exists")
         if cluster is not None:
             progress("info", f"Starting virtual cluster {name} again on its existing data...")
+            _ignored(cluster, version, nodes, host_kubeconfig, host_namespace, config)
             _start(cluster, cluster.dir / LOG)
         else:
             progress("info", f"Creating virtual cluster {name}...")
-            _create(name, version, nodes, host_kubeconfig, host_namespace, config)
-            cluster = Cluster.load(name)
+            cluster = _create(name, version or DEFAULT_VERSION, nodes, host_kubeconfig, host_namespace, config)
     progress("done", f"Virtual cluster {name} is ready ({time.monotonic() - started:.1f}s)")
     progress("-", f"Use `vapi connect {name}` to access it ({cluster.server})")
     return cluster
+
+
+def _ignored(cluster: Cluster, version: str | None, nodes: int | None, host_kubeconfig: Path | None,
+             host_namespace: str | None, config: Path | None) -> None:
+    """Say which options given to `create` of an existing cluster differ from what it was made with."""
+    given = {"--kubernetes-version": (version, cluster.version), "--nodes": (nodes, cluster.nodes),
+             "--host-namespace": (host_namespace, cluster.host_namespace),
+             "--host-kubeconfig": (host_kubeconfig and str(host_kubeconfig.resolve()), cluster.host_kubeconfig_source),
+             "--config": (config, None)}
+    differ = [flag for flag, (new, old) in given.items() if new is not None and new != old]
+    if differ:
+        progress("warn", f"{', '.join(differ)} ignored: virtual cluster {cluster.name} starts again as it was "
+                         f"created (delete it to make it anew)")
 
 
 def _check_options(nodes: int | None, host_kubeconfig: Path | None, host_namespace: str | None,
@@ -283,6 +299,12 @@ def _check_options(nodes: int | None, host_kubeconfig: Path | None, host_namespa
     for given in (host_kubeconfig, config):
         if given is not None and not given.is_file():
             raise ClusterError(f"{given}: no such file")
+    if config is not None:
+        from syncer.config import ConfigError, SyncConfig
+        try:
+            SyncConfig.load(config)
+        except ConfigError as err:
+            raise ClusterError(f"--config {config}: {err}") from None
 
 
 @contextlib.contextmanager
@@ -304,22 +326,35 @@ def _start(cluster: Cluster, log_kept: Path) -> None:
 
 
 def _create(name: str, version: str, nodes: int | None, host_kubeconfig: Path | None,
-            host_namespace: str | None, config: Path | None) -> None:
-    """A new cluster's directory, record and process; nothing of it stays when it does not start
-    but its log, kept beside the clusters' directories for the user to read."""
+            host_namespace: str | None, config: Path | None) -> Cluster:
+    """A new cluster's directory, record, host namespace and process; when it does not start,
+    nothing of it stays but its log, kept beside the clusters' directories for the user to read."""
     failed_log = home() / "clusters" / f"{name}.failed.log"
     cluster = None
     try:
         cluster = _new(name, version, nodes, host_kubeconfig, host_namespace, config)
+        if cluster.mode == "virtual":
+            from .clusterhost import prepare
+            prepare(cluster)
+            cluster.save()
         _start(cluster, failed_log)
     except BaseException:
-        if cluster is not None and cluster.running():
-            stop_process(cluster.pid, cluster.dir)
-        with contextlib.suppress(OSError):
-            os.replace(cluster_dir(name) / LOG, failed_log)
-        shutil.rmtree(cluster_dir(name), ignore_errors=True)
+        _undo(name, cluster, failed_log)
         raise
     failed_log.unlink(missing_ok=True)
+    return cluster
+
+
+def _undo(name: str, cluster: Cluster | None, failed_log: Path) -> None:
+    if cluster is not None and cluster.running():
+        stop_process(cluster.pid, cluster.dir)
+    if cluster is not None and cluster.mode == "virtual":
+        from .clusterhost import remove_host_objects
+        with contextlib.suppress(ClusterError):  # the host may be why it failed
+            remove_host_objects(cluster)
+    with contextlib.suppress(OSError):
+        os.replace(cluster_dir(name) / LOG, failed_log)
+    shutil.rmtree(cluster_dir(name), ignore_errors=True)
 
 
 def _new(name: str, version: str, nodes: int | None, host_kubeconfig: Path | None,
@@ -331,12 +366,14 @@ def _new(name: str, version: str, nodes: int | None, host_kubeconfig: Path | Non
                       created=created.replace("+00:00", "Z"), nodes=nodes)
     if host_kubeconfig is not None:
         copy = directory / HOST_KUBECONFIG
-        kubeconfigs.write_private(copy, yaml.safe_dump(kubeconfigs.self_contained(host_kubeconfig), sort_keys=False))
+        try:
+            contained = kubeconfigs.self_contained(host_kubeconfig)
+        except (OSError, yaml.YAMLError, AttributeError) as err:
+            raise ClusterError(f"host kubeconfig {host_kubeconfig}: {err}") from None
+        kubeconfigs.write_private(copy, yaml.safe_dump(contained, sort_keys=False))
         cluster.host_kubeconfig = str(copy)
         cluster.host_kubeconfig_source = str(host_kubeconfig.resolve())
         cluster.host_namespace = host_namespace
-        from .clusterhost import prepare
-        prepare(cluster)
     if config is not None:
         copy = directory / SYNC_CONFIG
         shutil.copyfile(config, copy)
