@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-import vapi as vapi_package
 from admission.schemas import DEFAULT_VERSION
+import vapi as vapi_package
 from vapi.testing import ServerProcess, run_kubectl
 
 

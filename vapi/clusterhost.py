@@ -13,9 +13,10 @@ from syncer.host import Host, HostResource
 from syncer.names import ANCHOR, MANAGED_BY, anchor_name
 
 from . import errors
-from .clusters import POLL_SECONDS, Cluster, ClusterError, progress
+from .clusters import Cluster, ClusterError, progress
 
 GONE_TIMEOUT = 60.0
+POLL_SECONDS = 0.2
 CONFIGMAPS = HostResource("", "v1", "configmaps")
 NAMESPACES = HostResource("", "v1", "namespaces", namespaced=False)
 # What the syncer may put on a host (issue 9's kinds to the host), namespaced and cluster-scoped.
@@ -76,7 +77,7 @@ def remove_host_objects(cluster: Cluster) -> None:
                 names = ", ".join(f"{r.group_resource}/{item['metadata']['name']}" for r, item in left)
                 raise ClusterError(f"host objects of virtual cluster {cluster.name} are still there after "
                                    f"{GONE_TIMEOUT:.0f}s: {names}")
-            await asyncio.sleep(POLL_SECONDS * 10)
+            await asyncio.sleep(POLL_SECONDS)
         if cluster.host_namespace_created:
             others = (await host.list(CONFIGMAPS, label_selector=ANCHOR)).get("items", [])
             if others:

@@ -12,12 +12,8 @@ import datetime
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,15 +21,12 @@ import yaml
 
 from admission.schemas import DEFAULT_VERSION
 
-from . import kubeconfigs
+from . import clusterprocess, kubeconfigs
 
 RECORD = "cluster.json"
 LOG = "vapi.log"
 HOST_KUBECONFIG = "host-kubeconfig.yaml"
 SYNC_CONFIG = "config.yaml"
-START_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
-POLL_SECONDS = 0.02
 
 
 class ClusterError(Exception):
@@ -96,7 +89,7 @@ class Cluster:
         os.replace(tmp, path)
 
     def running(self) -> bool:
-        return self.pid is not None and process_alive(self.pid, self.dir)
+        return self.pid is not None and clusterprocess.alive(self.pid, self.dir)
 
     def age(self, now: datetime.datetime | None = None) -> datetime.timedelta:
         now = now or datetime.datetime.now(datetime.timezone.utc)
@@ -126,52 +119,6 @@ def existing(name: str) -> Cluster:
     return cluster
 
 
-# --- processes -------------------------------------------------------------------------------
-
-def process_alive(pid: int, data_dir: Path) -> bool:
-    """Whether `pid` is a live `vapi serve` of this data dir (not a zombie, not a reused pid)."""
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    proc = Path(f"/proc/{pid}")
-    if not proc.is_dir():
-        return True  # no procfs to ask: the signal check is all there is
-    try:
-        state = (proc / "stat").read_text().rpartition(")")[2].split()[0]
-        argv = (proc / "cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return state not in ("Z", "X") and os.fsencode(str(data_dir)) in argv
-
-
-def stop_process(pid: int, data_dir: Path, timeout: float = STOP_TIMEOUT) -> bool:
-    """SIGTERM, then SIGKILL once `timeout` has passed; True when it had to be killed."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if not process_alive(pid, data_dir):
-            return False
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-        deadline = time.monotonic() + timeout
-        while process_alive(pid, data_dir):
-            if time.monotonic() > deadline:
-                break
-            time.sleep(POLL_SECONDS * 5)
-        else:
-            return sig == signal.SIGKILL
-    raise ClusterError(f"process {pid} did not stop")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def serve_command(cluster: Cluster, port: int) -> list[str]:
     cmd = [sys.executable, "-m", "vapi", "serve", "--port", str(port), "--data-dir", str(cluster.dir),
            "--kubernetes-version", cluster.version]
@@ -186,67 +133,24 @@ def serve_command(cluster: Cluster, port: int) -> list[str]:
     return cmd
 
 
-def _launch(cluster: Cluster) -> None:
-    """Start the cluster's `vapi serve` detached from us, and return once it answers /readyz."""
-    port = cluster.port if cluster.port and _port_free(cluster.port) else 0
-    log_path = cluster.dir / LOG
-    with open(log_path, "ab") as log:
-        offset = log.tell()
-        proc = subprocess.Popen(serve_command(cluster, port), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    cluster.pid = proc.pid
-    cluster.port = _await_port(proc, log_path, offset)
-    cluster.server = f"https://127.0.0.1:{cluster.port}"
-    cluster.save()
-    _await_ready(proc, cluster)
-    # The server outlives us: it is no child to reap, and Popen must not warn that it still runs.
-    proc.returncode = 0
+def _start(cluster: Cluster, log_kept: Path) -> None:
+    """Start the cluster's server and return once it answers; its pid and port are recorded as
+    soon as they are known, so an interrupted create leaves no server the CLI cannot find."""
+    def started(pid: int, port: int) -> None:
+        cluster.pid, cluster.port, cluster.server = pid, port, f"https://127.0.0.1:{port}"
+        cluster.save()
+    port = cluster.port if cluster.port and clusterprocess.port_free(cluster.port) else 0
+    try:
+        clusterprocess.start(serve_command(cluster, port), cluster.dir / LOG, cluster.kubeconfig, started)
+    except clusterprocess.StartError as err:
+        raise ClusterError(f"{err} (log: {log_kept})") from None
 
 
-def _await_port(proc: subprocess.Popen, log_path: Path, offset: int) -> int:
-    """The child prints `port: N`, then `export KUBECONFIG=...` once it serves."""
-    deadline = time.monotonic() + START_TIMEOUT
-    port = None
-    while time.monotonic() < deadline:
-        with open(log_path, "rb") as log:
-            log.seek(offset)
-            lines = log.read().decode(errors="replace").splitlines()
-        for line in lines:
-            if line.startswith("port: "):
-                port = int(line.split()[1])
-            if line.startswith("export KUBECONFIG=") and port is not None:
-                return port
-        if proc.poll() is not None:
-            last = next((line for line in reversed(lines) if line.strip()), "no output")
-            raise ClusterError(f"vapi serve exited with code {proc.returncode}: {last.strip()}")
-        time.sleep(POLL_SECONDS)
-    _kill(proc)
-    raise ClusterError(f"vapi serve did not start in {START_TIMEOUT:.0f}s")
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    proc.kill()
-    proc.wait()
-
-
-def _await_ready(proc: subprocess.Popen, cluster: Cluster) -> None:
-    """GET /readyz over TLS as the cluster's kubeconfig reaches it."""
-    context, server = kubeconfigs.tls_client(cluster.kubeconfig)
-    deadline = time.monotonic() + START_TIMEOUT
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise ClusterError(f"vapi serve exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(server + "/readyz", context=context, timeout=5) as answer:
-                if answer.status == 200:
-                    return
-                last = f"HTTP {answer.status}"
-        except OSError as err:
-            last = str(err)
-        time.sleep(POLL_SECONDS * 5)
-    _kill(proc)
-    raise ClusterError(f"virtual cluster {cluster.name} did not get ready: {last}")
+def _stop(cluster: Cluster) -> bool:
+    try:
+        return clusterprocess.stop(cluster.pid, cluster.dir)
+    except clusterprocess.StartError as err:
+        raise ClusterError(str(err)) from None
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -318,13 +222,6 @@ def _locked(name: str):
         yield
 
 
-def _start(cluster: Cluster, log_kept: Path) -> None:
-    try:
-        _launch(cluster)
-    except ClusterError as err:
-        raise ClusterError(f"{err} (log: {log_kept})") from None
-
-
 def _create(name: str, version: str, nodes: int | None, host_kubeconfig: Path | None,
             host_namespace: str | None, config: Path | None) -> Cluster:
     """A new cluster's directory, record, host namespace and process; when it does not start,
@@ -347,7 +244,7 @@ def _create(name: str, version: str, nodes: int | None, host_kubeconfig: Path | 
 
 def _undo(name: str, cluster: Cluster | None, failed_log: Path) -> None:
     if cluster is not None and cluster.running():
-        stop_process(cluster.pid, cluster.dir)
+        _stop(cluster)
     if cluster is not None and cluster.mode == "virtual":
         from .clusterhost import remove_host_objects
         with contextlib.suppress(ClusterError):  # the host may be why it failed
@@ -420,8 +317,8 @@ def _delete(cluster: Cluster) -> None:
     progress("info", f"Deleting virtual cluster {cluster.name}...")
     if cluster.running():
         progress("info", f"Stopping vapi serve (pid {cluster.pid})")
-        if stop_process(cluster.pid, cluster.dir):
-            progress("warn", f"vapi serve (pid {cluster.pid}) did not stop in {STOP_TIMEOUT:.0f}s: killed")
+        if _stop(cluster):
+            progress("warn", f"vapi serve (pid {cluster.pid}) did not stop in {clusterprocess.STOP_TIMEOUT:.0f}s: killed")
     if cluster.mode == "virtual":
         from .clusterhost import remove_host_objects
         remove_host_objects(cluster)
