@@ -20,6 +20,7 @@ import yaml
 
 from admission.schemas import DEFAULT_VERSION
 import vapi as vapi_package
+from vapi.clusterprocess import port_free
 from vapi.testing import ServerProcess, run_kubectl
 
 
@@ -125,7 +126,8 @@ def test_killed_cluster_is_stopped_and_create_brings_it_back_with_its_objects(va
     assert "info  Starting virtual cluster vc1 again on its existing data..." in again.stderr
     restarted = vapi.record("vc1")
     assert restarted["pid"] != record["pid"] and alive(restarted["pid"])
-    assert restarted["port"] == record["port"]  # its port was free again
+    # Its port, unless another process on this machine took it meanwhile.
+    assert restarted["port"] == record["port"] or not port_free(record["port"])
     assert restarted["created"] == record["created"]
     # The kubeconfig printed before the crash still reaches it.
     assert run_kubectl(kubeconfig, "get", "configmap", "before", "-o", "jsonpath={.data.kept}").stdout == "yes"
