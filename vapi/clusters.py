@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
@@ -34,12 +34,14 @@ class ClusterError(Exception):
 
 
 def progress(level: str, message: str) -> None:
-    """A progress line on stderr, as vcluster prints them (`info  Creating virtual cluster vc1...`)."""
-    print(f"{level:<5} {message}", file=sys.stderr, flush=True)
+    """A progress line on stderr, as vcluster prints them (`info  Creating virtual cluster vc1...`);
+    level `-` for its hints (`- Use ...`)."""
+    print(f"- {message}" if level == "-" else f"{level:<5} {message}", file=sys.stderr, flush=True)
 
 
 def home() -> Path:
-    return Path(os.environ.get("VAPI_HOME") or Path.home() / ".vapi")
+    # Resolved, so that the path a server was started with is the one later commands look for.
+    return Path(os.environ.get("VAPI_HOME") or Path.home() / ".vapi").expanduser().resolve()
 
 
 def cluster_dir(name: str) -> Path:
@@ -62,7 +64,6 @@ class Cluster:
     host_namespace: str | None = None
     host_namespace_created: bool = False        # made by `vapi create`: `vapi delete` removes it
     config: str | None = None                   # the copy of --config in the cluster's dir
-    extra: dict = field(default_factory=dict)
 
     @property
     def dir(self) -> Path:
@@ -79,6 +80,8 @@ class Cluster:
             data = json.loads(path.read_text())
         except FileNotFoundError:
             return None
+        except ValueError as err:
+            raise ClusterError(f"virtual cluster {name}: {path} is not readable: {err}") from None
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
