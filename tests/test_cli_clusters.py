@@ -209,6 +209,10 @@ def test_connect_merges_into_the_kubeconfig_and_switches_context(vapi, tmp_path)
     assert config["current-context"] == "vapi_vc1"
     assert "default " in run_kubectl(fresh, "get", "ns").stdout
 
+    # Without either: ~/.kube/config.
+    vapi("connect", "vc1", env={"KUBECONFIG": "", "HOME": str(tmp_path / "home")})
+    assert yaml.safe_load((tmp_path / "home" / ".kube" / "config").read_text())["current-context"] == "vapi_vc1"
+
 
 def test_options_of_the_other_mode_are_refused(vapi, tmp_path):
     host = tmp_path / "host.yaml"
