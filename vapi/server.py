@@ -173,8 +173,8 @@ class Server:
                                        virtual=config.virtual)
         # The simulated containers, shared by the kubelets that run them and the streams that reach them.
         self.runtime = Runtime()
-        streams = Streams(self.api, self.runtime, self.authorizer.authorize, config.kubernetes_version)
-        self.resources.connect = dict.fromkeys(("log", "exec", "attach", "portforward"), streams.serve)
+        self.streams = Streams(self.api, self.runtime, self.authorizer.authorize, config.kubernetes_version)
+        self.resources.connect = dict.fromkeys(("log", "exec", "attach", "portforward"), self.streams.serve)
         self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
         policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None
         self.auditor = Auditor(policy, LogWriter(config.audit_log_path, config.audit_log_maxsize,
@@ -254,10 +254,13 @@ class Server:
     def _syncer(self):
         from syncer.cluster import Syncer
         from syncer.config import SyncConfig
+        from syncer.streams import HostStreams
         c = self.config
-        return Syncer(ActingAs(self.api, SYNCER, self.authorizer.authorize), self.informers, c.host_kubeconfig,
-                      c.name, c.host_namespace, SyncConfig.load(c.sync_config),
-                      (c.advertise_address or c.host, self.port), c.kubernetes_version)
+        syncer = Syncer(ActingAs(self.api, SYNCER, self.authorizer.authorize), self.informers, c.host_kubeconfig,
+                        c.name, c.host_namespace, SyncConfig.load(c.sync_config),
+                        (c.advertise_address or c.host, self.port), c.kubernetes_version)
+        self.streams.remote = HostStreams(syncer.ctx)   # pods run on the host: so do their streams
+        return syncer
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler):
