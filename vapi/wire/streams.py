@@ -272,7 +272,7 @@ class Streams:
         proc = commands.Process(stdin, crlf(terminal.stdout),
                                 crlf(terminal.stdout if terminal.tty else terminal.stderr),
                                 commands.environment(held.pod, held.spec),
-                                held.pod["metadata"]["name"], terminal.tty)
+                                commands.hostname(held.pod), terminal.tty)
         try:
             return exit_status(argv, await commands.shell(proc, argv))
         except commands.NotFound as e:

@@ -1,0 +1,256 @@
+"""A virtual pod's logs, exec, attach and port-forward reach its host copy through the virtual
+server: real kubectl (1.33 speaks WebSocket, 1.27 SPDY) against a virtual cluster on a real host
+`vapi serve --nodes 2`, whose simulated containers log, run commands and echo forwarded bytes."""
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import socket
+import subprocess
+import threading
+import time
+
+import kubernetes
+import pytest
+from kubernetes.stream import stream
+
+from vapi.testing import ServerProcess, kubectl_path, run_kubectl
+
+VERSIONS = ("1.27", "1.33")
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    with ServerProcess(tmp_path_factory.mktemp("host"), extra_args=("--nodes", "2")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def vc1(host, tmp_path_factory):
+    with ServerProcess(tmp_path_factory.mktemp("vc1"),
+                       extra_args=("--host-kubeconfig", str(host.kubeconfig), "--name", "vc1")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def core(vc1):
+    client = kubernetes.config.new_client_from_config(config_file=str(vc1.kubeconfig))
+    yield kubernetes.client.CoreV1Api(client)
+    client.close()
+
+
+def kubectl(server, *args, version=None, **kw):
+    return run_kubectl(server.kubeconfig, *args, version=version, check=False, timeout=60, **kw)
+
+
+def running_pod(core, name: str, containers: list[dict], **spec) -> str:
+    """A virtual pod, once the host runs its copy and the virtual pod says so."""
+    core.create_namespaced_pod("default", {"metadata": {"name": name}, "spec": {"containers": containers, **spec}})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pod = core.read_namespaced_pod(name, "default")
+        statuses = pod.status.container_statuses or []
+        if pod.status.phase == "Running" and statuses and all(s.state.running for s in statuses):
+            return name
+        time.sleep(0.1)
+    raise AssertionError(f"pod {name} is not running: {pod.status}")
+
+
+@pytest.fixture(scope="module")
+def pod(core):
+    """One container whose command writes two lines, the second a second later."""
+    running_pod(core, "talker", [{"name": "c", "image": "busybox",
+                                  "command": ["sh", "-c", "echo hello; sleep 1; echo world; sleep 1000"]}])
+    time.sleep(1.5)
+    return "talker"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_logs_come_from_the_host(vc1, pod, version):
+    assert kubectl(vc1, "logs", pod, version=version).stdout == "hello\nworld\n"
+    assert kubectl(vc1, "logs", pod, "--tail=1", version=version).stdout == "world\n"
+    assert kubectl(vc1, "logs", pod, "--since=1h", version=version).stdout == "hello\nworld\n"
+    assert kubectl(vc1, "logs", pod, "--limit-bytes=3", version=version).stdout == "hel"
+    out = kubectl(vc1, "logs", pod, "--timestamps", "-c", "c", version=version).stdout
+    assert re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (hello|world)\n){2}", out), out
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_logs_follow_sees_what_is_written_later(vc1, core, version):
+    name = running_pod(core, f"follow-{version.replace('.', '')}", [
+        {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo first; sleep 2; echo second; sleep 1000"]}])
+    proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={vc1.kubeconfig}", "logs", "-f", name],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "first\n"
+        started = time.monotonic()
+        assert proc.stdout.readline() == "second\n"      # written while kubectl follows
+        assert time.monotonic() - started > 0.5
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_logs_of_several_containers_and_the_hosts_refusals(vc1, core, pod):
+    running_pod(core, "two", [{"name": "a", "image": "busybox", "command": ["sh", "-c", "echo from a; sleep 1000"]},
+                              {"name": "b", "image": "busybox", "command": ["sh", "-c", "echo from b; sleep 1000"]}])
+    time.sleep(0.5)
+    assert kubectl(vc1, "logs", "two", "-c", "b").stdout == "from b\n"
+    p = kubectl(vc1, "logs", "two", "--all-containers", "--prefix")
+    assert sorted(p.stdout.splitlines()) == ["[pod/two/a] from a", "[pod/two/b] from b"], p.stderr
+    # checked here, as kube-apiserver checks it, before any host is asked
+    p = kubectl(vc1, "get", "--raw", "/api/v1/namespaces/default/pods/two/log")
+    assert "a container name must be specified for pod two, choose one of: [a b]" in p.stderr
+    # the host's kubelet refuses: its words, about the virtual pod
+    p = kubectl(vc1, "logs", pod, "--previous")
+    assert p.stderr == ('Error from server (BadRequest): previous terminated container "c" in pod "talker" '
+                        "not found\n")
+    with pytest.raises(kubernetes.client.ApiException) as e:
+        core.read_namespaced_pod_log(pod, "default", previous=True)
+    assert e.value.status == 400 and "talker-x-default-x-vc1" not in e.value.body
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_exec_cat_streams_stdin_both_ways(vc1, pod, version):
+    text = "".join(f"line {i}\n" for i in range(5000))
+    p = kubectl(vc1, "exec", "-i", pod, "--", "cat", version=version, input=text)
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout == text
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_exec_exit_code_and_errors(vc1, pod, version):
+    p = kubectl(vc1, "exec", pod, "--", "sh", "-c", "echo out; exit 3", version=version)
+    assert (p.returncode, p.stdout, p.stderr) == (3, "out\n", "command terminated with exit code 3\n")
+    p = kubectl(vc1, "exec", pod, "-c", "nope", "--", "true", version=version)
+    assert (p.returncode, p.stderr) == (1, "Error from server (BadRequest): container nope is not valid for pod "
+                                           "talker\n")
+    p = kubectl(vc1, "exec", pod, "--", "hostname", version=version)
+    assert p.stdout == "talker\n"
+
+
+def test_python_client_exec(core, pod):
+    out = stream(core.connect_get_namespaced_pod_exec, pod, "default", command=["sh", "-c", "echo out"],
+                 stderr=True, stdin=False, stdout=True, tty=False)
+    assert out == "out\n"
+
+
+def test_a_pod_the_host_has_not_placed(vc1, core):
+    core.create_namespaced_pod("default", {"metadata": {"name": "unplaced"}, "spec": {
+        "nodeSelector": {"nowhere": "true"}, "containers": [{"name": "c", "image": "busybox"}]}})
+    time.sleep(1)
+    for version in VERSIONS:
+        p = kubectl(vc1, "exec", "unplaced", "--", "true", version=version)
+        assert p.stderr == "Error from server (BadRequest): pod unplaced does not have a host assigned\n"
+    assert kubectl(vc1, "logs", "unplaced").stdout == ""
+
+
+@pytest.mark.parametrize("version", (*VERSIONS, "1.30"))
+def test_port_forward_echoes_through_the_host(vc1, pod, version):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={vc1.kubeconfig}", "port-forward",
+                             f"pod/{pod}", f"{port}:80"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == f"Forwarding from 127.0.0.1:{port} -> 80\n"
+        for _ in range(2):   # each connection its own streams
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+                payload = b"ping " * 20000
+                conn.sendall(payload)
+                got = b""
+                while len(got) < len(payload):
+                    chunk = conn.recv(65536)
+                    assert chunk
+                    got += chunk
+                assert got == payload
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_attach_reaches_the_main_process(vc1, core):
+    running_pod(core, "reader", [{"name": "c", "image": "busybox", "command": ["cat"], "stdin": True}])
+    for version in VERSIONS:
+        proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={vc1.kubeconfig}", "attach", "-i", "reader"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            proc.stdin.write(f"said to {version}\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline() == f"said to {version}\n"
+        finally:
+            proc.kill()
+            proc.wait()
+    assert kubectl(vc1, "logs", "reader").stdout == "".join(f"said to {v}\n" for v in VERSIONS)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_exec_with_a_terminal(vc1, pod, version):
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={vc1.kubeconfig}", "exec", "-it", pod, "--", "sh"],
+                            stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    seen = b""
+
+    def until(text: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 15
+        while text not in seen and time.monotonic() < deadline:
+            if select.select([leader], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(leader, 4096)
+                except OSError:
+                    break
+        assert text in seen, seen
+
+    try:
+        until(b"/ # ")
+        os.write(leader, b"echo tty works\r")
+        until(b"tty works\r\n")
+        os.write(leader, b"exit\r")
+        assert proc.wait(15) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(leader)
+
+
+def _rss(server: ServerProcess) -> int:
+    with open(f"/proc/{server.proc.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_big_stream_is_never_held_whole(vc1, pod, version):
+    """16 MiB through `exec -i cat`, the virtual server's resident set sampled all along."""
+    size = 16 * 1024 * 1024
+    data = os.urandom(size // 2).hex().encode()     # text kubectl passes as it is
+    kubectl(vc1, "exec", "-i", pod, "--", "cat", version=version, input="warm\n")
+    before = _rss(vc1)
+    peak, done = before, threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.005):
+            peak = max(peak, _rss(vc1))
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.monotonic()
+    try:
+        p = subprocess.run([kubectl_path(version), f"--kubeconfig={vc1.kubeconfig}", "exec", "-i", pod, "--", "cat"],
+                           input=data, capture_output=True, timeout=120)
+    finally:
+        done.set()
+        sampler.join()
+    took = time.monotonic() - started
+    print(f"\nkubectl {version}: {size >> 20} MiB both ways through exec cat in {took:.2f} s; the virtual "
+          f"server's RSS {before / 2**20:.1f} MiB before, at most {peak / 2**20:.1f} MiB during")
+    assert p.returncode == 0, p.stderr
+    assert len(p.stdout) == size and p.stdout == data
+    assert peak - before < size // 4
