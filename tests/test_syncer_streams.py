@@ -45,14 +45,15 @@ def kubectl(server, *args, version=None, **kw):
     return run_kubectl(server.kubeconfig, *args, version=version, check=False, timeout=60, **kw)
 
 
-def running_pod(core, name: str, containers: list[dict], **spec) -> str:
+def running_pod(core, name: str, containers: list[dict], settled=lambda states: all(s.running for s in states),
+                **spec) -> str:
     """A virtual pod, once the host runs its copy and the virtual pod says so."""
     core.create_namespaced_pod("default", {"metadata": {"name": name}, "spec": {"containers": containers, **spec}})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         pod = core.read_namespaced_pod(name, "default")
         statuses = pod.status.container_statuses or []
-        if pod.status.phase == "Running" and statuses and all(s.state.running for s in statuses):
+        if pod.status.phase == "Running" and statuses and settled([s.state for s in statuses]):
             return name
         time.sleep(0.1)
     raise AssertionError(f"pod {name} is not running: {pod.status}")
@@ -130,6 +131,16 @@ def test_exec_exit_code_and_errors(vc1, pod, version):
                                            "talker\n")
     p = kubectl(vc1, "exec", pod, "--", "hostname", version=version)
     assert p.stdout == "talker\n"
+
+
+def test_the_hosts_refusal_of_an_upgrade(vc1, core):
+    running_pod(core, "halfdone", [
+        {"name": "main", "image": "busybox", "command": ["sleep", "1000"]},
+        {"name": "quick", "image": "busybox", "command": ["sh", "-c", "echo bye; exit 0"]}],
+        settled=lambda states: sorted(bool(s.running) for s in states) == [False, True], restartPolicy="Never")
+    for version in VERSIONS:
+        p = kubectl(vc1, "exec", "halfdone", "-c", "quick", "--", "true", version=version)
+        assert p.returncode == 1 and 'container not found ("quick")' in p.stderr, p.stderr
 
 
 def test_python_client_exec(core, pod):
