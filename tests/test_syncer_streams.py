@@ -183,6 +183,18 @@ def test_port_forward_echoes_through_the_host(vc1, pod, version):
         proc.wait(10)
 
 
+def test_python_client_port_forward(core, pod):
+    """The WebSocket channel form (`v4.channel.k8s.io`), as the Python client speaks it."""
+    from kubernetes.stream import portforward
+    pf = portforward(core.connect_get_namespaced_pod_portforward, pod, "default", ports="8080")
+    sock = pf.socket(8080)
+    sock.setblocking(True)
+    sock.sendall(b"hello port")
+    assert sock.recv(1024) == b"hello port"
+    sock.close()
+    pf.close()
+
+
 def test_attach_reaches_the_main_process(vc1, core):
     running_pod(core, "reader", [{"name": "c", "image": "busybox", "command": ["cat"], "stdin": True}])
     for version in VERSIONS:
@@ -265,3 +277,17 @@ def test_a_big_stream_is_never_held_whole(vc1, pod, version):
     assert p.returncode == 0, p.stderr
     assert len(p.stdout) == size and p.stdout == data
     assert peak - before < size // 4
+
+
+def test_a_host_away_is_a_503(host, vc1, core, pod):
+    """Last in the module: the host stops, and is started again for whatever runs after."""
+    host.stop()
+    try:
+        p = kubectl(vc1, "exec", pod, "--", "true", version="1.27")
+        assert p.returncode == 1 and p.stderr.startswith(
+            "Error from server (ServiceUnavailable): the host cluster is unreachable: "), p.stderr
+        with pytest.raises(kubernetes.client.ApiException) as e:
+            core.read_namespaced_pod_log(pod, "default")
+        assert e.value.status == 503
+    finally:
+        host.start()
