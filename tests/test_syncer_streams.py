@@ -4,10 +4,6 @@ server: real kubectl (1.33 speaks WebSocket, 1.27 SPDY) against a virtual cluste
 from __future__ import annotations
 
 import os
-import pty
-import re
-import select
-import socket
 import subprocess
 import threading
 import time
@@ -16,7 +12,10 @@ import kubernetes
 import pytest
 from kubernetes.stream import stream
 
-from vapi.testing import ServerProcess, kubectl_path, run_kubectl
+from vapi.testing import ServerProcess, kubectl_path
+
+from stream_checks import (attach_echoes, exec_cat_and_exit_codes, follow, kubectl as run, logs_read_as_asked,
+                           port_forward_echoes, python_port_forward_echoes, terminal_shell)
 
 VERSIONS = ("1.27", "1.33")
 
@@ -42,7 +41,7 @@ def core(vc1):
 
 
 def kubectl(server, *args, version=None, **kw):
-    return run_kubectl(server.kubeconfig, *args, version=version, check=False, timeout=60, **kw)
+    return run(server.kubeconfig, *args, version=version, **kw)
 
 
 def running_pod(core, name: str, containers: list[dict], settled=lambda states: all(s.running for s in states),
@@ -70,29 +69,17 @@ def pod(core):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_logs_come_from_the_host(vc1, pod, version):
-    assert kubectl(vc1, "logs", pod, version=version).stdout == "hello\nworld\n"
-    assert kubectl(vc1, "logs", pod, "--tail=1", version=version).stdout == "world\n"
-    assert kubectl(vc1, "logs", pod, "--since=1h", version=version).stdout == "hello\nworld\n"
-    assert kubectl(vc1, "logs", pod, "--limit-bytes=3", version=version).stdout == "hel"
-    out = kubectl(vc1, "logs", pod, "--timestamps", "-c", "c", version=version).stdout
-    assert re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (hello|world)\n){2}", out), out
+    logs_read_as_asked(vc1.kubeconfig, pod, ["hello", "world"], version)
+    assert kubectl(vc1, "logs", pod, "-c", "c", version=version).stdout == "hello\nworld\n"
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_logs_follow_sees_what_is_written_later(vc1, core, version):
     name = running_pod(core, f"follow-{version.replace('.', '')}", [
         {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo first; sleep 2; echo second; sleep 1000"]}])
-    proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={vc1.kubeconfig}", "logs", "-f", name],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline() == "first\n"
-        started = time.monotonic()
-        assert proc.stdout.readline() == "second\n"      # written while kubectl follows
-        assert time.monotonic() - started > 0.5
-        assert proc.poll() is None
-    finally:
-        proc.kill()
-        proc.wait()
+    proc = follow(vc1.kubeconfig, name, version)
+    proc.kill()
+    proc.wait()
 
 
 def test_logs_of_several_containers_and_the_hosts_refusals(vc1, core, pod):
@@ -115,17 +102,8 @@ def test_logs_of_several_containers_and_the_hosts_refusals(vc1, core, pod):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_exec_cat_streams_stdin_both_ways(vc1, pod, version):
-    text = "".join(f"line {i}\n" for i in range(5000))
-    p = kubectl(vc1, "exec", "-i", pod, "--", "cat", version=version, input=text)
-    assert (p.returncode, p.stderr) == (0, "")
-    assert p.stdout == text
-
-
-@pytest.mark.parametrize("version", VERSIONS)
-def test_exec_exit_code_and_errors(vc1, pod, version):
-    p = kubectl(vc1, "exec", pod, "--", "sh", "-c", "echo out; exit 3", version=version)
-    assert (p.returncode, p.stdout, p.stderr) == (3, "out\n", "command terminated with exit code 3\n")
+def test_exec_through_the_host(vc1, pod, version):
+    exec_cat_and_exit_codes(vc1.kubeconfig, pod, version)
     p = kubectl(vc1, "exec", pod, "-c", "nope", "--", "true", version=version)
     assert (p.returncode, p.stderr) == (1, "Error from server (BadRequest): container nope is not valid for pod "
                                            "talker\n")
@@ -161,84 +139,21 @@ def test_a_pod_the_host_has_not_placed(vc1, core):
 
 @pytest.mark.parametrize("version", (*VERSIONS, "1.30"))
 def test_port_forward_echoes_through_the_host(vc1, pod, version):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={vc1.kubeconfig}", "port-forward",
-                             f"pod/{pod}", f"{port}:80"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline() == f"Forwarding from 127.0.0.1:{port} -> 80\n"
-        for _ in range(2):   # each connection its own streams
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-                payload = b"ping " * 20000
-                conn.sendall(payload)
-                got = b""
-                while len(got) < len(payload):
-                    chunk = conn.recv(65536)
-                    assert chunk
-                    got += chunk
-                assert got == payload
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    port_forward_echoes(vc1.kubeconfig, pod, version)
 
 
 def test_python_client_port_forward(core, pod):
-    """The WebSocket channel form (`v4.channel.k8s.io`), as the Python client speaks it."""
-    from kubernetes.stream import portforward
-    pf = portforward(core.connect_get_namespaced_pod_portforward, pod, "default", ports="8080")
-    sock = pf.socket(8080)
-    sock.setblocking(True)
-    sock.sendall(b"hello port")
-    assert sock.recv(1024) == b"hello port"
-    sock.close()
-    pf.close()
+    python_port_forward_echoes(core, pod)
 
 
 def test_attach_reaches_the_main_process(vc1, core):
     running_pod(core, "reader", [{"name": "c", "image": "busybox", "command": ["cat"], "stdin": True}])
-    for version in VERSIONS:
-        proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={vc1.kubeconfig}", "attach", "-i", "reader"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            proc.stdin.write(f"said to {version}\n")
-            proc.stdin.flush()
-            assert proc.stdout.readline() == f"said to {version}\n"
-        finally:
-            proc.kill()
-            proc.wait()
-    assert kubectl(vc1, "logs", "reader").stdout == "".join(f"said to {v}\n" for v in VERSIONS)
+    attach_echoes(vc1.kubeconfig, "reader", VERSIONS)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_exec_with_a_terminal(vc1, pod, version):
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={vc1.kubeconfig}", "exec", "-it", pod, "--", "sh"],
-                            stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    seen = b""
-
-    def until(text: bytes) -> None:
-        nonlocal seen
-        deadline = time.monotonic() + 15
-        while text not in seen and time.monotonic() < deadline:
-            if select.select([leader], [], [], 0.2)[0]:
-                try:
-                    seen += os.read(leader, 4096)
-                except OSError:
-                    break
-        assert text in seen, seen
-
-    try:
-        until(b"/ # ")
-        os.write(leader, b"echo tty works\r")
-        until(b"tty works\r\n")
-        os.write(leader, b"exit\r")
-        assert proc.wait(15) == 0
-    finally:
-        proc.kill()
-        proc.wait()
-        os.close(leader)
+    terminal_shell(vc1.kubeconfig, pod, version)
 
 
 def _rss(server: ServerProcess) -> int:
