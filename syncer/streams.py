@@ -88,7 +88,10 @@ class HostStreams:
         path = PODS.path(self.ctx.host.namespace, self.ctx.host_name(meta["name"], meta["namespace"]), subresource)
         return f"{self.prefix}{urllib.parse.quote(path)}?{urllib.parse.urlencode(query)}"
 
-    async def _ask(self, method: str, target: str, headers: list[tuple[str, str]]) -> _Answer:
+    async def _ask(self, method: str, target: str, headers: list[tuple[str, str]],
+                   patient: bool = False) -> _Answer:
+        """Send the request and read the answer's head. `patient`: the host may hold its head back
+        until there is something to say (a followed log of a quiet container), so no deadline."""
         if self._ssl is None:
             self._ssl = self.ctx.host.ssl_context()
         try:
@@ -101,24 +104,30 @@ class HostStreams:
             lines = [f"{method} {target} HTTP/1.1", f"Host: {self.authority}",
                      *(f"{k}: {v}" for k, v in [*headers, *self.ctx.host.auth_headers().items()])]
             writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-            async with asyncio.timeout(CONNECT_SECONDS):
+            async with asyncio.timeout(None if patient else CONNECT_SECONDS):
                 head = await reader.readuntil(b"\r\n\r\n")
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
+            status_line, *fields = head.decode("latin-1").split("\r\n")
+            status = int(status_line.split()[1])
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
+                IndexError) as e:
             writer.close()
             raise unreachable(e) from None
-        status_line, *fields = head.decode("latin-1").split("\r\n")
+        except BaseException:   # the client went away meanwhile
+            writer.close()
+            raise
         answer = CIMultiDict()
         for field in fields:
             if ":" in field:
                 key, value = field.split(":", 1)
                 answer.add(key.strip(), value.strip())
-        return _Answer(int(status_line.split()[1]), answer, reader, writer)
+        return _Answer(status, answer, reader, writer)
 
     # --- log -------------------------------------------------------------------------------
 
-    async def log(self, request: web.Request, pod: dict, container: str) -> web.StreamResponse:
+    async def log(self, request: web.Request, pod: dict, container: str, follow: bool) -> web.StreamResponse:
         query = [(k, v) for k, v in request.query.items() if k != "container"] + [("container", container)]
-        answer = await self._ask("GET", self._target(pod, "log", query), [("Accept", "*/*"), ("Connection", "close")])
+        answer = await self._ask("GET", self._target(pod, "log", query), [("Accept", "*/*"), ("Connection", "close")],
+                                 patient=follow)
         try:
             if answer.status != 200:
                 raise await self._refusal(answer, pod, "log", container)
@@ -144,8 +153,11 @@ class HostStreams:
         try:
             if answer.status != 101:
                 raise await self._refusal(answer, pod, subresource, container)
-            client = await channels.hijack(request, [(k, v) for k, v in answer.headers.items()
-                                                     if k.lower() not in OWN_HEADERS])
+            try:
+                client = await channels.hijack(request, [(k, v) for k, v in answer.headers.items()
+                                                         if k.lower() not in OWN_HEADERS])
+            except ConnectionResetError:   # the client went away while the host answered
+                return web.Response()
             try:
                 await _pipe(client, answer)
             finally:

@@ -75,11 +75,17 @@ def test_logs_come_from_the_host(vc1, pod, version):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_logs_follow_sees_what_is_written_later(vc1, core, version):
+    """...and ends when the host's container stops, as the host's log does."""
     name = running_pod(core, f"follow-{version.replace('.', '')}", [
-        {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo first; sleep 2; echo second; sleep 1000"]}])
+        {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo first; sleep 2; echo second; sleep 2"]}],
+        restartPolicy="Never")
     proc = follow(vc1.kubeconfig, name, version)
-    proc.kill()
-    proc.wait()
+    try:
+        assert proc.wait(15) == 0
+        assert proc.stdout.read() == ""
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_logs_of_several_containers_and_the_hosts_refusals(vc1, core, pod):
@@ -101,6 +107,19 @@ def test_logs_of_several_containers_and_the_hosts_refusals(vc1, core, pod):
     assert e.value.status == 400 and "talker-x-default-x-vc1" not in e.value.body
 
 
+def test_logs_of_the_previous_run(vc1, core):
+    core.create_namespaced_pod("default", {"metadata": {"name": "crashy"}, "spec": {"containers": [
+        {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo run; exit 1"]}]}})
+    deadline = time.monotonic() + 30
+    while not any(s.restart_count for s in core.read_namespaced_pod("crashy", "default").status.container_statuses
+                  or []):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    for version in VERSIONS:
+        p = kubectl(vc1, "logs", "crashy", "--previous", version=version)
+        assert (p.returncode, p.stdout) == (0, "run\n"), p.stderr
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_exec_through_the_host(vc1, pod, version):
     exec_cat_and_exit_codes(vc1.kubeconfig, pod, version)
@@ -118,7 +137,7 @@ def test_the_hosts_refusal_of_an_upgrade(vc1, core):
         settled=lambda states: sorted(bool(s.running) for s in states) == [False, True], restartPolicy="Never")
     for version in VERSIONS:
         p = kubectl(vc1, "exec", "halfdone", "-c", "quick", "--", "true", version=version)
-        assert p.returncode == 1 and 'container not found ("quick")' in p.stderr, p.stderr
+        assert (p.returncode, p.stderr) == (1, 'Error from server (BadRequest): container not found ("quick")\n')
 
 
 def test_python_client_exec(core, pod):

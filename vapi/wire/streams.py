@@ -159,7 +159,7 @@ class Streams:
             await response.prepare(request)   # not on a node yet: kube answers with nothing
             return response
         if self.remote is not None:
-            return await self.remote.log(request, pod, container)
+            return await self.remote.log(request, pod, container, _bool(request, "follow"))
         uid = pod["metadata"]["uid"]
         instance, running = self._log_instance(pod, name, container, _bool(request, "previous"))
         if since_seconds is not None:
