@@ -10,6 +10,7 @@ import time
 
 import kubernetes
 import pytest
+import yaml
 from kubernetes.stream import stream
 
 from vapi.testing import ServerProcess, kubectl_path
@@ -173,6 +174,29 @@ def test_attach_reaches_the_main_process(vc1, core):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_exec_with_a_terminal(vc1, pod, version):
     terminal_shell(vc1.kubeconfig, pod, version)
+
+
+def test_a_host_reached_with_a_token_in_a_namespace_of_its_own(tmp_path):
+    """The host kubeconfig's bearer token goes with every stream, to the copy in `--host-namespace`."""
+    (tmp_path / "tokens.csv").write_text('streamer-token,streamer,1,"system:masters"\n')
+    with ServerProcess(tmp_path / "host", extra_args=("--token-auth-file", str(tmp_path / "tokens.csv"))) as host:
+        run(host.kubeconfig, "create", "namespace", "team-a")
+        config = yaml.safe_load(host.kubeconfig.read_text())
+        config["users"] = [{"name": "streamer", "user": {"token": "streamer-token"}}]
+        config["contexts"][0]["context"]["user"] = "streamer"
+        (tmp_path / "token.yaml").write_text(yaml.safe_dump(config))
+        with ServerProcess(tmp_path / "vc2", extra_args=("--host-kubeconfig", str(tmp_path / "token.yaml"),
+                                                         "--name", "vc2", "--host-namespace", "team-a")) as vc2:
+            client = kubernetes.config.new_client_from_config(config_file=str(vc2.kubeconfig))
+            running_pod(kubernetes.client.CoreV1Api(client), "echoer", [
+                {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo ready; sleep 1000"]}])
+            client.close()
+            assert run(host.kubeconfig, "-n", "team-a", "get", "pod", "echoer-x-default-x-vc2",
+                       "-o", "name").stdout == "pod/echoer-x-default-x-vc2\n"
+            for version in VERSIONS:
+                assert kubectl(vc2, "logs", "echoer", version=version).stdout == "ready\n"
+                p = kubectl(vc2, "exec", "-i", "echoer", "--", "cat", version=version, input="through a token\n")
+                assert (p.returncode, p.stdout) == (0, "through a token\n"), p.stderr
 
 
 def _rss(server: ServerProcess) -> int:
