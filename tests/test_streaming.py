@@ -9,10 +9,9 @@ import kubernetes
 import pytest
 from kubernetes.stream import stream
 
+from conformance.streams import (attach_echoes, exec_cat_and_exit_codes, follow, logs_read_as_asked,
+                               port_forward_echoes, python_port_forward_echoes, terminal_shell)
 from vapi.testing import ServerProcess, run_kubectl
-
-from stream_checks import (attach_echoes, exec_cat_and_exit_codes, follow, logs_read_as_asked,
-                           port_forward_echoes, python_port_forward_echoes, terminal_shell)
 
 VERSIONS = ("1.27", "1.33")
 NOW = "2026-01-01T00:00:00Z"

@@ -1,6 +1,7 @@
 """A virtual pod's logs, exec, attach and port-forward reach its host copy through the virtual
 server: real kubectl (1.33 speaks WebSocket, 1.27 SPDY) against a virtual cluster on a real host
-`vapi serve --nodes 2`, whose simulated containers log, run commands and echo forwarded bytes."""
+`vapi serve --nodes 2` (the `host` and `vc1` fixtures of tests/virtual_fixtures.py), whose simulated
+containers log, run commands and echo forwarded bytes."""
 from __future__ import annotations
 
 import os
@@ -13,32 +14,17 @@ import pytest
 import yaml
 from kubernetes.stream import stream
 
+from conformance.streams import (attach_echoes, exec_cat_and_exit_codes, follow, kubectl as run, logs_read_as_asked,
+                               port_forward_echoes, python_port_forward_echoes, terminal_shell)
+from tests.virtual_fixtures import core as client_of
 from vapi.testing import ServerProcess, kubectl_path
-
-from stream_checks import (attach_echoes, exec_cat_and_exit_codes, follow, kubectl as run, logs_read_as_asked,
-                           port_forward_echoes, python_port_forward_echoes, terminal_shell)
 
 VERSIONS = ("1.27", "1.33")
 
 
 @pytest.fixture(scope="module")
-def host(tmp_path_factory):
-    with ServerProcess(tmp_path_factory.mktemp("host"), extra_args=("--nodes", "2")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def vc1(host, tmp_path_factory):
-    with ServerProcess(tmp_path_factory.mktemp("vc1"),
-                       extra_args=("--host-kubeconfig", str(host.kubeconfig), "--name", "vc1")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def core(vc1):
-    client = kubernetes.config.new_client_from_config(config_file=str(vc1.kubeconfig))
-    yield kubernetes.client.CoreV1Api(client)
-    client.close()
+    return client_of(vc1)
 
 
 def kubectl(server, *args, version=None, **kw):
@@ -187,10 +173,8 @@ def test_a_host_reached_with_a_token_in_a_namespace_of_its_own(tmp_path):
         (tmp_path / "token.yaml").write_text(yaml.safe_dump(config))
         with ServerProcess(tmp_path / "vc2", extra_args=("--host-kubeconfig", str(tmp_path / "token.yaml"),
                                                          "--name", "vc2", "--host-namespace", "team-a")) as vc2:
-            client = kubernetes.config.new_client_from_config(config_file=str(vc2.kubeconfig))
-            running_pod(kubernetes.client.CoreV1Api(client), "echoer", [
+            running_pod(client_of(vc2), "echoer", [
                 {"name": "c", "image": "busybox", "command": ["sh", "-c", "echo ready; sleep 1000"]}])
-            client.close()
             assert run(host.kubeconfig, "-n", "team-a", "get", "pod", "echoer-x-default-x-vc2",
                        "-o", "name").stdout == "pod/echoer-x-default-x-vc2\n"
             for version in VERSIONS:

@@ -1,6 +1,7 @@
 """What a user does with kubectl's streaming commands (and the Python client's port-forward),
-and what they must see: shared by the tests of a standalone server's streams and of a virtual
-cluster's (reached through its host)."""
+and what they must see: shared by the conformance cases and the tests of a standalone server's
+streams and of a virtual cluster's (reached through its host). Each check says what the pod it is
+given must do; those whose pod a real busybox image runs too serve against any cluster."""
 from __future__ import annotations
 
 import os
@@ -98,10 +99,10 @@ def python_port_forward_echoes(core, pod: str) -> None:
     pf.close()
 
 
-def attach_echoes(kubeconfig: Path, pod: str, versions: tuple[str, ...]) -> None:
+def attach_echoes(kubeconfig: Path, pod: str, versions: tuple[str, ...], namespace: str = "default") -> None:
     """`pod` runs `cat` with stdin open: what each kubectl says to it comes back, and is its log."""
     for version in versions:
-        proc = start(kubeconfig, "attach", "-i", pod, version=version,
+        proc = start(kubeconfig, "-n", namespace, "attach", "-i", pod, version=version,
                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             proc.stdin.write(f"said to {version}\n")
@@ -110,7 +111,7 @@ def attach_echoes(kubeconfig: Path, pod: str, versions: tuple[str, ...]) -> None
         finally:
             proc.kill()
             proc.wait()
-    assert kubectl(kubeconfig, "logs", pod).stdout == "".join(f"said to {v}\n" for v in versions)
+    assert kubectl(kubeconfig, "-n", namespace, "logs", pod).stdout == "".join(f"said to {v}\n" for v in versions)
 
 
 def terminal_shell(kubeconfig: Path, pod: str, version: str) -> None:
