@@ -18,8 +18,18 @@ from .config import SyncConfig
 from .host import Host, HostResource
 from .hostinformer import HostInformers
 from .syncer import Context, Loop
+from .translators.configmaps import ConfigMaps
+from .translators.endpoints import Endpoints
+from .translators.ingresses import Ingresses
+from .translators.networkpolicies import NetworkPolicies
 from .translators.nodes import FakeNodes
+from .translators.persistentvolumeclaims import PersistentVolumeClaims
+from .translators.poddisruptionbudgets import PodDisruptionBudgets
 from .translators.pods import Pods
+from .translators.priorityclasses import PriorityClasses
+from .translators.secrets import Secrets
+from .translators.serviceaccounts import ServiceAccounts
+from .translators.services import Services
 
 log = logging.getLogger("vapi.syncer")
 
@@ -27,7 +37,19 @@ CONFIGMAPS = HostResource("", "v1", "configmaps")
 RETRY_SECONDS = 1.0
 
 # Translators of the kinds synced to the host, each with its key under sync.toHost.
-TO_HOST = [Pods]
+TO_HOST = [
+    Pods,
+    ConfigMaps,
+    Secrets,
+    Services,
+    Endpoints,
+    PersistentVolumeClaims,
+    Ingresses,
+    NetworkPolicies,
+    PodDisruptionBudgets,
+    ServiceAccounts,
+    PriorityClasses,
+]
 
 
 class Syncer:

@@ -164,8 +164,9 @@ class Loop:
         obj = self.virtual.get(namespace, name)
         host = self.host_copy(namespace, name)
         if host is not None and names.origin(host) != key:
-            log.warning("host %s %s is not %s/%s's copy; left alone", self.t.host.group_resource,
-                        host["metadata"]["name"], namespace, name)
+            if obj is not None and self.t.selected(obj):   # e.g. host Endpoints of a selector Service: not ours
+                log.warning("host %s %s is not %s/%s's copy; left alone", self.t.host.group_resource,
+                            host["metadata"]["name"], namespace, name)
             return None
         try:
             return await self._reconcile(namespace, name, obj, host)
