@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 from vapi import errors
+from vapi.controllers.events import EventRecorder
 
 from . import names
 from .config import SyncConfig
@@ -53,12 +53,14 @@ TO_HOST = [
 
 
 class Syncer:
-    def __init__(self, api, informers, kubeconfig: Path, vc: str, namespace: str | None, config: SyncConfig,
-                 advertise: tuple[str, int], kubernetes_version: str):
-        self.host = Host(kubeconfig, namespace)
+    def __init__(self, api, informers, host: Host, vc: str, config: SyncConfig, advertise: tuple[str, int],
+                 kubernetes_version: str):
+        """`host` is made apart (`Host(kubeconfig, namespace)`: loading the client takes a while,
+        and the server makes it on a thread while it already answers)."""
+        self.host = host
         self.ctx = Context(vc=vc, host=self.host, api=api, informers=informers,
                            host_informers=HostInformers(self.host), config=config, advertise=advertise,
-                           kubernetes_version=kubernetes_version)
+                           kubernetes_version=kubernetes_version, recorder=EventRecorder(api, "vapi-syncer"))
         self.ctx.extras["nodes"] = FakeNodes(self.ctx)
         self.loops = [Loop(self.ctx, cls(self.ctx)) for cls in TO_HOST if config.enabled("toHost", cls.key)]
         self.tasks: list[asyncio.Task] = []
@@ -108,4 +110,5 @@ class Syncer:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.ctx.host_informers.stop()
+        await self.ctx.recorder.close()
         self.host.close()

@@ -13,7 +13,8 @@ import time
 import kubernetes
 import pytest
 
-from conformance.helpers import eventually
+from syncer.names import host_name
+from tests.virtual_fixtures import eventually, start_virtual
 from vapi.testing import ServerProcess, run_kubectl
 
 HOST_NS = "default"
@@ -29,26 +30,8 @@ sync:
 """
 
 
-def start_virtual(host: ServerProcess, name: str, *args: str) -> ServerProcess:
-    return ServerProcess(extra_args=("--host-kubeconfig", str(host.kubeconfig), "--name", name, *args)).start()
-
-
 def api(server: ServerProcess) -> kubernetes.client.ApiClient:
     return kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig))
-
-
-@pytest.fixture(scope="module")
-def host():
-    server = ServerProcess(extra_args=("--nodes", "2")).start()
-    yield server
-    server.cleanup()
-
-
-@pytest.fixture(scope="module")
-def vc1(host):
-    server = start_virtual(host, "vc1")
-    yield server
-    server.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +56,6 @@ def v1core(vc1):
 @pytest.fixture(scope="module")
 def v2core(vc2):
     return kubernetes.client.CoreV1Api(api(vc2))
-
-
-def host_name(name: str, namespace: str, vc: str) -> str:
-    return f"{name}-x-{namespace}-x-{vc}"
 
 
 def read(reader, *args):

@@ -107,12 +107,14 @@ def hostname(pod: dict) -> str:
 
 
 def environment(pod: dict, container: dict) -> dict[str, str]:
-    """The variables a container starts with (values only; `valueFrom` is not resolved here)."""
-    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": hostname(pod)}
+    """The variables a container starts with (values only; `valueFrom` is not resolved here): the
+    kubelet's service variables first, then the container's own, which win over them, as a
+    kubelet merges them; the host name is the pod's `hostname` when it sets one."""
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": hostname(pod),
+           "KUBERNETES_SERVICE_HOST": SERVICE_HOST, "KUBERNETES_SERVICE_PORT": SERVICE_PORT, "HOME": "/root"}
     for var in container.get("env") or []:
         if "value" in var:
             env[var["name"]] = str(var["value"])
-    env.update(KUBERNETES_SERVICE_HOST=SERVICE_HOST, KUBERNETES_SERVICE_PORT=SERVICE_PORT, HOME="/root")
     return env
 
 
