@@ -173,7 +173,8 @@ class Server:
                                        virtual=config.virtual)
         # The simulated containers, shared by the kubelets that run them and the streams that reach them.
         self.runtime = Runtime()
-        self.streams = Streams(self.api, self.runtime, self.authorizer.authorize, config.kubernetes_version)
+        self.streams = Streams(self.api, self.runtime, self.authorizer.authorize, config.kubernetes_version,
+                               virtual=config.virtual)
         self.resources.connect = dict.fromkeys(("log", "exec", "attach", "portforward"), self.streams.serve)
         self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
         policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None

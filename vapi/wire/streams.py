@@ -113,12 +113,16 @@ def exit_status(argv: list[str], code: int) -> dict:
 
 
 class Streams:
-    def __init__(self, api, runtime, authorize, kubernetes_version: str = "1.33", remote=None):
+    def __init__(self, api, runtime, authorize, kubernetes_version: str = "1.33", remote=None,
+                 virtual: bool = False):
         self.api, self.runtime, self.authorize = api, runtime, authorize
         self.remote = remote
+        self.virtual = virtual   # pods run on a host: until `remote` is set, their streams wait for it
         self.version = tuple(int(p) for p in kubernetes_version.split(".")[:2])
 
     async def serve(self, request: web.Request, info, ri, namespace: str, name: str) -> web.StreamResponse:
+        if self.virtual and self.remote is None:
+            raise errors.StatusError(503, "ServiceUnavailable", "the host cluster is not reached yet")
         if ri.subresource == "log":
             return await self.log(request, info, namespace, name)
         if request.method == "GET" and self.version >= WEBSOCKET_CREATE_CHECK_SINCE:
