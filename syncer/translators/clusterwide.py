@@ -29,6 +29,15 @@ class PersistentVolumes(Mirror):
     virtual = ("", "v1", "persistentvolumes")
     status = True
 
+    def setup(self, loop) -> None:
+        def volumes(claim: dict) -> list[tuple]:
+            """The host volumes bound to this claim's host copy: its origin shows on them."""
+            meta = claim["metadata"]
+            copy = self.ctx.host_name(meta["name"], meta.get("namespace"))
+            return [(None, pv["metadata"]["name"]) for pv in loop.hosts.list()
+                    if ((pv.get("spec") or {}).get("claimRef") or {}).get("name") == copy]
+        loop.watch_virtual("", "v1", "persistentvolumeclaims", volumes)
+
     async def build(self, host: dict, key: tuple) -> dict | None:
         body = await super().build(host, key)
         ref = (body.get("spec") or {}).get("claimRef")
