@@ -74,6 +74,15 @@ class Mirror:
         return body
 
 
+def follow(informer, queue: WorkQueue, mapper: Callable[[dict], Iterable[tuple]]) -> None:
+    """Queue the keys `mapper` finds in every object `informer` hears of, as it was and as it is."""
+    async def handle(event_type: str, obj: dict, prev: dict | None) -> None:
+        for source in (obj, prev) if prev is not None else (obj,):
+            for key in mapper(source):
+                queue.add(key)
+    informer.add_handler(handle)
+
+
 class MirrorLoop:
     def __init__(self, ctx, mirror: Mirror):
         self.ctx, self.m = ctx, mirror
@@ -87,12 +96,7 @@ class MirrorLoop:
 
     def _watch(self, informer, mapper: Callable[[dict], Iterable[tuple]]) -> None:
         self._read.append(informer)
-
-        async def handle(event_type: str, obj: dict, prev: dict | None) -> None:
-            for source in (obj, prev) if prev is not None else (obj,):
-                for key in mapper(source):
-                    self.queue.add(key)
-        informer.add_handler(handle)
+        follow(informer, self.queue, mapper)
 
     def watch_host(self, informer, mapper: Callable[[dict], Iterable[tuple]]) -> None:
         self._watch(informer, mapper)
