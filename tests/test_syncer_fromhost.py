@@ -193,6 +193,10 @@ def test_storage_classes_from_the_host(host, every):
     # read-only: a virtual edit is put back
     run_kubectl(every.kubeconfig, "label", "storageclass", "fast", "tier=9", "--overwrite")
     assert eventually(lambda: (shown() or {}).get("metadata", {}).get("labels", {}).get("tier") == "1")
+    # and a virtual delete too
+    uid = shown()["metadata"]["uid"]
+    run_kubectl(every.kubeconfig, "delete", "storageclass", "fast")
+    assert eventually(lambda: (shown() or {}).get("metadata", {}).get("uid") not in (None, uid))
     storage.delete_storage_class("fast")
     assert eventually(lambda: shown() is None)
 
