@@ -75,6 +75,7 @@ def test_describe_pod_shows_the_hosts_events_under_the_virtual_name(host, vc1):
     shown = run_kubectl(vc1.kubeconfig, "describe", "pod", "web").stdout
     assert f"Successfully assigned default/web to {pod.spec.node_name}" in shown
     assert "-x-" not in shown.split("Events:")[1]
+    assert all(e.metadata.labels == {"vapi.dev/from-host": "true"} for e in _events_of(vc1, "web"))
     # the host's own event is about its copy
     copy = host_name("web", "default", "vc1")
     on_host = core(host).list_namespaced_event("default", field_selector=f"involvedObject.name={copy}").items
@@ -140,12 +141,17 @@ def test_real_nodes_mirror_the_host_nodes_running_our_pods(host, real):
     name = pod.spec.node_name
     assert _node_names(real) == {name}
     virtual, actual = core(real).read_node(name), core(host).read_node(name)
+    # all but the mark of a vapi host's simulated nodes, which would have the virtual server run pods too
+    assert actual.metadata.labels.pop("vapi.dev/simulated") == "true"
     assert virtual.metadata.labels == actual.metadata.labels
     assert virtual.status.capacity == actual.status.capacity
     assert virtual.status.allocatable == actual.status.allocatable
     assert virtual.status.node_info == actual.status.node_info
     assert virtual.status.addresses == actual.status.addresses
     assert {c.type: c.status for c in virtual.status.conditions}["Ready"] == "True"
+    # what the pod went through is the host's account alone
+    assert eventually(lambda: any(e.reason == "Started" for e in _events_of(real, "job")))
+    assert all(e.metadata.labels == {"vapi.dev/from-host": "true"} for e in _events_of(real, "job"))
     core(host).patch_node(name, {"metadata": {"labels": {"team": "blue"}}})
     assert eventually(lambda: core(real).read_node(name).metadata.labels.get("team") == "blue")
     # an edit in the virtual cluster is put back
