@@ -91,7 +91,7 @@ class MirrorLoop:
         self.virtual = ctx.cache(*mirror.virtual)
         self.hosts = ctx.host_informers.get(mirror.host, mirror.label_selector)
         self._read = [self.virtual, self.hosts]
-        # virtual key -> (host resourceVersion, copy's resourceVersion) as last written
+        # host key -> (its resourceVersion, the copy's) as last written; dropped when it goes
         self._written: dict[tuple, tuple[str, str]] = {}
 
     def _watch(self, informer, mapper: Callable[[dict], Iterable[tuple]]) -> None:
@@ -130,6 +130,8 @@ class MirrorLoop:
         host = self.hosts.get(*key)
         if host is not None and not self.m.selected(host):
             host = None
+        if host is None:
+            self._written.pop(key, None)
         vkey = await self.m.virtual_key(key, host)
         if vkey is None:
             return None
@@ -145,7 +147,7 @@ class MirrorLoop:
             want = await self.m.build(host, vkey)
             if want is None:
                 return None
-            await self._write(vkey, host, current, want)
+            await self._write(key, vkey, current, host, want)
         except errors.StatusError as e:
             if e.code in (409, 503, 504, 429, 500):
                 raise Retry from None
@@ -157,7 +159,6 @@ class MirrorLoop:
         return None
 
     async def _delete(self, vkey: tuple, current: dict) -> None:
-        self._written.pop(vkey, None)
         try:
             await self.ctx.api.delete(self.info, vkey[0], vkey[1],
                                       DeleteOptions(preconditions={"uid": current["metadata"]["uid"]}))
@@ -165,9 +166,9 @@ class MirrorLoop:
             if e.code != 404:
                 raise
 
-    async def _write(self, vkey: tuple, host: dict, current: dict | None, want: dict) -> None:
+    async def _write(self, key: tuple, vkey: tuple, current: dict | None, host: dict, want: dict) -> None:
         host_rv = host["metadata"].get("resourceVersion", "")
-        if current is not None and self._written.get(vkey) == (host_rv, current["metadata"]["resourceVersion"]):
+        if current is not None and self._written.get(key) == (host_rv, current["metadata"]["resourceVersion"]):
             return
         status = want.pop("status", None) if self.m.status else None
         if current is None:
@@ -185,7 +186,7 @@ class MirrorLoop:
         if status is not None and status != written.get("status"):
             written = await self.ctx.api.update(self.info, vkey[0], vkey[1], {**written, "status": status},
                                                 subresource="status")
-        self._written[vkey] = (host_rv, written["metadata"]["resourceVersion"])
+        self._written[key] = (host_rv, written["metadata"]["resourceVersion"])
 
 
 def _same(want: dict, current: dict) -> bool:
