@@ -211,7 +211,8 @@ def test_ingress_classes_from_the_host(host, every):
     networking = kubernetes.client.NetworkingV1Api(
         kubernetes.config.new_client_from_config(config_file=str(host.kubeconfig)))
     networking.create_ingress_class({"metadata": {"name": "edge"}, "spec": {"controller": "example.com/edge"}})
-    shown = kubernetes.client.NetworkingV1Api(kubernetes.config.new_client_from_config(config_file=str(every.kubeconfig)))
+    shown = kubernetes.client.NetworkingV1Api(
+        kubernetes.config.new_client_from_config(config_file=str(every.kubeconfig)))
 
     def names():
         return {c.metadata.name for c in shown.list_ingress_class().items}

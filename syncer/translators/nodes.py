@@ -6,11 +6,12 @@ first (`ensure`), or the pod garbage collector would take the pod for an orphan.
   `vapi.dev/fake-node`), Ready, with room for any pod, and removed once no pod of this cluster is
   bound to it. This needs no host rights beyond the namespace.
 - `enabled: true`: the host's real Nodes are mirrored (labels but vapi's own `vapi.dev/simulated`,
-  annotations, taints, status), kept current, for the nodes running this cluster's pods; with `selector.all` every host node; with
-  `selector.labels` the nodes carrying those labels, and then pods are given that node selector
-  on the host (`enforceNodeSelector`), so they run only there. This needs the right to list and
-  watch nodes on the host. In virtual mode every virtual Node is the syncer's: one the mode does
-  not select (a stand-in left by the other mode...) is removed.
+  annotations, taints, status), kept current, for the nodes running this cluster's pods; with
+  `selector.all` every host node; with `selector.labels` the nodes carrying those labels, and
+  then pods are given that node selector on the host (`enforceNodeSelector`), so they run only
+  there. This needs the right to list and watch nodes on the host. In virtual mode every virtual
+  Node is the syncer's: one the mode does not select (a stand-in left by the other mode...) is
+  removed.
 """
 from __future__ import annotations
 
@@ -113,7 +114,8 @@ class FakeNodes:
 
     async def reconcile(self, key: tuple) -> None:
         node = self.nodes.get(None, key[1])
-        if node is None or (node["metadata"].get("labels") or {}).get(FAKE) != "true" or node_used(key[1], self.pods, self.host_pods):
+        if node is None or (node["metadata"].get("labels") or {}).get(FAKE) != "true" or \
+                node_used(key[1], self.pods, self.host_pods):
             return
         await self.ctx.api.delete(self.info, None, key[1])
 
