@@ -34,6 +34,7 @@ from .write_cpu import write_cpu
 from .audit_cpu import audit_cpu
 from .nodes import simulated_nodes
 from .pod_load import pod_load
+from .virtual_pods import virtual_pods
 
 MB = 1024 * 1024
 LOG_TAIL = 40  # lines of the server's output shown when a benchmark fails
@@ -268,6 +269,7 @@ BENCHMARKS: dict[str, Callable[[Bench], list[Row]]] = {
     "audit-cpu": audit_cpu,
     "nodes": simulated_nodes,
     "pod-load": pod_load,
+    "virtual-pods": virtual_pods,
 }
 
 

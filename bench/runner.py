@@ -1,8 +1,6 @@
 """What every benchmark shares: the table's row, and a server started for measuring."""
 from __future__ import annotations
 
-import contextlib
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,16 +17,7 @@ class Row:
 
 def start_server(data_dir: Path | None = None, source: Path | None = None,
                  extra_args: tuple[str, ...] = ()) -> ServerProcess:
-    server = ServerProcess(data_dir, source=source, extra_args=extra_args).start()
-    # Nobody else reads the server's output after start-up, and a full pipe would stall it.
-    threading.Thread(target=_drain, args=(server,), daemon=True).start()
-    return server
-
-
-def _drain(server: ServerProcess) -> None:
-    with contextlib.suppress(ValueError, OSError):  # the pipe is closed under us by stop()
-        for line in server.proc.stdout:
-            server.output.append(line)
+    return ServerProcess(data_dir, source=source, extra_args=extra_args).start()
 
 
 def vm_rss(pid: int) -> int:

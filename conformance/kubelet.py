@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
+import uuid
 
 import kubernetes
 
@@ -20,9 +22,36 @@ def now() -> str:
 PLAYED = "conformance.vapi.dev/played"
 
 
+# cluster (its API address) -> whether something there runs pods
+_RUNS_PODS: dict[str, bool] = {}
+PROBE_SECONDS = 15.0
+
+
 def has_nodes(core) -> bool:
-    """Whether the cluster has nodes with kubelets of their own."""
-    return bool(core.list_node(limit=1, label_selector=f"!{PLAYED}").items)
+    """Whether the cluster's pods are run by kubelets of its own: it has nodes, or, like a virtual
+    cluster whose nodes appear only once a pod runs on them, a probe pod gets bound to one."""
+    if core.list_node(limit=1, label_selector=f"!{PLAYED}").items:
+        return True
+    where = core.api_client.configuration.host
+    if where not in _RUNS_PODS:
+        _RUNS_PODS[where] = _probe(core)
+    return _RUNS_PODS[where]
+
+
+def _probe(core) -> bool:
+    namespace = f"probe-{uuid.uuid4().hex[:8]}"
+    core.create_namespace({"metadata": {"name": namespace}})
+    try:
+        core.create_namespaced_pod(namespace, {"metadata": {"name": "probe"}, "spec": {
+            "containers": [{"name": "probe", "image": "registry.k8s.io/pause:3.9"}]}})
+        deadline = time.monotonic() + PROBE_SECONDS
+        while time.monotonic() < deadline:
+            if core.read_namespaced_pod("probe", namespace).spec.node_name:
+                return True
+            time.sleep(0.2)
+        return False
+    finally:
+        core.delete_namespace(namespace)
 
 
 def running_status(containers: list[dict] | None = None, *, ready: bool = True, ip: str = "10.244.0.10",

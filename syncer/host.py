@@ -74,6 +74,8 @@ class Host:
         self.configuration = kube_client.Configuration()
         kube_config.load_kube_config(config_file=str(self.kubeconfig), context=context,
                                      client_configuration=self.configuration, persist_config=False)
+        # The syncer retries with its own backoff; urllib3's retries would only add log lines.
+        self.configuration.retries = False
         _, active = kube_config.list_kube_config_contexts(config_file=str(self.kubeconfig))
         self.namespace = namespace or (active or {}).get("context", {}).get("namespace") or "default"
         self.server = self.configuration.host

@@ -5,9 +5,15 @@ host namespace), so two virtual clusters on one host never see each other's obje
 """
 from __future__ import annotations
 
+import logging
+
+from vapi import errors
 from vapi.controllers.informer import Informer
 
 from .host import Host, HostResource
+
+
+log = logging.getLogger("vapi.syncer")
 
 
 class HostInformer(Informer):
@@ -15,13 +21,26 @@ class HostInformer(Informer):
         super().__init__(None, resource)
         self.host = host
         self.label_selector = label_selector
+        self._away = False
 
-    def _namespace(self) -> str | None:
-        return self.host.namespace if self.info.namespaced else None
+    def _failed(self, error: Exception) -> None:
+        """A host that is away is said once per absence, not with a trace each second."""
+        if isinstance(error, errors.StatusError) and error.code == 503:
+            if not self._away:
+                log.warning("host %s: %s; trying again each second", self.info.group_resource, error.message)
+            self._away = True
+            return
+        super()._failed(error)
 
     async def _fetch(self) -> tuple[str, list[dict]]:
         listed = await self.host.list(self.info, self._namespace(), self.label_selector)
+        if self._away:
+            log.warning("host %s: reached again", self.info.group_resource)
+            self._away = False
         return listed["metadata"].get("resourceVersion", ""), listed.get("items") or []
+
+    def _namespace(self) -> str | None:
+        return self.host.namespace if self.info.namespaced else None
 
     def _events(self, revision: str):
         return self.host.watch(self.info, revision, self._namespace(), self.label_selector)

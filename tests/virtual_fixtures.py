@@ -2,14 +2,17 @@
 
 The host is a real standalone `vapi serve --nodes 2` (simulated kubelets that run, log, exec and
 echo); a virtual cluster is a real `vapi serve --host-kubeconfig … --name …` on it. Modules take
-the `host` and `vc1` fixtures (started once per module) or make more with `virtual_cluster`.
+the `host` and `vc1` fixtures (started once per module) or make more with `virtual_cluster`; the
+root conftest loads this module as a plugin.
 """
 from __future__ import annotations
 
 import kubernetes
 import pytest
 
-from conformance.helpers import eventually  # noqa: F401 - re-exported for the virtual-mode tests
+from conformance.helpers import eventually
+
+__all__ = ["apps", "core", "eventually", "start_virtual"]
 from vapi.testing import ServerProcess
 
 

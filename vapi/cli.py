@@ -209,6 +209,16 @@ def main(argv: list[str] | None = None) -> int:
             print("vapi serve: --host-kubeconfig needs --name, a DNS label (lower case letters, digits, '-')",
                   file=sys.stderr)
             return 2
+        if args.host_kubeconfig is not None and not args.host_kubeconfig.is_file():
+            print(f"vapi serve: --host-kubeconfig: no file {args.host_kubeconfig}", file=sys.stderr)
+            return 2
+        if args.config is not None:
+            from syncer.config import ConfigError, SyncConfig
+            try:
+                SyncConfig.load(args.config)
+            except (ConfigError, OSError) as e:
+                print(f"vapi serve: --config: {e}", file=sys.stderr)
+                return 2
         asyncio.run(_serve(args))
     return 0
 

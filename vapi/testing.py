@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class ServerProcess:
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.output: list[str] = []
+        self._drain: threading.Thread | None = None
 
     @property
     def kubeconfig(self) -> Path:
@@ -56,9 +58,18 @@ class ServerProcess:
             if line.startswith("port: "):
                 self.port = int(line.split()[1])
             if line.startswith("export KUBECONFIG="):
+                # Keep reading what it writes from now on: a pipe nobody empties fills up, and a
+                # server writing its log to a full pipe stops.
+                self._drain = threading.Thread(target=self._read_rest, args=(self.proc.stdout,), daemon=True)
+                self._drain.start()
                 return self
         self.kill()
         raise RuntimeError("vapi serve did not start in time:\n" + "".join(self.output))
+
+    def _read_rest(self, stream) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            for line in stream:
+                self.output.append(line)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc and self.proc.poll() is None:
@@ -78,9 +89,10 @@ class ServerProcess:
         self._close_pipe()
 
     def _close_pipe(self) -> None:
+        if self._drain is not None:
+            self._drain.join(5)   # the rest of what the server wrote, for tests to read
+            self._drain = None
         if self.proc and self.proc.stdout and not self.proc.stdout.closed:
-            # What the server wrote after start-up (logs, audit events to stdout), for tests to read;
-            # a reader thread of the caller's may have taken it already.
             with contextlib.suppress(ValueError, OSError):
                 self.output.extend(self.proc.stdout.readlines())
             self.proc.stdout.close()

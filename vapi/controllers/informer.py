@@ -98,9 +98,12 @@ class Informer:
                 await self._watch(revision)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - an informer outlives one bad list or event
-                log.exception("informer for %s failed; listing again", self.info.group_resource)
+            except Exception as e:  # noqa: BLE001 - an informer outlives one bad list or event
+                self._failed(e)
                 await asyncio.sleep(RETRY_SECONDS)
+
+    def _failed(self, error: Exception) -> None:
+        log.error("informer for %s failed; listing again", self.info.group_resource, exc_info=error)
 
     async def _fetch(self) -> tuple[str, list[dict]]:
         """Every object and the revision they were read at (a host informer reads elsewhere)."""

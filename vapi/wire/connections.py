@@ -123,12 +123,19 @@ class _Handler(RequestHandler):
         super().log_exception(*args, **kw)
 
 
+SHUTDOWN_GRACE = 2.0
+
+
 class Runner(web.AppRunner):
     """An AppRunner whose connections are served by `_Handler`, with `header_timeout` seconds for
     each request head (0: no bound)."""
 
     def __init__(self, app: web.Application, *, header_timeout: float = READ_HEADER_TIMEOUT, **kwargs):
         kwargs.setdefault("keepalive_timeout", IDLE_TIMEOUT)
+        # On SIGTERM, requests in flight get this long to finish; watches and streams, which never
+        # finish by themselves, are then cut, as kube-apiserver ends them at shutdown, rather than
+        # holding the process for aiohttp's default minute.
+        kwargs.setdefault("shutdown_timeout", SHUTDOWN_GRACE)
         super().__init__(app, **kwargs)
         self.header_timeout = header_timeout
 
