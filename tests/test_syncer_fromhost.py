@@ -10,7 +10,7 @@ import yaml
 
 from syncer.names import host_name
 from vapi.testing import ServerProcess, run_kubectl
-from tests.virtual_fixtures import core, eventually, host, start_virtual, vc1  # noqa: F401
+from tests.virtual_fixtures import core, eventually, start_virtual
 
 
 def _pod(name: str) -> dict:
