@@ -86,10 +86,12 @@ def test_describe_pod_shows_the_hosts_events_under_the_virtual_name(host, vc1):
 def test_a_repeat_on_the_host_updates_the_same_virtual_event(host, vc1):
     assert eventually(lambda: _bound(vc1, "web"))
     copy = host_name("web", "default", "vc1")
+    assert eventually(lambda: any(e.reason == "Started" for e in _events_of(vc1, "web")))
     on_host = [e for e in core(host).list_namespaced_event(
         "default", field_selector=f"involvedObject.name={copy}").items if e.count]
     assert on_host, "the host recorded no counted event about the pod"
     repeated = on_host[0]
+    assert eventually(lambda: len(_events_of(vc1, "web")) >= len(on_host))
     before = {e.metadata.name for e in _events_of(vc1, "web")}
     core(host).patch_namespaced_event(repeated.metadata.name, "default",
                                       {"count": 7, "lastTimestamp": "2030-01-01T00:00:00Z"})
@@ -100,13 +102,41 @@ def test_a_repeat_on_the_host_updates_the_same_virtual_event(host, vc1):
     assert {e.metadata.name for e in _events_of(vc1, "web")} == before
 
 
+def test_other_host_names_in_a_message_are_put_back(host, vc1):
+    assert eventually(lambda: _bound(vc1, "web"))
+    copy = host_name("web", "default", "vc1")
+    host_pod = core(host).read_namespaced_pod(copy, "default")
+    core(host).create_namespaced_event("default", {
+        "metadata": {"name": f"{copy}.failedmount"},
+        "involvedObject": {"kind": "Pod", "apiVersion": "v1", "namespace": "default", "name": copy,
+                           "uid": host_pod.metadata.uid},
+        "reason": "FailedMount", "type": "Warning", "count": 1, "source": {"component": "kubelet"},
+        "firstTimestamp": "2030-01-01T00:00:00Z", "lastTimestamp": "2030-01-01T00:00:00Z",
+        "message": f'MountVolume.SetUp failed for volume "cfg" : configmap "{host_name("settings", "default", "vc1")}"'
+                   f' not found; pod default/{copy}'})
+    event = eventually(lambda: next((e for e in _events_of(vc1, "web") if e.reason == "FailedMount"), None))
+    assert event, [e.reason for e in _events_of(vc1, "web")]
+    assert event.metadata.name == "web.failedmount"
+    assert event.message == \
+        'MountVolume.SetUp failed for volume "cfg" : configmap "settings" not found; pod default/web'
+    assert event.type == "Warning"
+
+
 def test_a_restarted_virtual_cluster_makes_no_second_copy_of_an_event(host, tmp_path):
     vc = start_virtual(host, "vre", data_dir=tmp_path / "vre")
+    copy = host_name("once", "default", "vre")
+
+    def copied():
+        """The virtual event names once each host event about the pod has its copy."""
+        on_host = core(host).list_namespaced_event("default", field_selector=f"involvedObject.name={copy}").items
+        shown = sorted(e.metadata.name for e in _events_of(vc, "once"))
+        wanted = sorted("once" + e.metadata.name[len(copy):] for e in on_host)
+        return shown if any(e.reason == "Started" for e in on_host) and shown == wanted else None
     try:
         core(vc).create_namespaced_pod("default", _pod("once"))
         assert eventually(lambda: _bound(vc, "once"))
-        assert eventually(lambda: any(e.reason == "Scheduled" for e in _events_of(vc, "once")))
-        before = sorted(e.metadata.name for e in _events_of(vc, "once"))
+        before = eventually(copied)
+        assert before, [(e.metadata.name, e.reason) for e in _events_of(vc, "once")]
         vc.stop()
         vc.start()
         # a new pod's event shows once the host's events listed at start have all been looked at
