@@ -52,9 +52,10 @@ def test_canary_and_phased_rolling_updates(core, apps, namespace):
     apps.patch_namespaced_stateful_set("ss2", namespace, {"spec": {"updateStrategy": {"rollingUpdate": {"partition": 0}}}})
     assert eventually(lambda: all_running(core, namespace, 3, "app=ss2")
                       and set(_images(core, namespace, "app=ss2").values()) == {"nginx:1.26"})
-    done = eventually(lambda: all_running(core, namespace, 3, "app=ss2") and (s := apps.read_namespaced_stateful_set(
-        "ss2", namespace)).status.current_revision == sts.status.update_revision and s)
-    assert done.status.updated_replicas == done.status.ready_replicas == done.status.current_replicas == 3
+    # Running is not yet Ready: the roll-out is done once the status counts all three ready.
+    assert eventually(lambda: all_running(core, namespace, 3, "app=ss2") and (s := apps.read_namespaced_stateful_set(
+        "ss2", namespace).status).current_revision == sts.status.update_revision
+        and s.updated_replicas == s.ready_replicas == s.current_replicas == 3)
 
 
 def test_scale_subresource(core, apps, namespace):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 from vapi import errors
+from vapi.controllers.events import EventRecorder
 
 from . import names
 from .config import SyncConfig
@@ -21,8 +21,18 @@ from .hostinformer import HostInformers
 from .syncer import Context, Loop
 from .translators import nodes
 from .translators.clusterwide import IngressClasses, PersistentVolumes, StorageClasses
+from .translators.configmaps import ConfigMaps
+from .translators.endpoints import Endpoints
 from .translators.events import Events
+from .translators.ingresses import Ingresses
+from .translators.networkpolicies import NetworkPolicies
+from .translators.persistentvolumeclaims import PersistentVolumeClaims
+from .translators.poddisruptionbudgets import PodDisruptionBudgets
 from .translators.pods import Pods
+from .translators.priorityclasses import PriorityClasses
+from .translators.secrets import Secrets
+from .translators.serviceaccounts import ServiceAccounts
+from .translators.services import Services
 
 log = logging.getLogger("vapi.syncer")
 
@@ -30,18 +40,32 @@ CONFIGMAPS = HostResource("", "v1", "configmaps")
 RETRY_SECONDS = 1.0
 
 # Translators of the kinds synced to the host, each with its key under sync.toHost.
-TO_HOST = [Pods]
+TO_HOST = [
+    Pods,
+    ConfigMaps,
+    Secrets,
+    Services,
+    Endpoints,
+    PersistentVolumeClaims,
+    Ingresses,
+    NetworkPolicies,
+    PodDisruptionBudgets,
+    ServiceAccounts,
+    PriorityClasses,
+]
 # Mirrors of the kinds shown from the host, each with its key under sync.fromHost (nodes apart).
 FROM_HOST = [Events, StorageClasses, IngressClasses, PersistentVolumes]
 
 
 class Syncer:
-    def __init__(self, api, informers, kubeconfig: Path, vc: str, namespace: str | None, config: SyncConfig,
-                 advertise: tuple[str, int], kubernetes_version: str):
-        self.host = Host(kubeconfig, namespace)
+    def __init__(self, api, informers, host: Host, vc: str, config: SyncConfig, advertise: tuple[str, int],
+                 kubernetes_version: str):
+        """`host` is made apart (`Host(kubeconfig, namespace)`: loading the client takes a while,
+        and the server makes it on a thread while it already answers)."""
+        self.host = host
         self.ctx = Context(vc=vc, host=self.host, api=api, informers=informers,
                            host_informers=HostInformers(self.host), config=config, advertise=advertise,
-                           kubernetes_version=kubernetes_version)
+                           kubernetes_version=kubernetes_version, recorder=EventRecorder(api, "vapi-syncer"))
         nodes.imply_node_selector(config)
         self.ctx.extras["nodes"] = nodes.syncer_for(self.ctx)
         self.loops = [Loop(self.ctx, cls(self.ctx)) for cls in TO_HOST if config.enabled("toHost", cls.key)]
@@ -95,4 +119,5 @@ class Syncer:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.ctx.host_informers.stop()
+        await self.ctx.recorder.close()
         self.host.close()

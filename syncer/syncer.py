@@ -45,6 +45,7 @@ class Context:
     advertise: tuple[str, int]       # where host pods reach this server
     kubernetes_version: str = "1.33"
     anchor: dict | None = None       # the host ConfigMap every host object is owned by
+    recorder: object = None          # events on virtual objects, as the syncer
     extras: dict = field(default_factory=dict)   # what translators share (the node syncer...)
 
     def resource(self, group: str, version: str, plural: str):
@@ -112,17 +113,15 @@ class Loop:
 
     def watch_virtual(self, group: str, version: str, plural: str,
                       mapper: Callable[[dict], Iterable[tuple]]) -> None:
-        informer = self.ctx.cache(group, version, plural)
-        self._read.append(informer)
-
-        async def handle(event_type: str, obj: dict, prev: dict | None) -> None:
-            for source in (obj, prev) if prev is not None else (obj,):
-                for key in mapper(source):
-                    self.queue.add(key)
-        informer.add_handler(handle)
+        """Look again at the keys `mapper` names for each change of this virtual resource (the
+        object before the change too, so a key that stops being named hears of it)."""
+        self._watch(self.ctx.cache(group, version, plural), mapper)
 
     def watch_host(self, resource: HostResource, mapper: Callable[[dict], Iterable[tuple]]) -> None:
-        informer = self.ctx.host_cache(resource)
+        """The same for a host resource (this cluster's objects there)."""
+        self._watch(self.ctx.host_cache(resource), mapper)
+
+    def _watch(self, informer, mapper: Callable[[dict], Iterable[tuple]]) -> None:
         self._read.append(informer)
 
         async def handle(event_type: str, obj: dict, prev: dict | None) -> None:
@@ -164,14 +163,20 @@ class Loop:
         obj = self.virtual.get(namespace, name)
         host = self.host_copy(namespace, name)
         if host is not None and names.origin(host) != key:
-            log.warning("host %s %s is not %s/%s's copy; left alone", self.t.host.group_resource,
-                        host["metadata"]["name"], namespace, name)
+            if obj is not None and self.t.selected(obj):   # e.g. host Endpoints of a selector Service: not ours
+                log.warning("host %s %s is not %s/%s's copy; left alone", self.t.host.group_resource,
+                            host["metadata"]["name"], namespace, name)
             return None
         try:
             return await self._reconcile(namespace, name, obj, host)
         except errors.StatusError as e:
             if e.code in (409, 503, 504, 429, 500):
                 raise Retry from None   # a cache behind a write, or a host away: the key comes back
+            if e.code in (400, 403, 422) and obj is not None:
+                # The host refuses the copy (its quota, its admission, its policies): the user
+                # sees why on their object, as vcluster reports it, and the key is tried again.
+                self.ctx.recorder.event(obj, "Warning", "SyncError", f"Error syncing to host: {e.message}")
+                raise Retry from None
             raise
 
     async def _reconcile(self, namespace, name, obj, host) -> float | None:

@@ -233,3 +233,28 @@ def test_while_the_host_is_down_nothing_is_lost(host, vc1):
     assert eventually(lambda: _in_step(host, vc1, "vc1", "set=patient") and all(
         p.status.phase == "Running" for p in core(vc1).list_namespaced_pod("default", label_selector="set=patient").items)
         and len(core(vc1).list_namespaced_pod("default", label_selector="set=patient").items) == 3, timeout=60)
+
+
+def test_a_copy_the_host_refuses_is_reported_on_the_virtual_pod_and_tried_again(host, virtual_cluster):
+    core(host).create_namespace({"metadata": {"name": "tight"}})
+    core(host).create_namespaced_resource_quota("tight", {"metadata": {"name": "no-pods"},
+                                                          "spec": {"hard": {"pods": "0"}}})
+    vc = virtual_cluster("tight", "--host-namespace", "tight")
+    core(vc).create_namespaced_pod("default", _pod("refused"))
+    events = eventually(lambda: [e for e in core(vc).list_namespaced_event(
+        "default", field_selector="involvedObject.name=refused").items if e.reason == "SyncError"])
+    assert events[0].type == "Warning" and "exceeded quota: no-pods" in events[0].message
+    assert events[0].source.component == "vapi-syncer"
+    core(host).patch_namespaced_resource_quota("no-pods", "tight", {"spec": {"hard": {"pods": "10"}}})
+    assert eventually(lambda: _running(vc, "refused"), timeout=30)
+    assert [p.metadata.name for p in core(host).list_namespaced_pod("tight").items] == ["refused-x-default-x-tight"]
+
+
+def test_a_token_secret_left_behind_is_removed(host, vc1):
+    # as a syncer killed between deleting a host pod and its token Secret leaves it
+    copy = host_name("long-gone", "default", "vc1")
+    core(host).create_namespaced_secret("default", {"metadata": {
+        "name": f"{copy}-sa-token", "labels": {"vapi.dev/managed-by": "vc1"},
+        "annotations": {"vapi.dev/token-of": copy, "vapi.dev/token-pod": "default/long-gone"}}})
+    assert eventually(lambda: not [s for s in core(host).list_namespaced_secret(
+        "default", label_selector="vapi.dev/managed-by=vc1").items if s.metadata.name == f"{copy}-sa-token"])

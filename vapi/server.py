@@ -188,6 +188,7 @@ class Server:
         self.kubelets = Kubelets(self.api, self.informers, self.authorizer.authorize, self.runtime,
                                  count=0 if config.virtual else config.nodes, kubelet_version=f"v{major}.{minor}.0")
         self.syncer = None
+        self._syncer_task: asyncio.Task | None = None
         self._kubelets_task: asyncio.Task | None = None
         self.version_info = {
             "major": major, "minor": minor, "gitVersion": f"v{major}.{minor}.0-vapi.{__version__}",
@@ -246,18 +247,29 @@ class Server:
         await ensure_kubernetes_service(self.api, self.config.host, self.port, WriteOptions(user=APISERVER))
         self.controllers.start()
         if self.config.virtual:
-            self.syncer = self._syncer()
-            self.syncer.start()
+            self._syncer_task = asyncio.create_task(self._start_syncer(), name="syncer start")
         self._kubelets_task = asyncio.create_task(self.kubelets.run(), name="kubelets")
         self._trimmer = asyncio.create_task(give_back_memory())
 
-    def _syncer(self):
+    async def _start_syncer(self) -> None:
+        """The syncer of a virtual cluster. The host client (the official `kubernetes` client,
+        a quarter second to load) is made on a thread, so the server answers meanwhile."""
+        def host_client():
+            from syncer.host import Host
+            return Host(self.config.host_kubeconfig, self.config.host_namespace)
+        try:
+            host = await asyncio.to_thread(host_client)
+        except Exception as e:  # noqa: BLE001 - a kubeconfig the client cannot use: say so, serve on
+            log.error("virtual cluster %s: cannot use the host kubeconfig %s: %s", self.config.name,
+                      self.config.host_kubeconfig, e)
+            return
         from syncer.cluster import Syncer
         from syncer.config import SyncConfig
         c = self.config
-        return Syncer(ActingAs(self.api, SYNCER, self.authorizer.authorize), self.informers, c.host_kubeconfig,
-                      c.name, c.host_namespace, SyncConfig.load(c.sync_config),
-                      (c.advertise_address or c.host, self.port), c.kubernetes_version)
+        self.syncer = Syncer(ActingAs(self.api, SYNCER, self.authorizer.authorize), self.informers, host, c.name,
+                             SyncConfig.load(c.sync_config), (c.advertise_address or c.host, self.port),
+                             c.kubernetes_version)
+        self.syncer.start()
 
     @web.middleware
     async def _authenticate(self, request: web.Request, handler):
@@ -304,6 +316,9 @@ class Server:
             self._kubelets_task.cancel()
             await asyncio.gather(self._kubelets_task, return_exceptions=True)
             await self.kubelets.close()
+        if self._syncer_task is not None:
+            self._syncer_task.cancel()
+            await asyncio.gather(self._syncer_task, return_exceptions=True)
         if self.syncer is not None:
             await self.syncer.stop()
         await self.controllers.stop()

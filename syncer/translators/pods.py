@@ -27,7 +27,8 @@ from . import podspec
 log = logging.getLogger("vapi.syncer")
 
 SECRETS = HostResource("", "v1", "secrets")
-TOKEN_OF = "vapi.dev/token-of"               # annotation of a token Secret: the host pod it serves
+TOKEN_OF = "vapi.dev/token-of"               # annotations of a token Secret: the host pod it serves,
+TOKEN_POD = "vapi.dev/token-pod"             # and the virtual pod as namespace/name
 REFRESH_AT = "vapi.dev/token-refresh-at"
 TOKEN_EXPIRES = "vapi.dev/token-expires"
 MIRROR = "kubernetes.io/config.mirror"
@@ -61,6 +62,15 @@ class Pods(Translator):
         self.spec = podspec.PodSpec(ctx, self.settings)
         self.secrets = ctx.host_cache(SECRETS)
         self.info = ctx.resource(*self.virtual)
+
+    def setup(self, loop) -> None:
+        # A token Secret left behind (its pod went while the syncer was away) brings its pod's
+        # key back, and the reconcile of a pod that is gone on both sides removes it.
+        def token_pod(secret: dict):
+            owner = (secret["metadata"].get("annotations") or {}).get(TOKEN_POD, "")
+            if "/" in owner:
+                yield tuple(owner.split("/", 1))
+        loop.watch_host(SECRETS, token_pod)
 
     def selected(self, pod: dict) -> bool:
         return MIRROR not in (pod["metadata"].get("annotations") or {})
@@ -177,7 +187,8 @@ class Pods(Translator):
                                               "uid": self.ctx.anchor["metadata"]["uid"]}]}}
         secret["data"] = data
         secret["metadata"].setdefault("annotations", {}).update(
-            {TOKEN_OF: host_pod, REFRESH_AT: _stamp(refresh), TOKEN_EXPIRES: _stamp(expires)})
+            {TOKEN_OF: host_pod, TOKEN_POD: f"{meta['namespace']}/{meta['name']}", REFRESH_AT: _stamp(refresh),
+             TOKEN_EXPIRES: _stamp(expires)})
         if current is None:
             try:
                 return await self.ctx.host.create(SECRETS, secret)

@@ -90,7 +90,15 @@ class EndpointsController(Reconciler):
 
     def setup(self) -> None:
         watch_selected_pods(self)
-        self._read.append(self.cache("", "v1", "endpoints"))
+        endpoints = self.cache("", "v1", "endpoints")
+        self._read.append(endpoints)
+
+        async def deleted(event_type: str, obj: dict, prev: dict | None) -> None:
+            # kube's onEndpointsDelete: Endpoints deleted under a live Service (a delete racing the
+            # Service being made again) are made again.
+            if event_type == "DELETED":
+                self.enqueue((obj["metadata"]["namespace"], obj["metadata"]["name"]))
+        endpoints.add_handler(deleted)
 
     async def reconcile(self, namespace: str, name: str) -> float | None:
         info = self.resource("", "v1", "endpoints")
