@@ -25,7 +25,7 @@ VAPI_LAYERS = [
     {"vapi.subresources"},
     {"vapi.api"},
     {"vapi.controllers", "vapi.nodes", "vapi.scheduler", "vapi.wire"},
-    {"vapi.server", "vapi.cli", "vapi.__main__", "vapi.testing", "vapi"},
+    {"vapi.server", "vapi.clusters", "vapi.clusterhost", "vapi.clusterprocess", "vapi.kubeconfigs", "vapi.cli", "vapi.__main__", "vapi.testing", "vapi"},
 ]
 # Who may import storage at all: the pipeline, and the composition root that builds the store.
 STORAGE_IMPORTERS = {"vapi.api", "vapi.server"}

@@ -144,7 +144,55 @@ def _parser() -> argparse.ArgumentParser:
                       help="a group the user is in (the certificate's O); repeat for more")
     mint.add_argument("--expiration", type=_duration, default=datetime.timedelta(days=365), metavar="D",
                       help="how long the certificate is valid, as 30m, 24h or 10d (default 365d)")
+    _cluster_commands(sub)
     return parser
+
+
+def _cluster_commands(sub) -> None:
+    """`vapi create|connect|list|delete`: clusters under $VAPI_HOME, as vcluster's CLI has them."""
+    create = sub.add_parser("create", help="start a virtual cluster in the background and wait until it answers")
+    create.add_argument("name", metavar="NAME")
+    create.add_argument("--host-kubeconfig", type=Path, default=None, metavar="FILE",
+                        help="run as a virtual cluster on the host this kubeconfig reaches (default: standalone, "
+                        "with simulated nodes)")
+    create.add_argument("--host-namespace", default=None, metavar="NS",
+                        help="the host namespace its pods run in")
+    create.add_argument("--kubernetes-version", default=None, choices=available_versions(),
+                        metavar="X.Y", help=f"API version to serve (default {DEFAULT_VERSION})")
+    create.add_argument("--nodes", type=_count, default=None, metavar="N",
+                        help="simulated nodes of a standalone cluster (default 1)")
+    create.add_argument("--config", type=Path, default=None, metavar="FILE",
+                        help="the syncer's configuration (sync.toHost.*, sync.fromHost.*)")
+    connect = sub.add_parser("connect", help="switch the current kube context to a cluster, or print its kubeconfig")
+    connect.add_argument("name", metavar="NAME")
+    connect.add_argument("--print", dest="print_only", action="store_true",
+                         help="write the kubeconfig to standard output instead")
+    connect.add_argument("--kube-config", type=Path, default=None, metavar="FILE",
+                         help="the kubeconfig to merge into (default: $KUBECONFIG's first path, else ~/.kube/config)")
+    listing = sub.add_parser("list", help="the clusters under $VAPI_HOME with their status, age, version and endpoint")
+    listing.add_argument("--output", "-o", choices=("table", "json"), default="table")
+    delete = sub.add_parser("delete", help="stop a cluster, remove its host objects and its data")
+    delete.add_argument("name", metavar="NAME")
+
+
+def _clusters(args) -> int:
+    from . import clusters
+    try:
+        if args.command == "create":
+            clusters.create(args.name, args.kubernetes_version, args.nodes, args.host_kubeconfig,
+                            args.host_namespace, args.config)
+        elif args.command == "connect":
+            text = clusters.connect(args.name, args.print_only, args.kube_config)
+            sys.stdout.write(text or "")
+        elif args.command == "list":
+            found = clusters.all_clusters()
+            sys.stdout.write(clusters.as_json(found) if args.output == "json" else clusters.table(found))
+        elif args.command == "delete":
+            clusters.delete(args.name)
+    except clusters.ClusterError as err:
+        clusters.progress("fatal", str(err))
+        return 1
+    return 0
 
 
 async def _serve(args) -> None:
@@ -203,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "kubeconfig":
         return _kubeconfig(args)
+    if args.command in ("create", "connect", "list", "delete"):
+        return _clusters(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
         if args.host_kubeconfig is not None and not _dns_label(args.name):

@@ -102,13 +102,16 @@ class Process:
 
 
 def environment(pod: dict, container: dict) -> dict[str, str]:
-    """The variables a container starts with (values only; `valueFrom` is not resolved here)."""
+    """The variables a container starts with (values only; `valueFrom` is not resolved here): the
+    kubelet's service variables first, then the container's own, which win over them, as a
+    kubelet merges them; the host name is the pod's `hostname` when it sets one."""
+    meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-           "HOSTNAME": pod.get("metadata", {}).get("name", "")}
+           "HOSTNAME": spec.get("hostname") or meta.get("name", ""),
+           "KUBERNETES_SERVICE_HOST": SERVICE_HOST, "KUBERNETES_SERVICE_PORT": SERVICE_PORT, "HOME": "/root"}
     for var in container.get("env") or []:
         if "value" in var:
             env[var["name"]] = str(var["value"])
-    env.update(KUBERNETES_SERVICE_HOST=SERVICE_HOST, KUBERNETES_SERVICE_PORT=SERVICE_PORT, HOME="/root")
     return env
 
 
