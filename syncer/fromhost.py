@@ -19,6 +19,7 @@ from vapi.api import DeleteOptions
 from vapi.controllers.workqueue import Retry, WorkQueue, serve
 
 from .host import HostResource
+from .syncer import RETRIED, follow
 
 log = logging.getLogger("vapi.syncer")
 
@@ -72,15 +73,6 @@ class Mirror:
         body = {k: copy.deepcopy(v) for k, v in host.items() if k != "metadata"}
         body["metadata"] = copied_metadata(host, self.mark)
         return body
-
-
-def follow(informer, queue: WorkQueue, mapper: Callable[[dict], Iterable[tuple]]) -> None:
-    """Queue the keys `mapper` finds in every object `informer` hears of, as it was and as it is."""
-    async def handle(event_type: str, obj: dict, prev: dict | None) -> None:
-        for source in (obj, prev) if prev is not None else (obj,):
-            for key in mapper(source):
-                queue.add(key)
-    informer.add_handler(handle)
 
 
 class MirrorLoop:
@@ -149,7 +141,7 @@ class MirrorLoop:
                 return None
             await self._write(key, vkey, current, host, want)
         except errors.StatusError as e:
-            if e.code in (409, 503, 504, 429, 500):
+            if e.code in RETRIED:
                 raise Retry from None
             if e.code in (403, 404):
                 # its namespace is gone or going: nothing to show it in

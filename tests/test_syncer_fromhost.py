@@ -171,8 +171,6 @@ def test_real_nodes_mirror_the_host_nodes_running_our_pods(host, real):
     name = pod.spec.node_name
     assert _node_names(real) == {name}
     virtual, actual = core(real).read_node(name), core(host).read_node(name)
-    # all but the mark of a vapi host's simulated nodes, which would have the virtual server run pods too
-    assert actual.metadata.labels.pop("vapi.dev/simulated") == "true"
     assert virtual.metadata.labels == actual.metadata.labels
     assert virtual.status.capacity == actual.status.capacity
     assert virtual.status.allocatable == actual.status.allocatable

@@ -5,7 +5,7 @@ first (`ensure`), or the pod garbage collector would take the pod for an orphan.
 - `enabled: false` (the default): the Node is a stand-in made here (labelled
   `vapi.dev/fake-node`), Ready, with room for any pod, and removed once no pod of this cluster is
   bound to it. This needs no host rights beyond the namespace.
-- `enabled: true`: the host's real Nodes are mirrored (labels but vapi's own `vapi.dev/simulated`,
+- `enabled: true`: the host's real Nodes are mirrored (labels,
   annotations, taints, status), kept current, for the nodes running this cluster's pods; with
   `selector.all` every host node; with `selector.labels` the nodes carrying those labels, and
   then pods are given that node selector on the host (`enforceNodeSelector`), so they run only
@@ -19,7 +19,6 @@ import asyncio
 
 from vapi import errors
 from vapi.controllers.workqueue import WorkQueue, serve
-from vapi.nodes.behaviour import SIMULATED_LABEL
 
 from ..fromhost import Mirror, MirrorLoop
 from ..host import HostResource
@@ -152,13 +151,6 @@ class RealNodes(Mirror):
             labels = node["metadata"].get("labels") or {}
             return all(labels.get(k) == str(v) for k, v in self.labels.items())
         return node_used(node["metadata"]["name"], self.pods, self.host_pods)
-
-    async def build(self, host: dict, key: tuple) -> dict | None:
-        body = await super().build(host, key)
-        # A host that is itself vapi marks the nodes its own simulated kubelets run; here the
-        # host runs them, and the mark would have this server's kubelets run the pods too.
-        body["metadata"].get("labels", {}).pop(SIMULATED_LABEL, None)
-        return body
 
     async def run(self) -> None:
         await self.loop.run()
