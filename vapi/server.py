@@ -185,9 +185,8 @@ class Server:
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port
         major, minor = config.kubernetes_version.split(".")
-        # In virtual mode the host's kubelets run the pods: none are simulated here.
         self.kubelets = Kubelets(self.api, self.informers, self.authorizer.authorize, self.runtime,
-                                 count=0 if config.virtual else config.nodes, kubelet_version=f"v{major}.{minor}.0")
+                                 count=config.nodes, kubelet_version=f"v{major}.{minor}.0")
         self.syncer = None
         self._syncer_task: asyncio.Task | None = None
         self._kubelets_task: asyncio.Task | None = None
@@ -249,7 +248,8 @@ class Server:
         self.controllers.start()
         if self.config.virtual:
             self._syncer_task = asyncio.create_task(self._start_syncer(), name="syncer start")
-        self._kubelets_task = asyncio.create_task(self.kubelets.run(), name="kubelets")
+        if not self.config.virtual:   # the host's kubelets run a virtual cluster's pods
+            self._kubelets_task = asyncio.create_task(self.kubelets.run(), name="kubelets")
         self._trimmer = asyncio.create_task(give_back_memory())
 
     async def _start_syncer(self) -> None:
