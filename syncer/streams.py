@@ -26,7 +26,7 @@ from multidict import CIMultiDict
 from vapi import errors
 from vapi.wire import channels
 
-from .host import HostResource, _status_error, unreachable
+from .host import HostResource, status_error, unreachable
 
 PODS = HostResource("", "v1", "pods")
 CHUNK = 64 * 1024
@@ -188,7 +188,7 @@ class HostStreams:
                 return errors.bad_request(f'container not found ("{container}")')
             return errors.bad_request(f'pod not found ("{name}_{namespace}")')
         host_name = self.ctx.host_name(name, namespace)
-        refusal = _status_error(answer.status, body)
+        refusal = status_error(answer.status, body)
         details = refusal.details
         if isinstance(details, dict) and details.get("name") == host_name:
             details = {**details, "name": name}

@@ -233,7 +233,8 @@ class Server:
                 self.rbac.changed, self.rbac.resynced)
         self.controllers.crds.serve_stored()
         # Pods on a node report their containers to the runtime as their status changes.
-        self.informers.get(self.registry.get("", "v1", "pods")).add_handler(self._pod_changed)
+        if not self.config.virtual:   # a virtual cluster's containers are the host's
+            self.informers.get(self.registry.get("", "v1", "pods")).add_handler(self._pod_changed)
         # kube-apiserver takes request lines and headers up to 1 MiB (long field selectors, paths).
         self.runner = Runner(self.app(), access_log=None, handler_cancellation=True, max_line_size=MAX_HEADER,
                              max_field_size=MAX_HEADER, header_timeout=self.config.read_header_timeout)
