@@ -295,3 +295,22 @@ def test_a_namespace_admins_rights_on_the_host_are_enough(host, tmp_path):
         greedy.stop()
     refusals = [line for line in greedy.output if "forbidden" in line]
     assert len(refusals) == 1 and 'cannot list resource "nodes"' in refusals[0], greedy.output
+
+
+def test_other_pods_selectors_are_narrowed_to_the_virtual_namespace(host, vc1):
+    term = {"labelSelector": {"matchLabels": {"app": "spread"}}, "topologyKey": "kubernetes.io/hostname"}
+    elsewhere = {**term, "namespaces": ["other"]}
+    core(vc1).create_namespaced_pod("default", _pod("spread", affinity={"podAntiAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [term],
+        "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": elsewhere}]}},
+        topologySpreadConstraints=[{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+                                    "whenUnsatisfiable": "ScheduleAnyway",
+                                    "labelSelector": {"matchLabels": {"app": "spread"}}}]))
+    assert eventually(lambda: _running(vc1, "spread"))
+    spec = _host_pod(host, "spread").spec
+    marks = {"app": "spread", "vapi.dev/managed-by": "vc1", "vapi.dev/namespace": "default"}
+    anti = spec.affinity.pod_anti_affinity
+    assert anti.required_during_scheduling_ignored_during_execution[0].label_selector.match_labels == marks
+    assert anti.preferred_during_scheduling_ignored_during_execution[0].pod_affinity_term.label_selector \
+        .match_labels == {"app": "spread"}
+    assert spec.topology_spread_constraints[0].label_selector.match_labels == marks
