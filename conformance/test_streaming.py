@@ -1,8 +1,9 @@
 """Streaming subresources as a user meets them: `kubectl logs`, `exec` (SPDY from kubectl 1.27,
 WebSocket from 1.33) and the Python client's exec stream, on a busybox pod.
 
-On a cluster with nodes the pod runs for real; with none (vapi before its simulated nodes), the
-case plays kubelet: it binds the pod to a node name and writes the running status itself.
+On a cluster whose pods run (on its nodes, or on a host cluster's for a virtual cluster, which shows
+nodes only once pods run on them) the pod runs for real; with none (vapi before its simulated
+nodes), the case plays kubelet: it binds the pod to a node name and writes the running status itself.
 """
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import pytest
 from kubernetes.stream import stream
 
 from .helpers import eventually, expect_status
+from .kubelet import has_nodes
+from .streams import attach_echoes
 
 SCRIPT = "echo hello; echo world; sleep 3600"
 
 
 def _running(core, namespace: str, name: str, containers: list[dict]) -> None:
     pod = {"metadata": {"name": name}, "spec": {"containers": containers, "terminationGracePeriodSeconds": 0}}
-    kubelet = not core.list_node().items
+    kubelet = not has_nodes(core)
     if kubelet:
         pod["spec"]["nodeName"] = "conformance-node"
     core.create_namespaced_pod(namespace, pod)
@@ -75,3 +78,8 @@ def test_python_client_exec(core, talker):
     out.run_forever(timeout=30)
     assert out.read_stdout() == "out\n"
     assert out.returncode == 3
+
+
+def test_attach_reaches_the_main_process(kubeconfig, core, namespace):
+    _running(core, namespace, "reader", [{"name": "c", "image": "busybox", "command": ["cat"], "stdin": True}])
+    attach_echoes(kubeconfig, "reader", ("1.27", "1.33"), namespace)

@@ -15,14 +15,17 @@ from vapi.controllers.events import EventRecorder
 
 from . import names
 from .config import SyncConfig
+from .fromhost import MirrorLoop
 from .host import Host, HostResource
 from .hostinformer import HostInformers
 from .syncer import Context, Loop
+from .translators import nodes
+from .translators.clusterwide import IngressClasses, PersistentVolumes, StorageClasses
 from .translators.configmaps import ConfigMaps
 from .translators.endpoints import Endpoints
+from .translators.events import Events
 from .translators.ingresses import Ingresses
 from .translators.networkpolicies import NetworkPolicies
-from .translators.nodes import FakeNodes
 from .translators.persistentvolumeclaims import PersistentVolumeClaims
 from .translators.poddisruptionbudgets import PodDisruptionBudgets
 from .translators.pods import Pods
@@ -50,6 +53,8 @@ TO_HOST = [
     ServiceAccounts,
     PriorityClasses,
 ]
+# Mirrors of the kinds shown from the host, each with its key under sync.fromHost (nodes apart).
+FROM_HOST = [Events, StorageClasses, IngressClasses, PersistentVolumes]
 
 
 class Syncer:
@@ -61,12 +66,16 @@ class Syncer:
         self.ctx = Context(vc=vc, host=self.host, api=api, informers=informers,
                            host_informers=HostInformers(self.host), config=config, advertise=advertise,
                            kubernetes_version=kubernetes_version, recorder=EventRecorder(api, "vapi-syncer"))
-        self.ctx.extras["nodes"] = FakeNodes(self.ctx)
+        nodes.imply_node_selector(config)
+        self.ctx.extras["nodes"] = nodes.syncer_for(self.ctx)
         self.loops = [Loop(self.ctx, cls(self.ctx)) for cls in TO_HOST if config.enabled("toHost", cls.key)]
+        self.mirrors = [MirrorLoop(self.ctx, cls(self.ctx)) for cls in FROM_HOST
+                        if config.enabled("fromHost", cls.key)]
         self.tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
-        runs = [self._anchor(), self.ctx.extras["nodes"].run(), *(loop.run() for loop in self.loops)]
+        runs = [self._anchor(), self.ctx.extras["nodes"].run(), *(loop.run() for loop in self.loops),
+                *(mirror.run() for mirror in self.mirrors)]
         self.tasks = [asyncio.create_task(run, name="syncer") for run in runs]
 
     async def _anchor(self) -> None:

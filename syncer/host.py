@@ -52,7 +52,7 @@ class HostResource:
         return base
 
 
-def _status_error(status: int, body: bytes) -> errors.StatusError:
+def status_error(status: int, body: bytes) -> errors.StatusError:
     try:
         parsed = json.loads(body)
     except ValueError:
@@ -123,7 +123,7 @@ class Host:
         response = self._call(method, path, query, body, content_type)
         data = response.read()
         if not 200 <= response.status < 300:
-            raise _status_error(response.status, data)
+            raise status_error(response.status, data)
         return json.loads(data) if data else {}
 
     async def request(self, method: str, path: str, query: dict | None = None, body=None,
@@ -213,7 +213,7 @@ class HostWatch:
                                         timeout=(REQUEST_TIMEOUT, WATCH_SECONDS + 30))
             self._response = response
             if response.status != 200:
-                self._put(_status_error(response.status, response.read()))
+                self._put(status_error(response.status, response.read()))
                 return
             buffer = b""
             for chunk in response.response.stream(64 * 1024, decode_content=True):

@@ -21,22 +21,23 @@ class HostInformer(Informer):
         super().__init__(None, resource)
         self.host = host
         self.label_selector = label_selector
-        self._away = False
+        self._away: str | None = None   # what the host last answered instead of a list
 
     def _failed(self, error: Exception) -> None:
-        """A host that is away is said once per absence, not with a trace each second."""
-        if isinstance(error, errors.StatusError) and error.code == 503:
-            if not self._away:
+        """What the host answers (away, or refusing: no right to list nodes...) is said once
+        until it changes, not with a trace each second."""
+        if isinstance(error, errors.StatusError):
+            if self._away != error.message:
                 log.warning("host %s: %s; trying again each second", self.info.group_resource, error.message)
-            self._away = True
+            self._away = error.message
             return
         super()._failed(error)
 
     async def _fetch(self) -> tuple[str, list[dict]]:
         listed = await self.host.list(self.info, self._namespace(), self.label_selector)
         if self._away:
-            log.warning("host %s: reached again", self.info.group_resource)
-            self._away = False
+            log.warning("host %s: listed again", self.info.group_resource)
+            self._away = None
         return listed["metadata"].get("resourceVersion", ""), listed.get("items") or []
 
     def _namespace(self) -> str | None:

@@ -31,6 +31,9 @@ log = logging.getLogger("vapi.syncer")
 # While the host is down a key waits at most this long before it is tried again.
 MAX_RETRY_SECONDS = 5.0
 WORKERS = 4
+# What a write may meet that passes by itself: a cache behind a write (409), a host away or busy.
+# The key comes back after its backoff, with no log line.
+RETRIED = (409, 429, 500, 503, 504)
 
 
 @dataclass
@@ -59,6 +62,16 @@ class Context:
 
     def host_name(self, name: str, namespace: str | None) -> str:
         return names.host_name(name, namespace, self.vc)
+
+
+def follow(informer, queue: WorkQueue, mapper: Callable[[dict], Iterable[tuple]]) -> None:
+    """Queue the keys `mapper` finds in every object `informer` hears of, as it was and as it is
+    (so a key that stops being named hears of it too)."""
+    async def handle(event_type: str, obj: dict, prev: dict | None) -> None:
+        for source in (obj, prev) if prev is not None else (obj,):
+            for key in mapper(source):
+                queue.add(key)
+    informer.add_handler(handle)
 
 
 class Translator:
@@ -123,12 +136,7 @@ class Loop:
 
     def _watch(self, informer, mapper: Callable[[dict], Iterable[tuple]]) -> None:
         self._read.append(informer)
-
-        async def handle(event_type: str, obj: dict, prev: dict | None) -> None:
-            for source in (obj, prev) if prev is not None else (obj,):
-                for key in mapper(source):
-                    self.queue.add(key)
-        informer.add_handler(handle)
+        follow(informer, self.queue, mapper)
 
     async def run(self) -> None:
         async def virtual_changed(event_type: str, obj: dict, prev: dict | None) -> None:
@@ -170,8 +178,8 @@ class Loop:
         try:
             return await self._reconcile(namespace, name, obj, host)
         except errors.StatusError as e:
-            if e.code in (409, 503, 504, 429, 500):
-                raise Retry from None   # a cache behind a write, or a host away: the key comes back
+            if e.code in RETRIED:
+                raise Retry from None
             if e.code in (400, 403, 422) and obj is not None:
                 # The host refuses the copy (its quota, its admission, its policies): the user
                 # sees why on their object, as vcluster reports it, and the key is tried again.

@@ -3,16 +3,15 @@ official Python client against `vapi serve`, the test playing kubelet by writing
 from __future__ import annotations
 
 import re
-import select
-import socket
-import subprocess
 import time
 
 import kubernetes
 import pytest
 from kubernetes.stream import stream
 
-from vapi.testing import ServerProcess, kubectl_path, run_kubectl
+from conformance.streams import (attach_echoes, exec_cat_and_exit_codes, follow, logs_read_as_asked,
+                               port_forward_echoes, python_port_forward_echoes, terminal_shell)
+from vapi.testing import ServerProcess, run_kubectl
 
 VERSIONS = ("1.27", "1.33")
 NOW = "2026-01-01T00:00:00Z"
@@ -66,10 +65,7 @@ def kubectl(server, *args, version=None, **kw):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_exec_cat_echoes_piped_stdin(server, pod, version):
-    text = "".join(f"line {i}\n" for i in range(2000))   # more than one frame's worth
-    p = kubectl(server, "exec", "-i", pod, "--", "cat", version=version, input=text)
-    assert (p.returncode, p.stderr) == (0, "")
-    assert p.stdout == text
+    exec_cat_and_exit_codes(server.kubeconfig, pod, version)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -111,12 +107,7 @@ def test_exec_env(server, pod):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_logs_tail_and_timestamps(server, pod, version):
-    assert kubectl(server, "logs", pod, version=version).stdout == "hello\nworld\n"
-    assert kubectl(server, "logs", pod, "--tail=1", version=version).stdout == "world\n"
-    out = kubectl(server, "logs", pod, "--timestamps", version=version).stdout
-    assert re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (hello|world)\n){2}", out), out
-    assert kubectl(server, "logs", pod, "--limit-bytes=3", version=version).stdout == "hel"
-    assert kubectl(server, "logs", pod, "--since=1h", version=version).stdout == "hello\nworld\n"
+    logs_read_as_asked(server.kubeconfig, pod, ["hello", "world"], version)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -125,14 +116,8 @@ def test_logs_follow_streams_until_the_container_stops(server, core, version):
     make_pod(core, name, [{"name": "c", "image": "busybox",
                            "command": ["sh", "-c", "echo first; sleep 2; echo second; sleep 1000"]}],
              [running("c")])
-    proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={server.kubeconfig}", "logs", "-f", name],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = follow(server.kubeconfig, name, version)
     try:
-        assert proc.stdout.readline() == "first\n"
-        started = time.monotonic()
-        assert proc.stdout.readline() == "second\n"      # appended while kubectl follows
-        assert time.monotonic() - started > 0.5
-        assert proc.poll() is None
         core.patch_namespaced_pod_status(name, "default", {"status": {"phase": "Succeeded", "containerStatuses": [
             {"name": "c", "ready": False, "restartCount": 0, "image": "busybox", "imageID": "",
              "state": {"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": NOW, "finishedAt": NOW}}}]}})
@@ -224,52 +209,16 @@ def test_python_client_stream_exec(server, core, pod):
 
 @pytest.mark.parametrize("version", (*VERSIONS, "1.30"))
 def test_port_forward_echoes(server, pod, version):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={server.kubeconfig}", "port-forward",
-                             f"pod/{pod}", f"{port}:80"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline() == f"Forwarding from 127.0.0.1:{port} -> 80\n"
-        for _ in range(2):   # each connection its own pair of streams
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-                payload = b"ping " * 20000
-                conn.sendall(payload)
-                got = b""
-                while len(got) < len(payload):
-                    chunk = conn.recv(65536)
-                    assert chunk
-                    got += chunk
-                assert got == payload
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    port_forward_echoes(server.kubeconfig, pod, version)
 
 
 def test_python_client_port_forward(server, core, pod):
-    from kubernetes.stream import portforward
-    pf = portforward(core.connect_get_namespaced_pod_portforward, pod, "default", ports="8080")
-    sock = pf.socket(8080)
-    sock.setblocking(True)
-    sock.sendall(b"hello port")
-    assert sock.recv(1024) == b"hello port"
-    sock.close()
-    pf.close()
+    python_port_forward_echoes(core, pod)
 
 
 def test_attach_follows_the_main_process(server, core):
     make_pod(core, "reader", [{"name": "c", "image": "busybox", "command": ["cat"], "stdin": True}], [running("c")])
-    for version in VERSIONS:
-        proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={server.kubeconfig}", "attach", "-i", "reader"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            proc.stdin.write(f"said to {version}\n")
-            proc.stdin.flush()
-            assert proc.stdout.readline() == f"said to {version}\n"
-        finally:
-            proc.kill()
-            proc.wait()
-    assert kubectl(server, "logs", "reader").stdout == "".join(f"said to {v}\n" for v in VERSIONS)
+    attach_echoes(server.kubeconfig, "reader", VERSIONS)
 
 
 ROLE = """apiVersion: rbac.authorization.k8s.io/v1
@@ -315,32 +264,4 @@ def test_websocket_connect_needs_create_from_135(tmp_path):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_exec_with_a_terminal(server, pod, version):
-    import os
-    import pty
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([kubectl_path(version), f"--kubeconfig={server.kubeconfig}", "exec", "-it", pod, "--", "sh"],
-                            stdin=follower, stdout=follower, stderr=follower)
-    os.close(follower)
-    seen = b""
-
-    def until(text: bytes) -> None:
-        nonlocal seen
-        deadline = time.monotonic() + 15
-        while text not in seen and time.monotonic() < deadline:
-            if select.select([leader], [], [], 0.2)[0]:
-                try:
-                    seen += os.read(leader, 4096)
-                except OSError:
-                    break
-        assert text in seen, seen
-
-    try:
-        until(b"/ # ")
-        os.write(leader, b"echo tty works\r")
-        until(b"tty works\r\n")
-        os.write(leader, b"exit 3\r")
-        assert proc.wait(15) == 3
-    finally:
-        proc.kill()
-        proc.wait()
-        os.close(leader)
+    terminal_shell(server.kubeconfig, pod, version)

@@ -4,12 +4,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 
 from syncer.names import anchor_name, host_name
-from vapi.testing import run_kubectl
+from vapi.testing import ServerProcess, run_kubectl
 from tests.virtual_fixtures import core, eventually
 
 
@@ -258,3 +260,57 @@ def test_a_token_secret_left_behind_is_removed(host, vc1):
         "annotations": {"vapi.dev/token-of": copy, "vapi.dev/token-pod": "default/long-gone"}}})
     assert eventually(lambda: not [s for s in core(host).list_namespaced_secret(
         "default", label_selector="vapi.dev/managed-by=vc1").items if s.metadata.name == f"{copy}-sa-token"])
+
+
+def test_a_namespace_admins_rights_on_the_host_are_enough(host, tmp_path):
+    minted = subprocess.run([sys.executable, "-m", "vapi", "kubeconfig", "--data-dir", str(host.data_dir),
+                             "--user", "tenant"], capture_output=True, text=True, check=True)
+    kubeconfig = tmp_path / "tenant.yaml"
+    kubeconfig.write_text(minted.stdout)
+    core(host).create_namespace({"metadata": {"name": "tenant-ns"}})
+    run_kubectl(host.kubeconfig, "create", "rolebinding", "tenant-admin", "--clusterrole=admin", "--user=tenant",
+                "-n", "tenant-ns")
+    assert run_kubectl(kubeconfig, "auth", "can-i", "list", "nodes", check=False).stdout.strip() == "no"
+    vc = ServerProcess(extra_args=("--host-kubeconfig", str(kubeconfig), "--name", "limited",
+                                   "--host-namespace", "tenant-ns")).start()
+    try:
+        run_kubectl(vc.kubeconfig, "create", "deployment", "web", "--image=nginx", "--replicas=2")
+        run_kubectl(vc.kubeconfig, "expose", "deployment", "web", "--port=80")
+        run_kubectl(vc.kubeconfig, "rollout", "status", "deployment/web", "--timeout=60s")
+        copies = core(host).list_namespaced_pod("tenant-ns", label_selector="vapi.dev/managed-by=limited").items
+        assert len(copies) == 2 and all(p.status.phase == "Running" for p in copies)
+        assert core(host).read_namespaced_service(host_name("web", "default", "limited"), "tenant-ns")
+    finally:
+        vc.stop()
+    said = "".join(vc.output)
+    assert "Traceback" not in said and "forbidden" not in said.lower(), said
+    # asking for what a namespace admin may not have (the host's real nodes) is said once, not each second
+    config = tmp_path / "nodes.yaml"
+    config.write_text("sync:\n  fromHost:\n    nodes:\n      enabled: true\n")
+    greedy = ServerProcess(extra_args=("--host-kubeconfig", str(kubeconfig), "--name", "greedy",
+                                       "--host-namespace", "tenant-ns", "--config", str(config))).start()
+    try:
+        time.sleep(4)
+    finally:
+        greedy.stop()
+    refusals = [line for line in greedy.output if "forbidden" in line]
+    assert len(refusals) == 1 and 'cannot list resource "nodes"' in refusals[0], greedy.output
+
+
+def test_other_pods_selectors_are_narrowed_to_the_virtual_namespace(host, vc1):
+    term = {"labelSelector": {"matchLabels": {"app": "spread"}}, "topologyKey": "kubernetes.io/hostname"}
+    elsewhere = {**term, "namespaces": ["other"]}
+    core(vc1).create_namespaced_pod("default", _pod("spread", affinity={"podAntiAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [term],
+        "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": elsewhere}]}},
+        topologySpreadConstraints=[{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
+                                    "whenUnsatisfiable": "ScheduleAnyway",
+                                    "labelSelector": {"matchLabels": {"app": "spread"}}}]))
+    assert eventually(lambda: _running(vc1, "spread"))
+    spec = _host_pod(host, "spread").spec
+    marks = {"app": "spread", "vapi.dev/managed-by": "vc1", "vapi.dev/namespace": "default"}
+    anti = spec.affinity.pod_anti_affinity
+    assert anti.required_during_scheduling_ignored_during_execution[0].label_selector.match_labels == marks
+    assert anti.preferred_during_scheduling_ignored_during_execution[0].pod_affinity_term.label_selector \
+        .match_labels == {"app": "spread"}
+    assert spec.topology_spread_constraints[0].label_selector.match_labels == marks

@@ -1,4 +1,4 @@
-"""The conformance cases of workloads, run against a virtual cluster on a host.
+"""The conformance cases of workloads (and of streams), run against a virtual cluster on a host.
 
 Controllers run unchanged in virtual mode: the same cases that pass on a standalone cluster must
 pass when the host's kubelets run the pods and the syncer reports them back. (Scheduling and
@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 MODULES = ("test_deployments.py", "test_replicasets.py", "test_jobs.py", "test_statefulsets.py",
-           "test_garbage_collection.py")
+           "test_garbage_collection.py", "test_streaming.py")
 
 
 def test_workload_conformance_passes_on_a_virtual_cluster(vc1, tmp_path):

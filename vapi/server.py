@@ -173,8 +173,9 @@ class Server:
                                        virtual=config.virtual)
         # The simulated containers, shared by the kubelets that run them and the streams that reach them.
         self.runtime = Runtime()
-        streams = Streams(self.api, self.runtime, self.authorizer.authorize, config.kubernetes_version)
-        self.resources.connect = dict.fromkeys(("log", "exec", "attach", "portforward"), streams.serve)
+        self.streams = Streams(self.api, self.runtime, self.authorizer.authorize, config.kubernetes_version,
+                               virtual=config.virtual)
+        self.resources.connect = dict.fromkeys(("log", "exec", "attach", "portforward"), self.streams.serve)
         self.inflight = InFlight(config.max_requests_inflight, config.max_mutating_requests_inflight)
         policy = Policy.load(config.audit_policy_file) if config.audit_policy_file else None
         self.auditor = Auditor(policy, LogWriter(config.audit_log_path, config.audit_log_maxsize,
@@ -184,9 +185,8 @@ class Server:
         self._v2_protobuf: tuple[str, bytes] = ("", b"")
         self.port = config.port
         major, minor = config.kubernetes_version.split(".")
-        # In virtual mode the host's kubelets run the pods: none are simulated here.
         self.kubelets = Kubelets(self.api, self.informers, self.authorizer.authorize, self.runtime,
-                                 count=0 if config.virtual else config.nodes, kubelet_version=f"v{major}.{minor}.0")
+                                 count=config.nodes, kubelet_version=f"v{major}.{minor}.0")
         self.syncer = None
         self._syncer_task: asyncio.Task | None = None
         self._kubelets_task: asyncio.Task | None = None
@@ -233,7 +233,8 @@ class Server:
                 self.rbac.changed, self.rbac.resynced)
         self.controllers.crds.serve_stored()
         # Pods on a node report their containers to the runtime as their status changes.
-        self.informers.get(self.registry.get("", "v1", "pods")).add_handler(self._pod_changed)
+        if not self.config.virtual:   # a virtual cluster's containers are the host's
+            self.informers.get(self.registry.get("", "v1", "pods")).add_handler(self._pod_changed)
         # kube-apiserver takes request lines and headers up to 1 MiB (long field selectors, paths).
         self.runner = Runner(self.app(), access_log=None, handler_cancellation=True, max_line_size=MAX_HEADER,
                              max_field_size=MAX_HEADER, header_timeout=self.config.read_header_timeout)
@@ -248,7 +249,8 @@ class Server:
         self.controllers.start()
         if self.config.virtual:
             self._syncer_task = asyncio.create_task(self._start_syncer(), name="syncer start")
-        self._kubelets_task = asyncio.create_task(self.kubelets.run(), name="kubelets")
+        if not self.config.virtual:   # the host's kubelets run a virtual cluster's pods
+            self._kubelets_task = asyncio.create_task(self.kubelets.run(), name="kubelets")
         self._trimmer = asyncio.create_task(give_back_memory())
 
     async def _start_syncer(self) -> None:
@@ -265,10 +267,12 @@ class Server:
             return
         from syncer.cluster import Syncer
         from syncer.config import SyncConfig
+        from syncer.streams import HostStreams
         c = self.config
         self.syncer = Syncer(ActingAs(self.api, SYNCER, self.authorizer.authorize), self.informers, host, c.name,
                              SyncConfig.load(c.sync_config), (c.advertise_address or c.host, self.port),
                              c.kubernetes_version)
+        self.streams.remote = HostStreams(self.syncer.ctx)   # pods run on the host: so do their streams
         self.syncer.start()
 
     @web.middleware

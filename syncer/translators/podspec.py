@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 
 from .. import names
+from .common import narrowed
 
 CONTAINER_KINDS = ("initContainers", "containers", "ephemeralContainers")
 # The downward API's view of the virtual pod, read from the host copy's annotations.
@@ -158,19 +159,21 @@ class PodSpec:
         selector = self.settings.get("enforceNodeSelector") or {}
         if selector:
             spec["nodeSelector"] = {**(spec.get("nodeSelector") or {}), **selector}
-        # Selectors of other pods mean this virtual namespace's pods, not the host namespace's.
-        marks = {names.MANAGED_BY: self.ctx.vc, names.NAMESPACE: namespace}
+        # Selectors of other pods mean this virtual namespace's pods, not the host namespace's;
+        # a term about other namespaces keeps its own reach.
         affinity = spec.get("affinity") or {}
+        terms = []
         for kind in ("podAffinity", "podAntiAffinity"):
-            terms = affinity.get(kind) or {}
-            for term in terms.get("requiredDuringSchedulingIgnoredDuringExecution") or []:
-                _narrow(term, marks)
-            for weighted in terms.get("preferredDuringSchedulingIgnoredDuringExecution") or []:
-                _narrow(weighted.get("podAffinityTerm") or {}, marks)
+            given = affinity.get(kind) or {}
+            terms += given.get("requiredDuringSchedulingIgnoredDuringExecution") or []
+            terms += [w["podAffinityTerm"] for w in given.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+                      if w.get("podAffinityTerm")]
+        for term in terms:
+            if not term.get("namespaces") and term.get("namespaceSelector") is None:
+                term["labelSelector"] = narrowed(term.get("labelSelector"), self.ctx.vc, namespace)
         for constraint in spec.get("topologySpreadConstraints") or []:
             if constraint.get("labelSelector") is not None:
-                selector = constraint["labelSelector"]
-                selector["matchLabels"] = {**(selector.get("matchLabels") or {}), **marks}
+                constraint["labelSelector"] = narrowed(constraint["labelSelector"], self.ctx.vc, namespace)
 
     def _dns(self, spec: dict, namespace: str) -> None:
         nameservers = (self.settings.get("dns") or {}).get("nameservers") or []
@@ -183,13 +186,6 @@ class PodSpec:
             "searches": [f"{namespace}.svc.cluster.local", "svc.cluster.local", "cluster.local",
                          *(given.get("searches") or [])],
             "options": given.get("options") or [{"name": "ndots", "value": "5"}]}
-
-
-def _narrow(term: dict, marks: dict) -> None:
-    if term.get("namespaces") or term.get("namespaceSelector") is not None:
-        return   # a term about other namespaces keeps its own reach
-    selector = term.setdefault("labelSelector", {})
-    selector["matchLabels"] = {**(selector.get("matchLabels") or {}), **marks}
 
 
 def token_sources(pod: dict) -> list[tuple[int, int, dict]]:

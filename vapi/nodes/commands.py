@@ -4,7 +4,7 @@ command line reach, there being no real process behind them.
 Known programs (a path's last part counts, so `/bin/sh` is `sh`):
 
 - `cat`: stdin to stdout until stdin ends (files: none exist, so `cat FILE` fails as busybox's).
-- `echo [-n] ARGS`, `true`, `false` (exit 1), `sleep SECONDS`, `hostname` (the pod's name),
+- `echo [-n] ARGS`, `true`, `false` (exit 1), `sleep SECONDS`, `hostname` (the pod's host name),
   `env` (the container's `env` values from its spec, then `HOSTNAME`, `KUBERNETES_SERVICE_HOST`,
   `KUBERNETES_SERVICE_PORT`, `PATH`, `HOME`), `exit [N]` in a shell.
 - `sh -c SCRIPT`: commands separated by `;`, `&&` and `||`, words quoted as a POSIX shell quotes
@@ -101,13 +101,16 @@ class Process:
         self.status = 0
 
 
+def hostname(pod: dict) -> str:
+    """The kubelet's: `spec.hostname` when the pod sets one, else its name."""
+    return (pod.get("spec") or {}).get("hostname") or pod.get("metadata", {}).get("name", "")
+
+
 def environment(pod: dict, container: dict) -> dict[str, str]:
     """The variables a container starts with (values only; `valueFrom` is not resolved here): the
     kubelet's service variables first, then the container's own, which win over them, as a
     kubelet merges them; the host name is the pod's `hostname` when it sets one."""
-    meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
-    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-           "HOSTNAME": spec.get("hostname") or meta.get("name", ""),
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME": hostname(pod),
            "KUBERNETES_SERVICE_HOST": SERVICE_HOST, "KUBERNETES_SERVICE_PORT": SERVICE_PORT, "HOME": "/root"}
     for var in container.get("env") or []:
         if "value" in var:
@@ -333,7 +336,7 @@ async def main_process(container, runtime) -> int | None:
     out = LineWriter(lambda line: runtime.logs.append(container.uid, container.name, container.instance, line))
     stdin = container.stdin if container.stdin is not None else closed_pipe()
     proc = Process(stdin, out, out, environment(container.pod, container.spec),
-                   container.pod.get("metadata", {}).get("name", ""), bool(container.spec.get("tty")))
+                   hostname(container.pod), bool(container.spec.get("tty")))
     try:
         return await shell(proc, argv)
     finally:

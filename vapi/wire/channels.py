@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import struct
+from collections.abc import Callable
 
 import orjson
 from aiohttp import WSMsgType, web
@@ -28,6 +30,7 @@ PORT_FORWARD = "portforward.k8s.io"
 TUNNELED_PORT_FORWARD = "SPDY/3.1+portforward.k8s.io"
 STREAM_WAIT_SECONDS = 30.0   # kube's streamCreationTimeout
 WRITE_HIGH_WATER = 256 * 1024
+READ_LIMIT = 64 * 1024
 
 
 def status_bytes(protocol: str, status: dict) -> bytes:
@@ -47,15 +50,28 @@ class _Upgraded(web.StreamResponse):
         return None
 
 
-class _Feed(Pipe):
-    """What aiohttp reads off an upgraded connection, handed on as bytes (b"" at the end)."""
+class _Raw:
+    """What aiohttp reads off an upgraded connection, handed to a reader that holds at most
+    `READ_LIMIT` bytes: past that the connection stops reading until the handler catches up."""
+
+    def __init__(self, reader: asyncio.StreamReader):
+        self.reader = reader
 
     def feed_data(self, data) -> tuple[bool, bytes]:
-        self.feed(bytes(data))
+        self.reader.feed_data(bytes(data))
         return False, b""
 
     def feed_eof(self) -> None:
-        self.close()
+        self.reader.feed_eof()
+
+
+@dataclasses.dataclass
+class Hijacked:
+    """A connection the handler owns after its 101: bytes in and out, nothing framed by HTTP."""
+    response: web.StreamResponse
+    read: spdy.Read          # some bytes, b"" once the client has closed
+    write: spdy.Write
+    close: Callable[[], None]
 
 
 def requested_protocols(request: web.Request) -> list[str]:
@@ -83,25 +99,38 @@ def wants_websocket(request: web.Request) -> bool:
     return request.headers.get("Upgrade", "").lower() == "websocket"
 
 
-async def upgrade_spdy(request: web.Request, protocol: str) -> spdy.Session:
-    response = _Upgraded(status=101, headers={"Connection": "Upgrade", "Upgrade": "SPDY/3.1"})
-    if protocol:
-        response.headers["X-Stream-Protocol-Version"] = protocol
-    await response.prepare(request)
-    feed = _Feed()
-    request.protocol.set_parser(feed)
+async def hijack(request: web.Request, headers) -> Hijacked:
+    """Answer 101 with `headers` and take the connection over, as kube's upgrade-aware handlers do."""
     transport = request.transport
+    if transport is None or transport.is_closing():
+        raise ConnectionResetError("the client has gone")
+    response = _Upgraded(status=101, headers=headers)
+    await response.prepare(request)
+    reader = asyncio.StreamReader(limit=READ_LIMIT)
+    reader.set_transport(transport)
+    request.protocol.set_parser(_Raw(reader))
+
+    async def read() -> bytes:
+        return await reader.read(READ_LIMIT)
 
     async def write(data: bytes) -> None:
-        if transport is None or transport.is_closing():
+        if transport.is_closing():
             raise ConnectionResetError("the client has gone")
         transport.write(data)
         if transport.get_write_buffer_size() > WRITE_HIGH_WATER:
             await request.protocol._drain_helper()
 
-    session = spdy.Session(feed.read, write)
-    session.response = response
-    session.hang_up = transport.close
+    return Hijacked(response, read, write, transport.close)
+
+
+async def upgrade_spdy(request: web.Request, protocol: str) -> spdy.Session:
+    headers = {"Connection": "Upgrade", "Upgrade": "SPDY/3.1"}
+    if protocol:
+        headers["X-Stream-Protocol-Version"] = protocol
+    connection = await hijack(request, headers)
+    session = spdy.Session(connection.read, connection.write)
+    session.response = connection.response
+    session.hang_up = connection.close
     return session
 
 

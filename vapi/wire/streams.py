@@ -5,6 +5,10 @@ container named or defaulted as kube's pod strategy does; then, where kube would
 kubelet, the simulated runtime (`vapi.nodes.runtime`) answers: its container logs, its simulated
 commands (`vapi.nodes.commands`), its echoing ports. Errors the kubelet would give are worded as
 the kubelet words them.
+
+In a virtual cluster the pods run on a host cluster instead: `remote` (the syncer's
+`syncer.streams.HostStreams`) takes the runtime's place once the pod is read and checked here,
+and reaches the host copy's same subresource.
 """
 from __future__ import annotations
 
@@ -92,6 +96,12 @@ def _since_time(raw: str | None) -> datetime.datetime | None:
         raise errors.bad_request(f'parsing time "{raw}" as "2006-01-02T15:04:05Z07:00": cannot parse') from None
 
 
+def _on_a_node(pod: dict, name: str) -> None:
+    """Where kube-apiserver finds no kubelet to reach."""
+    if not (pod.get("spec") or {}).get("nodeName"):
+        raise errors.bad_request(f"pod {name} does not have a host assigned")
+
+
 def exit_status(argv: list[str], code: int) -> dict:
     """The error channel's Status for a finished command, as the container runtime reports it."""
     if code == 0:
@@ -103,11 +113,16 @@ def exit_status(argv: list[str], code: int) -> dict:
 
 
 class Streams:
-    def __init__(self, api, runtime, authorize, kubernetes_version: str = "1.33"):
+    def __init__(self, api, runtime, authorize, kubernetes_version: str = "1.33", remote=None,
+                 virtual: bool = False):
         self.api, self.runtime, self.authorize = api, runtime, authorize
+        self.remote = remote
+        self.virtual = virtual   # pods run on a host: until `remote` is set, their streams wait for it
         self.version = tuple(int(p) for p in kubernetes_version.split(".")[:2])
 
     async def serve(self, request: web.Request, info, ri, namespace: str, name: str) -> web.StreamResponse:
+        if self.virtual and self.remote is None:
+            raise errors.StatusError(503, "ServiceUnavailable", "the host cluster is not reached yet")
         if ri.subresource == "log":
             return await self.log(request, info, namespace, name)
         if request.method == "GET" and self.version >= WEBSOCKET_CREATE_CHECK_SINCE:
@@ -117,7 +132,10 @@ class Streams:
                 raise errors.forbidden_request(as_create, request["user"], reason)
         pod = self.api.get(info, namespace, name)
         if ri.subresource == "portforward":
-            return await self.port_forward(request, pod, name)
+            _on_a_node(pod, name)
+            if self.remote is not None:
+                return await self.remote.connect(request, "portforward", pod, None)
+            return await self.port_forward(request)
         return await self.connect(request, ri.subresource, pod, name)
 
     # --- log -------------------------------------------------------------------------------
@@ -144,6 +162,8 @@ class Streams:
         if not (pod.get("spec") or {}).get("nodeName"):
             await response.prepare(request)   # not on a node yet: kube answers with nothing
             return response
+        if self.remote is not None:
+            return await self.remote.log(request, pod, container, _bool(request, "follow"))
         uid = pod["metadata"]["uid"]
         instance, running = self._log_instance(pod, name, container, _bool(request, "previous"))
         if since_seconds is not None:
@@ -204,11 +224,12 @@ class Streams:
         if not (stdin or stdout or stderr):
             raise errors.bad_request("you must specify at least 1 of stdin, stdout, stderr")
         container = choose_container(pod, name, q.get("container", ""))
-        if not (pod.get("spec") or {}).get("nodeName"):
-            raise errors.bad_request(f"pod {name} does not have a host assigned")
+        _on_a_node(pod, name)
         phase = (pod.get("status") or {}).get("phase")
         if subresource == "exec" and phase in ("Succeeded", "Failed"):
             raise errors.bad_request(f"cannot exec into a container in a completed pod; current phase is {phase}")
+        if self.remote is not None:
+            return await self.remote.connect(request, subresource, pod, container)
         uid = pod["metadata"]["uid"]
         held = self.runtime.container(uid, container)
         if held is None:
@@ -255,7 +276,7 @@ class Streams:
         proc = commands.Process(stdin, crlf(terminal.stdout),
                                 crlf(terminal.stdout if terminal.tty else terminal.stderr),
                                 commands.environment(held.pod, held.spec),
-                                held.pod["metadata"]["name"], terminal.tty)
+                                commands.hostname(held.pod), terminal.tty)
         try:
             return exit_status(argv, await commands.shell(proc, argv))
         except commands.NotFound as e:
@@ -284,9 +305,7 @@ class Streams:
 
     # --- port-forward ----------------------------------------------------------------------
 
-    async def port_forward(self, request: web.Request, pod: dict, name: str) -> web.StreamResponse:
-        if not (pod.get("spec") or {}).get("nodeName"):
-            raise errors.bad_request(f"pod {name} does not have a host assigned")
+    async def port_forward(self, request: web.Request) -> web.StreamResponse:
         if channels.wants_websocket(request):
             asked = [p.strip() for v in request.headers.getall("Sec-WebSocket-Protocol", ()) for p in v.split(",")]
             if channels.TUNNELED_PORT_FORWARD in asked:
