@@ -2,8 +2,8 @@
 vcluster's published figures (its k3s-based cluster requests 256 MiB and starts in about 5–6 s).
 
 Each cluster is made as a user makes one: `vapi create NAME` (under a VAPI_HOME of the run's own),
-its kubeconfig from `vapi connect NAME --print`, then `kubectl get ns` with an empty discovery
-cache; the time runs from the create to that kubectl's success. Where this tree has no `vapi
+which switches the kube context to it as `vcluster create` does, then `kubectl get ns` with an
+empty discovery cache; the time runs from the create to that kubectl's success. Where this tree has no `vapi
 create`, `vapi serve` is started directly instead (the table says which). Then K clusters are
 made and left idle, each one's resident memory read after the idle time, and MemAvailable
 divided by it. Virtual clusters run the same way on a host (`vapi serve --nodes 2`) when this
@@ -55,7 +55,7 @@ def _vapi(*args: str, env: dict, timeout: float = START_TIMEOUT) -> str:
 
 
 class ByCLI:
-    """`vapi create` / `connect --print` / `delete`, as a user makes clusters."""
+    """`vapi create` (which connects) / `delete`, as a user makes clusters."""
     how = "vapi create"
 
     def __init__(self, workdir: Path, host_kubeconfig: Path | None):
@@ -69,9 +69,9 @@ class ByCLI:
         started = time.monotonic()
         cluster = Cluster(name, self.workdir / f"{name}.kubeconfig")
         self.made.append(cluster)
-        _vapi("create", name, *self.host_args, env=self.env)
+        # it connects as it returns: the kubeconfig it names holds the cluster as current context
+        _vapi("create", name, *self.host_args, env={**self.env, "KUBECONFIG": str(cluster.kubeconfig)})
         self.returned.append(time.monotonic() - started)
-        cluster.kubeconfig.write_text(_vapi("connect", name, "--print", env=self.env))
         return cluster
 
     def pid(self, cluster: Cluster) -> int:

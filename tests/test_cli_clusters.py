@@ -30,7 +30,9 @@ class VapiCLI:
 
     def __call__(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
         proc = subprocess.run([sys.executable, "-m", "vapi", *args], capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "VAPI_HOME": str(self.home), **(env or {})})
+                              env={**os.environ, "VAPI_HOME": str(self.home),
+                                   # `vapi create` connects: into a kubeconfig of the test's own
+                                   "KUBECONFIG": str(self.home / "kubeconfig"), **(env or {})})
         if check and proc.returncode != 0:
             raise AssertionError(f"vapi {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         return proc
@@ -181,8 +183,21 @@ def test_errors_are_one_line_and_exit_1(vapi):
     assert not (vapi.home / "clusters" / "vc2").exists()
 
 
+def test_create_connects_as_vcluster_create_does_unless_told_not_to(vapi, tmp_path):
+    made = vapi("create", "vc1")
+    config = yaml.safe_load((vapi.home / "kubeconfig").read_text())
+    assert config["current-context"] == "vapi_vc1"
+    assert "done  Switched active kube context to vapi_vc1" in made.stderr
+    assert "kube-system " in run_kubectl(vapi.home / "kubeconfig", "get", "ns").stdout
+    aside = tmp_path / "aside.yaml"
+    vapi("create", "vc2", "--connect=false", env={"KUBECONFIG": str(aside)})
+    assert not aside.exists()
+    vapi("create", "vc3", "--kube-config", str(aside))
+    assert yaml.safe_load(aside.read_text())["current-context"] == "vapi_vc3"
+
+
 def test_connect_merges_into_the_kubeconfig_and_switches_context(vapi, tmp_path):
-    vapi("create", "vc1")
+    vapi("create", "vc1", "--connect=false")
     mine = tmp_path / "kube" / "config"
     mine.parent.mkdir()
     mine.write_text(yaml.safe_dump({

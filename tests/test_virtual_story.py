@@ -19,8 +19,8 @@ from vapi.testing import kubectl_path, run_kubectl
 
 
 def _vapi(home, *args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "vapi", *args], env={**os.environ, "VAPI_HOME": str(home)},
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "vapi", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "VAPI_HOME": str(home), "KUBECONFIG": str(home / "kubeconfig")})
 
 
 def kubeconfig_port(kubeconfig) -> int:
@@ -59,10 +59,9 @@ def test_the_virtual_cluster_story(host, tmp_path, version):
     created = _vapi(home, "create", name, "--host-kubeconfig", str(host.kubeconfig))
     assert created.returncode == 0, created.stderr
     try:
-        kubeconfig = tmp_path / "vc.yaml"
-        printed = _vapi(home, "connect", name, "--print")
-        assert printed.returncode == 0, printed.stderr
-        kubeconfig.write_text(printed.stdout)
+        # `vapi create` has switched the kube context to it, as `vcluster create` does
+        kubeconfig = home / "kubeconfig"
+        assert yaml.safe_load(kubeconfig.read_text())["current-context"] == f"vapi_{name}"
 
         def kubectl(*args, **kw):
             return run_kubectl(kubeconfig, *args, version=version, cache_dir=tmp_path / "cache", **kw)

@@ -163,6 +163,11 @@ def _cluster_commands(sub) -> None:
                         help="simulated nodes of a standalone cluster (default 1)")
     create.add_argument("--config", type=Path, default=None, metavar="FILE",
                         help="the syncer's configuration (sync.toHost.*, sync.fromHost.*)")
+    create.add_argument("--connect", type=_boolean, default=True, metavar="BOOL",
+                        help="switch the current kube context to it once it answers, as `vcluster create` does "
+                        "(default true)")
+    create.add_argument("--kube-config", type=Path, default=None, metavar="FILE",
+                        help="the kubeconfig to connect in (default: $KUBECONFIG's first path, else ~/.kube/config)")
     connect = sub.add_parser("connect", help="switch the current kube context to a cluster, or print its kubeconfig")
     connect.add_argument("name", metavar="NAME")
     connect.add_argument("--print", dest="print_only", action="store_true",
@@ -181,6 +186,8 @@ def _clusters(args) -> int:
         if args.command == "create":
             clusters.create(args.name, args.kubernetes_version, args.nodes, args.host_kubeconfig,
                             args.host_namespace, args.config)
+            if args.connect:
+                clusters.connect(args.name, False, args.kube_config)
         elif args.command == "connect":
             text = clusters.connect(args.name, args.print_only, args.kube_config)
             sys.stdout.write(text or "")

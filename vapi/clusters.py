@@ -176,7 +176,6 @@ def create(name: str, version: str | None = None, nodes: int | None = None, host
             progress("info", f"Creating virtual cluster {name}...")
             cluster = _create(name, version or DEFAULT_VERSION, nodes, host_kubeconfig, host_namespace, config)
     progress("done", f"Virtual cluster {name} is ready ({time.monotonic() - started:.1f}s)")
-    progress("-", f"Use `vapi connect {name}` to access it ({cluster.server})")
     return cluster
 
 
