@@ -204,9 +204,12 @@ class Kubelets:
                     self._busy.add(key)
                 self._work.put_nowait((kind, key))
             timeout = max(self._heap[0][0] - self.clock(), 0) if self._heap else None
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for may swallow a cancellation
+            # that arrives as the wait ends, and the loop would then outlive its server's stop.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
+            except TimeoutError:
                 pass
 
     async def _worker(self) -> None:

@@ -146,7 +146,8 @@ class SchedulingQueue:
                     entry.where, entry.moved_while_in_flight = IN_FLIGHT, False
                     return entry.pod
             self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=max(due, 0.01))
-            except asyncio.TimeoutError:
+            try:   # not wait_for, which may swallow a cancellation in Python 3.11 (see the kubelet)
+                async with asyncio.timeout(max(due, 0.01)):
+                    await self._wake.wait()
+            except TimeoutError:
                 pass
