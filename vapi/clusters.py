@@ -7,6 +7,7 @@ be started again after its process is gone without the originals.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime
 import json
@@ -234,9 +235,17 @@ def _create(name: str, version: str, nodes: int | None, host_kubeconfig: Path | 
         cluster = _new(name, version, nodes, host_kubeconfig, host_namespace, config)
         if cluster.mode == "virtual":
             from .clusterhost import prepare
-            prepare(cluster)
+            # The host namespace is settled while the server starts (loading the host client
+            # takes a quarter second); the server finds the same namespace in the kubeconfig.
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                settled = pool.submit(prepare, cluster)
+                try:
+                    _start(cluster, failed_log)
+                finally:
+                    settled.result()
             cluster.save()
-        _start(cluster, failed_log)
+        else:
+            _start(cluster, failed_log)
     except BaseException:
         _undo(name, cluster, failed_log)
         raise
