@@ -19,7 +19,7 @@ from vapi.api import DeleteOptions
 from vapi.controllers.workqueue import Retry, WorkQueue, serve
 
 from .host import HostResource
-from .syncer import RETRIED, follow
+from .syncer import MAX_RETRY_SECONDS, RETRIED, follow
 
 log = logging.getLogger("vapi.syncer")
 
@@ -78,7 +78,7 @@ class Mirror:
 class MirrorLoop:
     def __init__(self, ctx, mirror: Mirror):
         self.ctx, self.m = ctx, mirror
-        self.queue = WorkQueue(f"syncer from host {mirror.key}", max_delay=5.0)
+        self.queue = WorkQueue(f"syncer from host {mirror.key}", max_delay=MAX_RETRY_SECONDS)
         self.info = ctx.resource(*mirror.virtual)
         self.virtual = ctx.cache(*mirror.virtual)
         self.hosts = ctx.host_informers.get(mirror.host, mirror.label_selector)

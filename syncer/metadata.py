@@ -29,6 +29,12 @@ def _one(virtual: dict, host: dict, managed: set[str]) -> tuple[dict, dict]:
     return {**on_host, **virtual}, on_host
 
 
+def owned_by(anchor: dict) -> list[dict]:
+    """The ownerReferences of a namespaced host object: the cluster's anchor ConfigMap."""
+    return [{"apiVersion": "v1", "kind": "ConfigMap", "name": anchor["metadata"]["name"],
+             "uid": anchor["metadata"]["uid"]}]
+
+
 def host_metadata(vc: str, virtual: dict, kind: str, host: dict | None = None,
                   anchor: dict | None = None) -> tuple[dict, dict]:
     """The host copy's metadata for `virtual` (name and namespace left to the caller), and the
@@ -54,8 +60,7 @@ def host_metadata(vc: str, virtual: dict, kind: str, host: dict | None = None,
         host_notes[names.OBJECT_NAMESPACE] = vmeta["namespace"]
     meta = {"labels": host_labels, "annotations": host_notes}
     if anchor is not None:
-        meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "ConfigMap", "name": anchor["metadata"]["name"],
-                                    "uid": anchor["metadata"]["uid"]}]
+        meta["ownerReferences"] = owned_by(anchor)
     gained = {}
     if gain_labels:
         gained["labels"] = gain_labels

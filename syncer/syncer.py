@@ -200,20 +200,24 @@ class Loop:
             return None
         if self.ctx.anchor is None and t.host.namespaced:
             raise Retry   # the host has not been reached yet
-        want = await self.host_object(obj, host)
+        want, gained = await self.host_object(obj, host)
         if host is None:
             await self.ctx.host.create(t.host, want)
             return None   # the host copy's own event brings the key back
         if want != host:
             host = await self.ctx.host.update(t.host, want)
-        await self._gain(obj, host)
+        if gained:   # labels and annotations added on the host reach the virtual object
+            meta = obj["metadata"]
+            await self.ctx.api.patch(self.ctx.resource(*t.virtual), meta.get("namespace"), meta["name"],
+                                     "application/merge-patch+json", {"metadata": gained})
         return await t.back(obj, host)
 
-    async def host_object(self, obj: dict, host: dict | None) -> dict:
-        """The host copy `obj` should have: `host` with the virtual side's parts made right."""
+    async def host_object(self, obj: dict, host: dict | None) -> tuple[dict, dict]:
+        """The host copy `obj` should have (`host` with the virtual side's parts made right), and
+        the labels and annotations the virtual object gains from `host`."""
         t = self.t
         anchor = self.ctx.anchor if t.host.namespaced else None
-        meta, _ = metadata.host_metadata(self.ctx.vc, obj, t.kind, host, anchor)
+        meta, gained = metadata.host_metadata(self.ctx.vc, obj, t.kind, host, anchor)
         want = copy.deepcopy(host) if host is not None else {
             "apiVersion": f"{t.host.group}/{t.host.version}" if t.host.group else t.host.version,
             "kind": t.kind, "metadata": {"name": self.ctx.host_name(obj["metadata"]["name"],
@@ -222,12 +226,4 @@ class Loop:
             want["metadata"]["namespace"] = self.ctx.host.namespace
         want["metadata"].update(meta)
         want.update(await t.fields(obj, host))
-        return want
-
-    async def _gain(self, obj: dict, host: dict) -> None:
-        """Labels and annotations added on the host reach the virtual object."""
-        _, gained = metadata.host_metadata(self.ctx.vc, obj, self.t.kind, host)
-        if gained:
-            meta = obj["metadata"]
-            await self.ctx.api.patch(self.ctx.resource(*self.t.virtual), meta.get("namespace"), meta["name"],
-                                     "application/merge-patch+json", {"metadata": gained})
+        return want, gained

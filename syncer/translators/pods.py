@@ -16,13 +16,16 @@ import copy
 import datetime
 import logging
 
+from admission.gotime import parse_rfc3339
 from vapi import errors
 from vapi.api import DeleteOptions
+from vapi.registry.strategies.base import rfc3339
 
-from .. import names
+from .. import metadata, names
 from ..host import HostResource
 from ..syncer import Translator
 from . import podspec
+from .common import status_back
 
 log = logging.getLogger("vapi.syncer")
 
@@ -38,12 +41,8 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def _time(text: str) -> datetime.datetime:
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def _stamp(when: datetime.datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339(int(when.timestamp()))
 
 
 def token_secret_name(host_pod: str) -> str:
@@ -125,7 +124,7 @@ class Pods(Translator):
                     raise
             await self.gone(meta["namespace"], meta["name"])
             return
-        await self._status(pod, host)
+        await status_back(self.ctx, self.virtual, pod, host.get("status"))
         if not host["metadata"].get("deletionTimestamp"):
             await self.ctx.host.delete(self.host, host["metadata"]["name"], uid=host["metadata"]["uid"],
                                        grace_seconds=meta.get("deletionGracePeriodSeconds"))
@@ -146,16 +145,8 @@ class Pods(Translator):
                                                               "metadata": {"name": pod["metadata"]["name"]},
                                                               "target": {"kind": "Node", "name": node}})
             return None   # the bound pod's event brings it back for its status
-        await self._status(pod, host)
+        await status_back(self.ctx, self.virtual, pod, host.get("status"))
         return await self._refresh_tokens(pod, host["metadata"]["name"])
-
-    async def _status(self, pod: dict, host: dict) -> None:
-        status = host.get("status") or {}
-        if not status or status == pod.get("status"):
-            return
-        updated = {**pod, "status": copy.deepcopy(status)}
-        await self.ctx.api.update(self.info, pod["metadata"]["namespace"], pod["metadata"]["name"], updated,
-                                  subresource="status")
 
     # --- service-account tokens -------------------------------------------------------------
 
@@ -174,7 +165,7 @@ class Pods(Translator):
                 sa_info, meta["namespace"], (pod.get("spec") or {}).get("serviceAccountName") or "default", "token",
                 {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec})
             data[podspec.TOKEN_KEY.format(i)] = base64.b64encode(answer["status"]["token"].encode()).decode()
-            until = _time(answer["status"]["expirationTimestamp"])
+            until = parse_rfc3339(answer["status"]["expirationTimestamp"])
             expires = until if expires is None or until < expires else expires
         share = float((self.settings.get("serviceAccountTokens") or {}).get("refreshAfter", 0.8))
         refresh = issued + (expires - issued) * share
@@ -182,9 +173,7 @@ class Pods(Translator):
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": token_secret_name(host_pod), "namespace": self.ctx.host.namespace,
                          "labels": {names.MANAGED_BY: self.ctx.vc},
-                         "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap",
-                                              "name": self.ctx.anchor["metadata"]["name"],
-                                              "uid": self.ctx.anchor["metadata"]["uid"]}]}}
+                         "ownerReferences": metadata.owned_by(self.ctx.anchor)}}
         secret["data"] = data
         secret["metadata"].setdefault("annotations", {}).update(
             {TOKEN_OF: host_pod, TOKEN_POD: f"{meta['namespace']}/{meta['name']}", REFRESH_AT: _stamp(refresh),
@@ -205,10 +194,10 @@ class Pods(Translator):
         if not podspec.token_sources(pod) or pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
             return None
         secret = self.secrets.get(self.ctx.host.namespace, token_secret_name(host_pod))
-        due = _time(secret["metadata"]["annotations"][REFRESH_AT]) if secret else None
+        due = parse_rfc3339(secret["metadata"]["annotations"][REFRESH_AT]) if secret else None
         if due is None or due <= _now():
             secret = await self._write_tokens(pod, host_pod, secret)
-            due = _time(secret["metadata"]["annotations"][REFRESH_AT])
+            due = parse_rfc3339(secret["metadata"]["annotations"][REFRESH_AT])
         return max((due - _now()).total_seconds(), 0.5)
 
     async def _drop_tokens(self, host_pod: str) -> None:
