@@ -6,7 +6,6 @@ import asyncio
 import datetime
 import logging
 import os
-import re
 import signal
 import sys
 import time
@@ -69,10 +68,6 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"invalid count {text!r} (a whole number, 0 or more)")
     return value
-
-
-def _dns_label(text: str) -> bool:
-    return bool(re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", text or ""))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -264,10 +259,13 @@ def main(argv: list[str] | None = None) -> int:
         return _clusters(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
-        if args.host_kubeconfig is not None and not _dns_label(args.name):
-            print("vapi serve: --host-kubeconfig needs --name, a DNS label (lower case letters, digits, '-')",
-                  file=sys.stderr)
-            return 2
+        if args.host_kubeconfig is not None:
+            from admission.validation.names import is_dns1123_label
+            problems = is_dns1123_label(args.name)
+            if problems:
+                print(f"vapi serve: --host-kubeconfig needs --name, a DNS label: {'; '.join(problems)}",
+                      file=sys.stderr)
+                return 2
         if args.host_kubeconfig is not None and not args.host_kubeconfig.is_file():
             print(f"vapi serve: --host-kubeconfig: no file {args.host_kubeconfig}", file=sys.stderr)
             return 2
